@@ -1,0 +1,57 @@
+"""The command line: each subcommand module parses its arguments and calls the library.
+
+``main(argv) -> int`` is callable in-process. A user error (:class:`EdgeSRError`) is one line
+on stderr and a non-zero exit; ``--debug`` adds the traceback. Anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from edgesr import __version__
+from edgesr.errors import EdgeSRError
+
+# subcommand -> module under edgesr.cli defining add_parser(subparsers) and run(args) -> int.
+# These modules import only argparse-level code at import time, so --help stays light.
+COMMANDS: tuple[str, ...] = ("devices", "convert", "eval", "export", "models")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgesr",
+        description="Deploy lightweight super-resolution models to Jetson and embedded GPUs.",
+    )
+    parser.add_argument("--version", action="version", version=f"edgesr {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"edgesr.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from edgesr.log import configure
+
+    configure(-1 if args.quiet else args.verbose)
+    try:
+        return int(args.run(args) or 0)
+    except EdgeSRError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"edgesr: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("edgesr: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,49 @@
+"""``edgesr convert``: simplify, check, rewrite and prove an ONNX model for a target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("convert", help="simplify, check and prove an ONNX model for a device",
+                       description="Load and sanitise MODEL, simplify it, apply deployment rewrites, check every op "
+                                   "against the target, prove numeric parity on real images, and write the converted "
+                                   "ONNX plus a JSON report to OUT_DIR.")
+    p.add_argument("model", type=Path, help="the .onnx model")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR", help="output directory")
+    p.add_argument("--target", default="cpu", metavar="DEVICE",
+                   help="device id from 'edgesr devices' whose op support decides pass/fail (default: cpu)")
+    p.add_argument("--input-shape", metavar="NxCxHxW", help="fix a dynamic input shape, e.g. 1x3x180x320")
+    p.add_argument("--no-rewrite", action="store_true", help="skip deployment rewrites (bicubic Resize)")
+    p.add_argument("--atol", type=float, help="parity tolerance (default 1e-4 x the model's value range)")
+    p.add_argument("--images", metavar="DIR", help="real images for the parity check (default: shipped samples)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from edgesr.io.images import list_images
+    from edgesr.onnx.convert import ConvertOptions, Convert
+    from edgesr.onnx.loading import parse_shape
+    from edgesr.devices import get
+
+    options = ConvertOptions(
+        target=get(args.target).id,
+        input_shape=parse_shape(args.input_shape) if args.input_shape else None,
+        rewrite=not args.no_rewrite,
+        atol=args.atol,
+        parity_images=list_images(args.images) if args.images else None,
+    )
+    result = Convert(args.model, args.out, options)()
+    r = result.report
+    p = r["parity"]
+    psnr = "identical" if p["identical"] else f"{p['output_psnr_db']:.1f} dB"
+    print(f"{args.model} -> {result.onnx_path}")
+    print(f"  nodes {r['before']['nodes']} -> {r['after']['nodes']} ({r['simplifier']}), "
+          f"rewrites: {len(r['rewrites'])}")
+    print(f"  parity on {p['images']} real images {', '.join(p['input_shapes'])}: "
+          f"max abs error {p['max_abs_error']:.3g}, output PSNR {psnr}")
+    for w in r["support_verdict"]["warnings"]:
+        print(f"  warning: {w}")
+    print(f"  report: {result.report_path}")
+    return 0

@@ -1,0 +1,1 @@
+"""Reading and writing images and frames; no model code lives here."""

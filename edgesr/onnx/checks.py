@@ -1,0 +1,36 @@
+"""The full ONNX checker and strict shape inference on a converted model."""
+
+from __future__ import annotations
+
+from edgesr.errors import ModelError
+from edgesr.lazy import require
+
+
+def check(model):
+    """Run ``onnx.checker`` (full) and strict shape inference; return the model with inferred shapes."""
+    onnx = require("onnx")
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(f"the model fails ONNX checking ({first}); fix the exporter or the graph") from None
+
+
+def static_channels(model) -> dict[str, int]:
+    """Tensor name -> static channel count (axis 1) for every 4-D tensor whose channels are known."""
+    onnx = require("onnx")
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    found: dict[str, int] = {}
+    for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+        shape = vi.type.tensor_type.shape
+        if len(shape.dim) == 4 and shape.dim[1].HasField("dim_value"):
+            found[vi.name] = shape.dim[1].dim_value
+    return found
+
+
+def op_counts(model) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in model.graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,157 @@
+"""Load an ONNX file and sanitise it into the shape edgesr deploys: one 4-D image input,
+opset >= 13, weights inline, optional fixed input shape.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgesr.errors import InputError, ModelError
+from edgesr.lazy import require
+from edgesr.log import logger
+
+MIN_OPSET = 13
+# Upgrade target for old models: the newest opset every supported TensorRT (8.5+) parses.
+UPGRADE_OPSET = 17
+# Element types an image input may have (onnx.TensorProto.FLOAT, FLOAT16).
+_IMAGE_ELEM_TYPES = {1: "float32", 10: "float16"}
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """The model's single image input. Dims are ints when fixed, strings (symbols) or None when not."""
+
+    name: str
+    dtype: str
+    dims: tuple[int | str | None, ...]
+
+    @property
+    def channels(self) -> int:
+        return int(self.dims[1])  # validated to be fixed
+
+    @property
+    def dynamic_hw(self) -> bool:
+        return not all(isinstance(d, int) for d in self.dims[2:])
+
+    @property
+    def shape_text(self) -> str:
+        return "x".join(str(d) if isinstance(d, int) else "?" for d in self.dims)
+
+
+def load(path: str | os.PathLike):
+    """Read ``path`` (weights in external files are pulled inline) and run the basic checker."""
+    onnx = require("onnx")
+    from google.protobuf.message import DecodeError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p} does not exist; check the model path")
+    if not p.is_file():
+        raise InputError(f"{p} is not a file; pass the .onnx model file")
+    if p.stat().st_size == 0:
+        raise ModelError(f"{p} is empty; re-export the model")
+    try:
+        model = onnx.load(str(p), load_external_data=True)
+    except DecodeError:
+        raise ModelError(f"{p} is not an ONNX model or is truncated (protobuf decode failed); re-export it") from None
+    except (OSError, ValueError) as exc:  # missing or short external-data file
+        raise ModelError(f"cannot read {p} or its external weights ({exc}); keep the .data file beside it") from None
+    if model.ir_version == 0 or not model.graph.node:
+        raise ModelError(f"{p} is not an ONNX model (no IR version or no graph nodes); re-export it")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(f"{p} is not a valid ONNX model ({first}); re-export it") from None
+    return model
+
+
+def opset_of(model) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    raise ModelError("the model imports no default-domain opset; re-export it with opset >= 13")
+
+
+def image_input(model) -> ImageInput:
+    """The single image input, validated: one input, 4-D, float, 1 or 3 fixed channels."""
+    initializers = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        names = ", ".join(i.name for i in inputs) or "none"
+        raise ModelError(
+            f"the model has {len(inputs)} inputs ({names}); edgesr needs exactly one image input "
+            "N x C x H x W: fold the others into the graph or re-export with one input"
+        )
+    inp = inputs[0]
+    tensor = inp.type.tensor_type
+    if not inp.type.HasField("tensor_type") or tensor.elem_type not in _IMAGE_ELEM_TYPES:
+        raise ModelError(f"input '{inp.name}' is not a float32/float16 tensor; SR models take float images")
+    if not tensor.HasField("shape") or len(tensor.shape.dim) != 4:
+        rank = len(tensor.shape.dim) if tensor.HasField("shape") else "unknown"
+        raise ModelError(f"input '{inp.name}' has rank {rank}; edgesr needs a 4-D N x C x H x W image input")
+    dims = tuple(
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim
+    )
+    if dims[1] not in (1, 3):
+        raise ModelError(
+            f"input '{inp.name}' has {dims[1]} channels; edgesr needs a fixed 1 (Y) or 3 (RGB) "
+            "channel dimension (export with a static channel axis)"
+        )
+    return ImageInput(inp.name, _IMAGE_ELEM_TYPES[tensor.elem_type], dims)
+
+
+def parse_shape(text: str) -> tuple[int, int, int, int]:
+    """``NxCxHxW`` -> ints, with a clear error for anything else."""
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if len(dims) != 4 or min(dims) < 1:
+        raise InputError(f"input shape '{text}' is not NxCxHxW with positive integers, e.g. 1x3x180x320")
+    return dims  # type: ignore[return-value]
+
+
+def sanitise(model, shape: tuple[int, int, int, int] | None = None) -> tuple[object, ImageInput, list[str]]:
+    """Upgrade an old opset and fix the input shape if asked. Returns the model, its input and notes."""
+    onnx = require("onnx")
+    notes: list[str] = []
+    opset = opset_of(model)
+    if opset < MIN_OPSET:
+        try:
+            from onnx import version_converter
+
+            model = version_converter.convert_version(model, UPGRADE_OPSET)
+            onnx.checker.check_model(model)
+        except Exception as exc:  # the converter raises bare RuntimeError/ValidationError from C++
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(
+                f"opset {opset} is older than {MIN_OPSET} and the ONNX version converter cannot upgrade it "
+                f"({detail}); re-export the model with opset >= {MIN_OPSET}"
+            ) from None
+        notes.append(f"upgraded opset {opset} -> {UPGRADE_OPSET}")
+        logger.info("upgraded opset %d -> %d", opset, UPGRADE_OPSET)
+    inp = image_input(model)
+    if shape is not None:
+        _fix_shape(model, inp, shape)
+        inp = image_input(model)
+        notes.append(f"fixed input shape to {inp.shape_text}")
+    return model, inp, notes
+
+
+def _fix_shape(model, inp: ImageInput, shape: tuple[int, int, int, int]) -> None:
+    for axis, (have, want) in enumerate(zip(inp.dims, shape)):
+        if isinstance(have, int) and have != want:
+            raise InputError(
+                f"--input-shape {'x'.join(map(str, shape))} conflicts with the model's fixed input "
+                f"{inp.shape_text} (axis {axis}); match the fixed dimensions"
+            )
+    graph_input = next(i for i in model.graph.input if i.name == inp.name)
+    for d, value in zip(graph_input.type.tensor_type.shape.dim, shape):
+        d.ClearField("dim_param")
+        d.dim_value = value
+    # Intermediate shapes recorded for the symbolic input are stale now; inference redoes them.
+    del model.graph.value_info[:]

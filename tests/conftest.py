@@ -1,0 +1,49 @@
+"""Shared fixtures: paths to ../shared data (skipping cleanly when absent), tiny ONNX models."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {
+        "trt": None if _have("tensorrt") else "tensorrt is not installed on this machine",
+        "gpu": None if _have("torch") and __import__("torch").cuda.is_available() else "no CUDA GPU here",
+        "jetson": None if Path("/etc/nv_tegra_release").exists() else "not running on a Jetson",
+    }
+    for item in items:
+        for mark, reason in reasons.items():
+            if reason and mark in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder {SHARED} is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def set5(shared) -> Path:
+    return shared / "datasets" / "Set5"
+
+
+@pytest.fixture(scope="session")
+def set14(shared) -> Path:
+    return shared / "datasets" / "Set14"
+
+
+@pytest.fixture(scope="session")
+def weights(shared) -> Path:
+    return shared / "weights"

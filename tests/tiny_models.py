@@ -1,0 +1,84 @@
+"""Tiny SR-shaped ONNX models built in code, for fast tests of every stage.
+
+Weights are seeded random values; the graphs mirror what real SR exports contain: conv
+stacks, pixel shuffle (DepthToSpace), a bicubic image skip, sigmoid attention.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+IR_VERSION = 9  # what torch exports and every onnxruntime release reads
+
+
+class Builder:
+    """Accumulates nodes and initializers with unique names."""
+
+    def __init__(self, seed: int = 0):
+        self.nodes: list = []
+        self.inits: list = []
+        self.rng = np.random.default_rng(seed)
+        self.n = 0
+
+    def name(self, kind: str) -> str:
+        self.n += 1
+        return f"{kind}_{self.n}"
+
+    def const(self, array: np.ndarray, kind: str = "c") -> str:
+        t = numpy_helper.from_array(np.asarray(array), self.name(kind))
+        self.inits.append(t)
+        return t.name
+
+    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
+        out = self.name(op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out + "_node", **attrs))
+        return out
+
+    def conv(self, x: str, cin: int, cout: int, k: int = 3, groups: int = 1) -> str:
+        w = self.const((self.rng.standard_normal((cout, cin // groups, k, k)) * (0.5 / (cin * k)))
+                       .astype(np.float32), "w")
+        b = self.const((self.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")
+        return self.op("Conv", [x, w, b], kernel_shape=[k, k], pads=[k // 2] * 4, group=groups)
+
+    def model(self, out: str, *, dims=(1, 3, "h", "w"), opset: int = 17, metadata: dict | None = None,
+              input_name: str = "input", output_name: str = "output") -> onnx.ModelProto:
+        self.nodes.append(helper.make_node("Identity", [out], [output_name], name="output_identity"))
+        x = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, list(dims))
+        y = helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [dims[0], 3, None, None])
+        graph = helper.make_graph(self.nodes, "tiny_sr", [x], [y], self.inits)
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+        for k, v in (metadata or {}).items():
+            entry = m.metadata_props.add()
+            entry.key, entry.value = k, str(v)
+        onnx.checker.check_model(m)
+        return m
+
+
+def sr_model(*, scale: int = 4, channels: int = 8, bicubic_skip: bool = False, attention: bool = False,
+             dims=(1, 3, "h", "w"), opset: int = 17, seed: int = 0, value_range: float = 1.0) -> onnx.ModelProto:
+    """conv -> relu -> conv [-> sigmoid attention] -> conv -> pixel shuffle [+ bicubic(input)]."""
+    b = Builder(seed)
+    x = "input"
+    f = b.op("Relu", [b.conv(x, 3, channels)])
+    f = b.conv(f, channels, channels)
+    if attention:
+        gate = b.op("Sigmoid", [b.conv(f, channels, channels, k=1)])
+        f = b.op("Mul", [f, gate])
+    f = b.conv(f, channels, 3 * scale * scale)
+    y = b.op("DepthToSpace", [f], blocksize=scale, mode="CRD")
+    if bicubic_skip:
+        scales = b.const(np.array([1, 1, scale, scale], np.float32), "scales")
+        up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel",
+                  cubic_coeff_a=-0.75)
+        y = b.op("Add", [y, up])
+    meta = {"edgesr.arch": "tiny", "edgesr.scale": scale, "edgesr.value_range": value_range}
+    return b.model(y, dims=dims, opset=opset, metadata=meta)
+
+
+def save(model: onnx.ModelProto, path: Path) -> Path:
+    onnx.save(model, str(path))
+    return path
