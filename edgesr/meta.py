@@ -16,7 +16,8 @@ class ModelMeta:
     """What a consumer must know to feed a model and read its output.
 
     ``value_range`` is the peak of the input and output scale: 1.0 for [0, 1] models, 255.0
-    for [0, 255] ones. ``size_multiple`` is the factor input H and W must be divisible by.
+    for [0, 255] ones. ``size_multiple`` is the factor input H and W must be divisible by;
+    ``min_size`` the smallest input side the graph accepts (strided attention branches need some).
     """
 
     arch: str = "unknown"
@@ -24,6 +25,7 @@ class ModelMeta:
     value_range: float = 1.0
     channel_order: str = "RGB"
     size_multiple: int = 1
+    min_size: int = 1
     params: int = 0
     name: str = ""
 

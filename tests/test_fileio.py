@@ -48,3 +48,12 @@ def test_read_only_dir_is_refused(tmp_path):
             fileio.check_writable_dir(ro / "out")
     finally:
         ro.chmod(0o700)
+
+
+def test_artifacts_get_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = fileio.write_text(tmp_path / "r.txt", "x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

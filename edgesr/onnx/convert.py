@@ -88,7 +88,7 @@ class Convert:
             model = checks.check(model)
         with timed("support"):
             findings = {t: support.check_graph(model, t) for t in support.TARGETS}
-            verdict = _support_verdict(device, findings)
+            verdict = _support_verdict(device, findings, dynamic=inp.dynamic_hw)
         atol = opts.atol if opts.atol is not None else RELATIVE_ATOL * model_meta.value_range
         with timed("parity") as info:
             data, names = parity.feeds(inp, value_range=model_meta.value_range,
@@ -162,7 +162,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _support_verdict(device: devices.Device, findings: dict[str, list]) -> dict:
+def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynamic: bool) -> dict:
     """Fail on ops the device cannot run on any TensorRT it ships; warn on partial coverage and DLA fallback."""
     targets = support.targets_for_device(device)
     gpu = [t for t in targets if t != "dla"]
@@ -186,7 +186,10 @@ def _support_verdict(device: devices.Device, findings: dict[str, list]) -> dict:
     dla_fallback = []
     if "dla" in targets:
         dla_fallback = [f"{f.op} ({len(f.nodes)} nodes): {f.note}" for f in findings["dla"] if f.status == "unsupported"]
-        if dla_fallback:
+        if dynamic:
+            warnings.append("DLA needs static shapes: with dynamic H/W every layer runs on the GPU; "
+                            "pass --input-shape NxCxHxW to see what DLA can run")
+        elif dla_fallback:
             warnings.append(f"on DLA {len(dla_fallback)} op types fall back to the GPU: "
                             + "; ".join(s.split(":")[0] for s in dla_fallback))
     for w in warnings:

@@ -1,0 +1,50 @@
+"""``edgesr export``: an architecture (and its checkpoint) -> a verified, self-describing ONNX file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_SCALE = 4
+
+
+def _hw(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 180x320")
+    return int(parts[0]), int(parts[1])
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("export", help="export an SR architecture with its weights to ONNX",
+                       description="Export to ONNX (weights embedded, edgesr metadata, dynamic H/W unless "
+                                   "--static) and check it against PyTorch on real images.")
+    p.add_argument("name", help="architecture name (see 'edgesr models')")
+    p.add_argument("--weights", metavar="CKPT", type=Path,
+                   help="PyTorch checkpoint; without it the weights are random (pipeline tests only)")
+    p.add_argument("--scale", type=int, help="upscale factor; default: the checkpoint's, or 4 without one")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.onnx", help="ONNX file to write")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset (17..20, default 17)")
+    p.add_argument("--static", type=_hw, metavar="HxW",
+                   help="fix the input to 1x3xHxW (e.g. for DLA) instead of dynamic batch, height, width")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from edgesr import models
+    from edgesr.export import export_onnx
+    from edgesr.log import logger
+
+    if args.weights is not None:
+        net = models.load(args.name, args.weights, scale=args.scale)
+    else:
+        net = models.create(args.name, scale=args.scale or DEFAULT_SCALE)
+        logger.warning("no --weights: %s has random weights and its output is noise; "
+                       "use this file for pipeline tests only", net.arch)
+    static = args.static is not None
+    path = export_onnx(net, args.output, opset=args.opset, dynamic=not static,
+                       sample_hw=args.static if static else (64, 64))
+    shape = f"1x3x{args.static[0]}x{args.static[1]}" if static else "Nx3xHxW"
+    print(f"wrote {path}: {net.arch} x{net.scale}, {models.count_params(net):,} params, "
+          f"input {shape} RGB in [0, {net.value_range:g}]")
+    return 0

@@ -1,0 +1,128 @@
+"""Reading checkpoints safely and matching them to an architecture.
+
+Only ``torch.load(weights_only=True)`` is used: a checkpoint is data, and unpickling arbitrary
+objects would run code from the file. Training frameworks wrap state dicts in different ways
+(BasicSR ``params``/``params_ema``, Lightning ``state_dict``, others ``model``) and
+``DataParallel`` prefixes keys with ``module.``; both are undone here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+from edgesr.errors import InputError, ModelError
+from edgesr.lazy import require
+from edgesr.log import logger
+from edgesr.models import registry
+
+# Wrapper keys in order of preference: an EMA copy of the weights is the one to deploy.
+WRAPPERS = ("params_ema", "params", "state_dict", "model")
+
+
+def read_state_dict(path: str | os.PathLike) -> dict:
+    """The tensors of a checkpoint file as a flat ``{key: tensor}`` dict."""
+    torch = require("torch")
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"checkpoint {p} does not exist; check the path")
+    if p.stat().st_size == 0:
+        raise ModelError(f"checkpoint {p} is empty (0 bytes); copy it again")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        reason = _unpickler_reason(exc)
+        if reason.startswith("Unsupported global"):
+            # weights_only met a class or function reference: the file wants code run to load it.
+            raise ModelError(f"checkpoint {p} holds Python objects, not just tensors ({reason}); edgesr loads "
+                             "weights without running pickled code: re-save it with "
+                             "torch.save(model.state_dict())") from None
+        raise ModelError(f"checkpoint {p} cannot be read ({reason}); it is corrupt or not a PyTorch file") from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        # A truncated zip, a text file or random bytes each fail differently inside torch.load.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"checkpoint {p} cannot be read ({type(exc).__name__}: {reason}); it is truncated "
+                         "or not a PyTorch file, copy it again") from None
+    return _unwrap(obj, p)
+
+
+def _unpickler_reason(exc: Exception) -> str:
+    """The line of torch's long weights_only message that says what was refused."""
+    _, _, tail = str(exc).partition("WeightsUnpickler error:")
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
+    return lines[0].split(" was not an allowed")[0] if lines else "not a weights-only pickle"
+
+
+def _unwrap(obj, p: Path) -> dict:
+    torch = require("torch")
+    if isinstance(obj, dict):
+        for key in WRAPPERS:
+            if isinstance(obj.get(key), dict):
+                logger.debug("%s: using the state dict under '%s'", p.name, key)
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not obj:
+        kind = "an empty dict" if isinstance(obj, dict) else f"a {type(obj).__name__}"
+        raise ModelError(f"checkpoint {p} holds {kind}, not a state dict of named tensors; "
+                         "save one with torch.save(model.state_dict())")
+    bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        raise ModelError(f"checkpoint {p} is not a state dict: entry {bad[0]!r} is not a named tensor "
+                         f"({len(bad)} such entries); save one with torch.save(model.state_dict())")
+    return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+def arch_modules() -> list[tuple[str, ModuleType]]:
+    """``(registry name of the module's first row, module)`` for every architecture module present."""
+    seen: dict[str, tuple[str, ModuleType]] = {}
+    for row in registry.ARCHS:
+        if row.module in seen:
+            continue
+        try:
+            seen[row.module] = (row.name, registry.module(row.name))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"edgesr.models.{row.module}":
+                raise
+            logger.debug("architecture module edgesr.models.%s is not installed; skipping", row.module)
+    return list(seen.values())
+
+
+def detect(sd: dict) -> tuple[str, object]:
+    """The registry name and inferred config of the one architecture whose shapes fit ``sd``."""
+    fits = []
+    for name, mod in arch_modules():
+        try:
+            cfg = mod.config_from_state_dict(sd)
+        except (ModelError, InputError):
+            continue
+        fits.append((variant_for(mod, name, cfg), cfg))
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        sample = ", ".join(list(sd)[:4])
+        raise ModelError(f"no known architecture matches this checkpoint (first keys: {sample}); "
+                         f"name the architecture explicitly to see what does not match")
+    raise ModelError(f"the checkpoint fits several architectures ({', '.join(n for n, _ in fits)}); "
+                     "name the one it is")
+
+
+def variant_for(mod: ModuleType, default: str, cfg) -> str:
+    """The registry name whose default config equals ``cfg`` up to scale, else ``default``."""
+    for name, variant in mod.VARIANTS.items():
+        if dataclasses.replace(variant, scale=cfg.scale) == cfg:
+            return name
+    return default
+
+
+def describe(sd: dict) -> str:
+    """What a checkpoint looks like, for error messages: 'it looks like a rlfn x4 checkpoint' or ''."""
+    try:
+        name, cfg = detect(sd)
+    except ModelError:
+        return ""
+    scale = f" x{cfg.scale}" if getattr(registry.module(name), "SCALE_IN_WEIGHTS", True) else ""
+    return f"it looks like a {name}{scale} checkpoint"

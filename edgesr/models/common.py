@@ -1,0 +1,118 @@
+"""Layers and state-dict readers shared by the architecture modules.
+
+The readers turn a checkpoint's tensor shapes into hyper-parameters and raise
+:class:`ModelError` naming the first key or shape that does not fit, so a wrong checkpoint is
+refused before any weights are copied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from math import isqrt
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgesr.errors import ModelError
+
+# The LeakyReLU slope of the distillation family (IMDN, RFDN, RLFN).
+LRELU_SLOPE = 0.05
+
+
+def conv(cin: int, cout: int, kernel: int, *, stride: int = 1, bias: bool = True, groups: int = 1) -> nn.Conv2d:
+    """A square convolution zero-padded so that, at stride 1, it keeps the feature map's size."""
+    return nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2, bias=bias, groups=groups)
+
+
+class PixelShuffleUpsampler(nn.Sequential):
+    """3x3 convolution to ``3 * scale**2`` channels, then pixel shuffle (keys ``0.weight``, ``0.bias``)."""
+
+    def __init__(self, channels: int, scale: int, colors: int = 3):
+        super().__init__(conv(channels, colors * scale * scale, 3), nn.PixelShuffle(scale))
+
+
+class ESA(nn.Module):
+    """Enhanced spatial attention (RFANet), as used by RFDN and RLFN.
+
+    A 1x1 squeeze, a strided 3x3 conv and a 7x7/3 max-pool give a small, wide-context map that
+    is bilinearly resized back and turned into a sigmoid gate on the block's output. RFDN
+    refines the pooled map with three more 3x3 convs (``refine``); RLFN keeps one.
+    The strided conv and the pool need inputs of at least :data:`MIN_SIZE` pixels a side.
+    """
+
+    MIN_SIZE = 15
+
+    def __init__(self, channels: int, esa_channels: int, *, refine: bool):
+        super().__init__()
+        f = esa_channels
+        self.refine = refine
+        self.conv1 = nn.Conv2d(channels, f, 1)
+        self.conv_f = nn.Conv2d(f, f, 1)
+        if refine:
+            self.conv_max = conv(f, f, 3)
+        self.conv2 = nn.Conv2d(f, f, 3, stride=2)
+        self.conv3 = conv(f, f, 3)
+        if refine:
+            self.conv3_ = conv(f, f, 3)
+        self.conv4 = nn.Conv2d(f, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        squeezed = self.conv1(x)
+        pooled = F.max_pool2d(self.conv2(squeezed), kernel_size=7, stride=3)
+        if self.refine:
+            pooled = F.relu(self.conv_max(pooled))
+            context = self.conv3_(F.relu(self.conv3(pooled)))
+        else:
+            context = self.conv3(pooled)
+        context = F.interpolate(context, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        return x * torch.sigmoid(self.conv4(context + self.conv_f(squeezed)))
+
+
+# -- reading hyper-parameters from a state dict ---------------------------------------------
+
+
+def shape(sd: Mapping[str, torch.Tensor], key: str, arch: str) -> tuple[int, ...]:
+    """The shape of ``sd[key]``; a missing key means the checkpoint is not ``arch``."""
+    tensor = sd.get(key)
+    if tensor is None:
+        raise ModelError(f"not a {arch} checkpoint: it has no '{key}' tensor")
+    return tuple(tensor.shape)
+
+
+def expect(sd: Mapping[str, torch.Tensor], key: str, want: tuple[int, ...], arch: str) -> None:
+    """Refuse the checkpoint unless ``sd[key]`` has shape ``want``."""
+    got = shape(sd, key, arch)
+    if got != want:
+        raise ModelError(f"{arch} checkpoint: '{key}' has shape {list(got)}, expected {list(want)}")
+
+
+def indices(sd: Mapping[str, torch.Tensor], pattern: str) -> list[int]:
+    """The sorted integers ``i`` for which some key starts with ``pattern.format(i)``.
+
+    ``pattern`` holds one ``{}``, e.g. ``"B{}."`` or ``"feats.{}."``.
+    """
+    head, tail = pattern.split("{}")
+    rx = re.compile(re.escape(head) + r"(\d+)" + re.escape(tail))
+    return sorted({int(m.group(1)) for k in sd if (m := rx.match(k))})
+
+
+def count_blocks(sd: Mapping[str, torch.Tensor], pattern: str, first: int, arch: str) -> int:
+    """How many numbered blocks ``pattern`` names, requiring them to run ``first, first+1, ...``."""
+    found = indices(sd, pattern)
+    if not found:
+        raise ModelError(f"not a {arch} checkpoint: no '{pattern.format('N')}*' tensors")
+    if found != list(range(first, first + len(found))):
+        raise ModelError(f"{arch} checkpoint: blocks {pattern.format('N')} are numbered {found}, "
+                         f"expected {first}..{first + len(found) - 1} without gaps")
+    return len(found)
+
+
+def scale_from_channels(channels: int, key: str, arch: str, colors: int = 3) -> int:
+    """The upscale factor ``s`` of a pixel-shuffle conv with ``colors * s**2`` output channels."""
+    s = isqrt(channels // colors)
+    if s < 1 or colors * s * s != channels:
+        raise ModelError(f"{arch} checkpoint: '{key}' has {channels} output channels, "
+                         f"which is not {colors} x s^2 for an integer scale s")
+    return s
