@@ -17,15 +17,15 @@ def check(model):
         raise ModelError(f"the model fails ONNX checking ({first}); fix the exporter or the graph") from None
 
 
-def static_channels(model) -> dict[str, int]:
-    """Tensor name -> static channel count (axis 1) for every 4-D tensor whose channels are known."""
+def image_tensors(model) -> dict[str, tuple[int, int]]:
+    """Tensor name -> (static channel count, ONNX element type) for every 4-D tensor whose channels are known."""
     onnx = require("onnx")
     inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
-    found: dict[str, int] = {}
+    found: dict[str, tuple[int, int]] = {}
     for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
-        shape = vi.type.tensor_type.shape
-        if len(shape.dim) == 4 and shape.dim[1].HasField("dim_value"):
-            found[vi.name] = shape.dim[1].dim_value
+        tensor = vi.type.tensor_type
+        if len(tensor.shape.dim) == 4 and tensor.shape.dim[1].HasField("dim_value"):
+            found[vi.name] = (tensor.shape.dim[1].dim_value, tensor.elem_type)
     return found
 
 

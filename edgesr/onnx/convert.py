@@ -80,7 +80,7 @@ class Convert:
         rewrites, skipped = [], []
         if opts.rewrite:
             with timed("rewrite") as info:
-                rewrites, skipped = rewrite_bicubic_resizes(model, checks.static_channels(model))
+                rewrites, skipped = rewrite_bicubic_resizes(model)
                 info["outcome"] = f"{len(rewrites)} bicubic Resize rewritten"
             for why in skipped:
                 logger.warning("cubic Resize kept (%s): ONNX Runtime CPU runs it slowly and DLA cannot run it", why)

@@ -22,6 +22,7 @@ from edgesr.log import logger
 _TAPS = 5  # offsets -2..2 cover the four taps of every phase for the supported transforms
 _PAD = _TAPS // 2
 _TRANSFORMS = ("half_pixel", "pytorch_half_pixel", "asymmetric")
+_FLOAT16 = 10  # onnx.TensorProto.FLOAT16
 
 
 def cubic_weight(x: np.ndarray, a: float) -> np.ndarray:
@@ -62,16 +63,19 @@ class BicubicRewrite:
     cubic_coeff_a: float
 
 
-def rewrite_bicubic_resizes(model, channels_of: dict[str, int]) -> tuple[list[BicubicRewrite], list[str]]:
+def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
     """Replace every rewritable cubic Resize in ``model`` (in place).
 
-    ``channels_of`` maps tensor names to their static channel count (from shape inference).
-    Returns what was rewritten and, for cubic Resizes left alone, why.
+    Returns what was rewritten and, for cubic Resizes left alone, why. The kernel takes the
+    element type of the resized tensor, so FP16 graphs stay FP16.
     """
-    onnx = __import__("onnx")
-    from onnx import helper, numpy_helper
+    from onnx import checker, helper, numpy_helper
+
+    from edgesr.onnx.checks import image_tensors
 
     graph = model.graph
+    tensors = image_tensors(model)
+    channels_of = {name: c for name, (c, _) in tensors.items()}
     consts = _constants(graph)
     done: list[BicubicRewrite] = []
     skipped: list[str] = []
@@ -90,7 +94,8 @@ def rewrite_bicubic_resizes(model, channels_of: dict[str, int]) -> tuple[list[Bi
         a = float(_attr(node, "cubic_coeff_a", -0.75))
         tag = (node.name or node.output[0]).replace("/", "_").strip("_") + "_bicubic"
         pads = numpy_helper.from_array(np.array([0, 0, _PAD, _PAD, 0, 0, _PAD, _PAD], np.int64), f"{tag}_pads")
-        weight = numpy_helper.from_array(depthwise_kernel(channels, scale, a, transform), f"{tag}_weight")
+        dtype = np.float16 if tensors[node.input[0]][1] == _FLOAT16 else np.float32
+        weight = numpy_helper.from_array(depthwise_kernel(channels, scale, a, transform).astype(dtype), f"{tag}_weight")
         graph.initializer.extend([pads, weight])
         new_nodes += [
             helper.make_node("Pad", [node.input[0], pads.name], [f"{tag}_padded"], name=f"{tag}_pad", mode="edge"),
@@ -105,7 +110,7 @@ def rewrite_bicubic_resizes(model, channels_of: dict[str, int]) -> tuple[list[Bi
         del graph.node[:]
         graph.node.extend(new_nodes)
         _drop_unused_initializers(graph)
-        onnx.checker.check_model(model)
+        checker.check_model(model)
     return done, skipped
 
 

@@ -58,7 +58,7 @@ def test_value_range_255_models_get_a_scaled_tolerance(tmp_path):
 
 
 def test_parity_failure_writes_nothing(tmp_path, monkeypatch):
-    def broken_rewrite(model, channels):
+    def broken_rewrite(model):
         for t in model.graph.initializer:
             if t.name.startswith("w_"):
                 arr = onnx.numpy_helper.to_array(t) * 1.5

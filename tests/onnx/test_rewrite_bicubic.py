@@ -9,9 +9,10 @@ from edgesr.onnx.rewrite_bicubic import cubic_weight, phase_weights, rewrite_bic
 from tests.tiny_models import IR_VERSION
 
 
-def resize_model(scale, mode="cubic", transform="half_pixel", exclude_outside=0, scales=None):
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "h", "w"])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, None, None])
+def resize_model(scale, mode="cubic", transform="half_pixel", exclude_outside=0, scales=None, channels=3,
+                 elem=TensorProto.FLOAT):
+    x = helper.make_tensor_value_info("x", elem, [1, channels, "h", "w"])
+    y = helper.make_tensor_value_info("y", elem, [1, channels, None, None])
     sc = numpy_helper.from_array(np.array(scales or [1, 1, scale, scale], np.float32), "scales")
     node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode=mode,
                             coordinate_transformation_mode=transform, cubic_coeff_a=-0.75,
@@ -41,7 +42,7 @@ def test_rewrite_matches_onnx_resize(scale, transform):
     x = np.random.default_rng(scale).random((1, 3, 17, 23), dtype=np.float32)
     want = run(model, x)
     rewritten = copy.deepcopy(model)
-    done, skipped = rewrite_bicubic_resizes(rewritten, {"x": 3})
+    done, skipped = rewrite_bicubic_resizes(rewritten)
     assert len(done) == 1 and not skipped
     assert [n.op_type for n in rewritten.graph.node] == ["Pad", "Conv", "DepthToSpace"]
     got = run(rewritten, x)
@@ -54,7 +55,7 @@ def test_rewrite_matches_pytorch_bicubic(scale):
     torch = pytest.importorskip("torch", reason="torch is needed for the PyTorch reference")
     x = np.random.default_rng(0).random((1, 3, 21, 19), dtype=np.float32)
     rewritten = resize_model(scale)
-    rewrite_bicubic_resizes(rewritten, {"x": 3})
+    rewrite_bicubic_resizes(rewritten)
     ref = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale, mode="bicubic",
                                           align_corners=False).numpy()
     assert np.abs(run(rewritten, x) - ref).max() < 1e-4
@@ -68,16 +69,25 @@ def test_rewrite_matches_pytorch_bicubic(scale):
 ])
 def test_non_rewritable_resizes_are_kept_with_a_reason(kwargs, reason):
     model = resize_model(2, **kwargs)
-    done, skipped = rewrite_bicubic_resizes(model, {"x": 3})
+    done, skipped = rewrite_bicubic_resizes(model)
     assert not done and len(skipped) == 1 and reason in skipped[0]
     assert [n.op_type for n in model.graph.node] == ["Resize"]
 
 
 def test_linear_resize_is_left_alone():
     model = resize_model(2, mode="linear")
-    assert rewrite_bicubic_resizes(model, {"x": 3}) == ([], [])
+    assert rewrite_bicubic_resizes(model) == ([], [])
 
 
 def test_unknown_channel_count_is_reported():
-    done, skipped = rewrite_bicubic_resizes(resize_model(2), {})
+    done, skipped = rewrite_bicubic_resizes(resize_model(2, channels="c"))
     assert not done and "channel count" in skipped[0]
+
+
+def test_fp16_graph_gets_an_fp16_kernel():
+    model = resize_model(2, elem=TensorProto.FLOAT16)
+    x = np.random.default_rng(2).random((1, 3, 9, 11)).astype(np.float16)
+    want = run(model, x).astype(np.float32)
+    done, _ = rewrite_bicubic_resizes(model)
+    assert len(done) == 1
+    assert np.abs(run(model, x).astype(np.float32) - want).max() < 2e-2

@@ -1,0 +1,1 @@
+"""Test doubles for heavy or unavailable dependencies (the ``tensorrt`` module of each API generation)."""
