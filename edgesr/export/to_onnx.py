@@ -16,7 +16,7 @@ from pathlib import Path
 from edgesr import meta
 from edgesr.errors import InputError, ModelError
 from edgesr.export.parity import check_parity, sample_input
-from edgesr.fileio import atomic_path
+from edgesr.fileio import atomic_path, check_writable_dir
 from edgesr.lazy import require
 from edgesr.log import stage
 from edgesr.models import meta_for
@@ -44,6 +44,7 @@ class ExportOnnx:
         # A second size, different and odd in both axes here, proves the graph is really dynamic.
         sizes = [(h, w), (h + 17 + h % 2, w + 29 + w % 2)] if self.dynamic else [(h, w)]
         x, _ = sample_input(h, w, module.value_range)
+        out.parent.mkdir(parents=True, exist_ok=True)
         with stage(f"export {module.name} to {out.name}") as info, atomic_path(out) as tmp:
             with torch.no_grad(), warnings.catch_warnings():
                 # The tracer warns that shape arithmetic becomes constants; the parity check at a
@@ -77,8 +78,7 @@ class ExportOnnx:
             h, w = self.sample_hw
             raise InputError(f"{module.arch} needs inputs of at least {smallest}x{smallest}, "
                              f"not {h}x{w}; choose a larger size")
-        if not out.parent.is_dir():
-            raise InputError(f"output folder {out.parent} does not exist; create it or choose another -o")
+        check_writable_dir(out.parent)
 
     def _dynamic_axes(self) -> dict | None:
         if not self.dynamic:

@@ -65,9 +65,14 @@ def test_bad_settings(tmp_path, settings, message):
         ExportOnnx(**settings)(tiny("safmn", 2), tmp_path / "x.onnx")
 
 
-def test_missing_output_folder(tmp_path):
-    with pytest.raises(InputError, match="does not exist"):
-        export_onnx(tiny("espcn", 2), tmp_path / "no" / "x.onnx")
+def test_missing_output_folder_is_created(tmp_path):
+    assert export_onnx(tiny("espcn", 2), tmp_path / "no" / "x.onnx").is_file()
+
+
+def test_unwritable_output_folder(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot write"):
+        export_onnx(tiny("espcn", 2), tmp_path / "file" / "x.onnx")
 
 
 SHARED = [("rfdn_aim2020_x4.pth", "rfdn"), ("rlfn_ntire2024_x4.pth", "rlfn"), ("safmn_ntire2023_x4.pth", "safmn")]
