@@ -136,13 +136,14 @@ def sanitise(model, shape: tuple[int, int, int, int] | None = None) -> tuple[obj
         logger.info("upgraded opset %d -> %d", opset, UPGRADE_OPSET)
     inp = image_input(model)
     if shape is not None:
-        _fix_shape(model, inp, shape)
+        fix_input_shape(model, inp, shape)
         inp = image_input(model)
         notes.append(f"fixed input shape to {inp.shape_text}")
     return model, inp, notes
 
 
-def _fix_shape(model, inp: ImageInput, shape: tuple[int, int, int, int]) -> None:
+def fix_input_shape(model, inp: ImageInput, shape: tuple[int, int, int, int]) -> None:
+    """Give the image input the fixed ``shape`` (checked against its fixed dims)."""
     for axis, (have, want) in enumerate(zip(inp.dims, shape)):
         if isinstance(have, int) and have != want:
             raise InputError(
