@@ -116,3 +116,19 @@ def scale_from_channels(channels: int, key: str, arch: str, colors: int = 3) -> 
         raise ModelError(f"{arch} checkpoint: '{key}' has {channels} output channels, "
                          f"which is not {colors} x s^2 for an integer scale s")
     return s
+
+
+def check_state_dict(net: nn.Module, sd: Mapping[str, torch.Tensor], arch: str, config: object) -> None:
+    """Refuse ``sd`` unless it has every key of ``net``, no other, each with its shape.
+
+    ``net`` may live on the ``meta`` device: only shapes are compared.
+    """
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in sd.items()}
+    problems = [f"missing '{k}'" for k in sorted(expected.keys() - got.keys())]
+    problems += [f"unexpected '{k}'" for k in sorted(got.keys() - expected.keys())]
+    problems += [f"'{k}' has shape {list(got[k])}, expected {list(expected[k])}"
+                 for k in sorted(expected.keys() & got.keys()) if got[k] != expected[k]]
+    if problems:
+        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise ModelError(f"{arch} checkpoint does not fit {config}: {'; '.join(problems[:3])}{more}")

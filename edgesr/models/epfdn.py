@@ -29,7 +29,8 @@ import torch
 from torch import nn
 
 from edgesr.errors import InputError, ModelError
-from edgesr.models.common import LRELU_SLOPE, PixelShuffleUpsampler, conv, count_blocks, scale_from_channels, shape
+from edgesr.models.common import (LRELU_SLOPE, PixelShuffleUpsampler, check_state_dict, conv, count_blocks,
+                                  scale_from_channels, shape)
 
 ARCH = "EPFDN"
 
@@ -177,19 +178,6 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
         )
     except InputError as exc:
         raise ModelError(f"{ARCH} checkpoint: {exc}") from None
-    _check_shapes(cfg, sd)
-    return cfg
-
-
-def _check_shapes(cfg: Config, sd: Mapping[str, torch.Tensor]) -> None:
-    """Refuse ``sd`` unless it has every key of ``Net(cfg)``, no other, each with its shape."""
     with torch.device("meta"):  # shapes only: no memory, no draw from the random generator
-        expected = {k: tuple(v.shape) for k, v in Net(cfg).state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in sd.items()}
-    problems = [f"missing '{k}'" for k in sorted(expected.keys() - got.keys())]
-    problems += [f"unexpected '{k}'" for k in sorted(got.keys() - expected.keys())]
-    problems += [f"'{k}' has shape {list(got[k])}, expected {list(expected[k])}"
-                 for k in sorted(expected.keys() & got.keys()) if got[k] != expected[k]]
-    if problems:
-        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
-        raise ModelError(f"{ARCH} checkpoint does not fit {asdict(cfg)}: {'; '.join(problems[:3])}{more}")
+        check_state_dict(Net(cfg), sd, ARCH, asdict(cfg))
+    return cfg
