@@ -77,7 +77,7 @@ def shape(sd: Mapping[str, torch.Tensor], key: str, arch: str) -> tuple[int, ...
     """The shape of ``sd[key]``; a missing key means the checkpoint is not ``arch``."""
     tensor = sd.get(key)
     if tensor is None:
-        raise ModelError(f"not a {arch} checkpoint: it has no '{key}' tensor")
+        raise ModelError(f"not a checkpoint of {arch}: it has no '{key}' tensor")
     return tuple(tensor.shape)
 
 
@@ -102,7 +102,7 @@ def count_blocks(sd: Mapping[str, torch.Tensor], pattern: str, first: int, arch:
     """How many numbered blocks ``pattern`` names, requiring them to run ``first, first+1, ...``."""
     found = indices(sd, pattern)
     if not found:
-        raise ModelError(f"not a {arch} checkpoint: no '{pattern.format('N')}*' tensors")
+        raise ModelError(f"not a checkpoint of {arch}: no '{pattern.format('N')}*' tensors")
     if found != list(range(first, first + len(found))):
         raise ModelError(f"{arch} checkpoint: blocks {pattern.format('N')} are numbered {found}, "
                          f"expected {first}..{first + len(found) - 1} without gaps")

@@ -69,7 +69,7 @@ def test_inconsistent_settings_are_refused():
 
 def test_other_architecture_is_refused_by_name():
     sd = epfdn.Net(epfdn.VARIANTS["epfdn-tiny"]).state_dict()
-    with pytest.raises(ModelError, match="not a AIDN checkpoint: it has no 'recon.0.weight'"):
+    with pytest.raises(ModelError, match="not a checkpoint of AIDN: it has no 'recon.0.weight'"):
         aidn.config_from_state_dict(sd)
 
 

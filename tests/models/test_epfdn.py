@@ -96,7 +96,7 @@ def test_unknown_activation_id_is_refused():
 
 def test_other_architecture_is_refused_by_name():
     sd = aidn.Net(aidn.VARIANTS["aidn-tiny"]).state_dict()
-    with pytest.raises(ModelError, match="not a EPFDN checkpoint: it has no 'upsample.0.weight'"):
+    with pytest.raises(ModelError, match="not a checkpoint of EPFDN: it has no 'upsample.0.weight'"):
         epfdn.config_from_state_dict(sd)
 
 

@@ -40,7 +40,7 @@ def test_checkpoint_of_another_architecture_names_both(weights):
     with pytest.raises(ModelError) as err:
         models.load("rfdn", weights / "rlfn_ntire2024_x4.pth")
     msg = str(err.value)
-    assert "not a RFDN checkpoint" in msg and "fea_conv.weight" in msg and "looks like a rlfn x4" in msg
+    assert "not a checkpoint of RFDN" in msg and "fea_conv.weight" in msg and "looks like a rlfn x4" in msg
 
 
 def test_wrong_scale_is_refused(weights):
