@@ -10,6 +10,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("models", help="list the SR architectures with params, MACs at 720p and weights")
     p.add_argument("--weights-dir", metavar="DIR", type=Path,
                    help="folder of checkpoints; each is matched to its architecture by tensor shapes")
+    p.add_argument("--eval", metavar="DIR", type=Path, action="append", default=[],
+                   help="HR image folder to measure Y-PSNR on (x4 protocol) for every model with weights; "
+                        "repeatable, e.g. Set5 and Set14")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(run=run)
 
@@ -20,19 +23,39 @@ def run(args) -> int:
 
     if args.weights_dir is not None and not args.weights_dir.is_dir():
         raise InputError(f"--weights-dir {args.weights_dir} is not a folder; point it at your checkpoints")
+    if args.eval and args.weights_dir is None:
+        raise InputError("--eval measures models with weights: add --weights-dir DIR")
     infos = catalog(args.weights_dir)
+    psnr = measure_psnr(infos, args.eval)
     if args.json:
         rows = [dict(name=i.name, title=i.title, scale=i.scale, params=i.params, macs_720p=i.macs_720p,
-                     value_range=i.value_range, seed=i.seed, weights=[str(p) for p in i.weights])
+                     value_range=i.value_range, seed=i.seed, weights=[str(p) for p in i.weights],
+                     psnr_y=psnr.get(i.name, {}))
                 for i in infos]
         print(json.dumps({"models": rows}, indent=2))
         return 0
-    print(format_table(infos, searched=args.weights_dir is not None))
+    print(format_table(infos, searched=args.weights_dir is not None, psnr=psnr,
+                       folders=[f.name for f in args.eval]))
     return 0
 
 
-def format_table(infos, *, searched: bool) -> str:
-    rows = [("name", "scale", "params", "MACs@720p", "input", "weights")]
+def measure_psnr(infos, folders: list[Path]) -> dict[str, dict[str, float]]:
+    """Mean Y-PSNR per folder for each model with weights, measured now with the standard protocol."""
+    if not folders:
+        return {}
+    from edgesr.quality.protocol import evaluate
+    from edgesr.quality.upscalers import load_upscaler
+
+    found: dict[str, dict[str, float]] = {}
+    for info in infos:
+        if info.weights:
+            up = load_upscaler(info.name, scale=info.scale, weights=str(info.weights[0]))
+            found[info.name] = {f.name: round(evaluate(up, f, info.scale).mean_psnr, 4) for f in folders}
+    return found
+
+
+def format_table(infos, *, searched: bool, psnr: dict[str, dict[str, float]], folders: list[str]) -> str:
+    rows = [("name", "scale", "params", "MACs@720p", *(f"PSNR {f}" for f in folders), "input", "weights")]
     for i in infos:
         params = f"{i.params:,}" if i.params is not None else "-"
         macs = f"{i.macs_720p / 1e9:.2f} G" if i.macs_720p is not None else "-"
@@ -40,9 +63,10 @@ def format_table(infos, *, searched: bool) -> str:
             weights = ", ".join(str(p) for p in i.weights)
         else:
             weights = "none found" if searched else "bring your own (--weights-dir DIR to search)"
-        rows.append((i.name, f"x{i.scale}", params, macs, f"RGB 0-{i.value_range:g}", weights))
+        scores = [f"{psnr[i.name][f]:.2f}" if i.name in psnr else "-" for f in folders]
+        rows.append((i.name, f"x{i.scale}", params, macs, *scores, f"RGB 0-{i.value_range:g}", weights))
     widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
-    right = {1, 2, 3}  # numbers align right
+    right = set(range(1, 4 + len(folders)))  # numbers align right
     lines = ["  ".join(c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))).rstrip()
              for r in rows]
     if any(i.params is None for i in infos):

@@ -69,3 +69,27 @@ def test_models_table_without_weights_dir(capsys):
 def test_models_rejects_missing_dir(tmp_path, capsys):
     assert main(["models", "--weights-dir", str(tmp_path / "none")]) == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_models_measures_psnr_of_found_weights(tmp_path, capsys):
+    import numpy as np
+    import torch
+
+    from edgesr.io.images import read_rgb, sample_images, write_rgb
+    from edgesr.quality.protocol import evaluate
+    from edgesr.quality.upscalers import load_upscaler
+    from tests.models.tiny import tiny
+
+    ckpts, photos = tmp_path / "ckpts", tmp_path / "photos"
+    ckpts.mkdir()
+    photos.mkdir()
+    torch.save(tiny("espcn", 4).state_dict(), ckpts / "espcn_x4.pth")
+    for path in sample_images()[:2]:
+        write_rgb(photos / f"{path.stem}.png", np.ascontiguousarray(read_rgb(path)[:96, :128]))
+    assert main(["models", "--weights-dir", str(ckpts), "--eval", str(photos), "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["models"]}
+    want = evaluate(load_upscaler("espcn", scale=4, weights=str(ckpts / "espcn_x4.pth")), photos, 4).mean_psnr
+    assert rows["espcn"]["psnr_y"] == {"photos": pytest.approx(want, abs=1e-4)}
+    assert rows["rfdn"]["psnr_y"] == {}
+    assert main(["models", "--eval", str(photos)]) == 1
+    assert "--weights-dir" in capsys.readouterr().err
