@@ -18,7 +18,10 @@ from edgesr.errors import EdgeSRError
 
 # subcommand -> module under edgesr.cli defining add_parser(subparsers) and run(args) -> int.
 # These modules import only argparse-level code at import time, so --help stays light.
-COMMANDS: tuple[str, ...] = ("devices", "convert", "eval", "export", "models")
+COMMANDS: tuple[str, ...] = (
+    "devices", "build", "convert", "quantize", "validate", "upscale", "stream",
+    "export", "eval", "models", "train",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

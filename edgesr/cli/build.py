@@ -1,0 +1,82 @@
+"""``edgesr build``: a model to a device-ready engine, bundle or ONNX Runtime artifact, with its accuracy report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from edgesr.errors import InputError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "build", help="model -> simplified ONNX -> INT8/FP16 -> engine or device bundle, with an accuracy report",
+        description="Run export (for checkpoints), convert, quantize, validate and build for one device. "
+                    "Each stage is reused when its inputs are unchanged. Where this machine cannot build for "
+                    "the device (no TensorRT, or another device), a bundle is written that finishes there.")
+    p.add_argument("--device", help="device id from 'edgesr devices' (cpu: the ONNX Runtime artifact)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--model", help="a model shipped with edgesr (default: the shipped default model)")
+    src.add_argument("--onnx", type=Path, help="an ONNX model")
+    src.add_argument("--weights", type=Path, metavar="CKPT", help="a PyTorch checkpoint (with --arch, or detected)")
+    src.add_argument("--bundle", type=Path, metavar="DIR", help="on the device: finish a bundle written by edgesr build")
+    p.add_argument("--arch", help="architecture of --weights (see 'edgesr models'); detected when left out")
+    p.add_argument("--scale", type=int, help="upscale factor, for checkpoints that do not record it")
+    p.add_argument("--precision", default="best", choices=("best", "int8", "fp16", "fp32"),
+                   help="best: INT8 within the budget where the device has fast INT8, else FP16 (default)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--input", metavar="WxH", help="static input size (default: a 1280x720 output)")
+    shape.add_argument("--input-range", metavar="MINxMAX", help="dynamic input sizes, e.g. 64x64:480x270")
+    p.add_argument("--max-drop", type=float, default=0.1, metavar="DB", help="accuracy budget in dB (default 0.1)")
+    p.add_argument("--calib", type=Path, metavar="DIR", help="calibration images (default: the shipped set)")
+    p.add_argument("--data", type=Path, action="append", default=[], metavar="DIR",
+                   help="images for the accuracy report (repeatable; default: the shipped samples)")
+    p.add_argument("--dla", type=int, metavar="N", help="build for DLA core N (static shapes, FP16/INT8)")
+    p.add_argument("--workspace", type=int, metavar="MB", help="TensorRT workspace limit")
+    p.add_argument("--opt-level", type=int, choices=range(6), metavar="0-5", help="builder optimisation level")
+    p.add_argument("-o", "--out", type=Path, default=Path("engines"), help="output root (default: engines/)")
+    p.set_defaults(run=run)
+
+
+def _wh(text: str, flag: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m or min(int(m.group(1)), int(m.group(2))) < 1:
+        raise InputError(f"{flag} '{text}' is not WIDTHxHEIGHT, e.g. 320x180")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _range(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    parts = re.split(r"[:\-,]", text)
+    if len(parts) != 2:
+        raise InputError(f"--input-range '{text}' is not MIN:MAX sizes, e.g. 64x64:480x270")
+    return _wh(parts[0], "--input-range"), _wh(parts[1], "--input-range")
+
+
+def run(args) -> int:
+    from edgesr.pipeline import Build, BuildOptions, finish_bundle
+
+    if args.bundle is not None:
+        result = finish_bundle(args.bundle)
+    else:
+        if args.device is None:
+            raise InputError("pass --device DEVICE (see 'edgesr devices'; cpu builds the ONNX Runtime artifact)")
+        result = Build(BuildOptions(
+            device=args.device, model=args.model, onnx=args.onnx, weights=args.weights, arch=args.arch,
+            scale=args.scale, precision=args.precision,
+            input=_wh(args.input, "--input") if args.input else None,
+            input_range=_range(args.input_range) if args.input_range else None,
+            max_drop=args.max_drop, calib=args.calib, data=args.data, dla=args.dla,
+            workspace_mb=args.workspace, opt_level=args.opt_level, out=args.out))()
+    ident = result.identity
+    state = "reused (identity unchanged)" if result.cached else "written"
+    print(f"{result.kind} {state}: {result.artifact}")
+    print(f"  {ident.model} x{ident.scale} {ident.precision} input {ident.input} for {ident.device}"
+          + (f", TensorRT {ident.tensorrt}" if ident.tensorrt else "")
+          + (f", {len(ident.kept_layers)} layers kept in float" if ident.kept_layers else ""))
+    acc = result.accuracy or {}
+    if acc.get("drop_db"):
+        drops = ", ".join(f"{k} {v:+.3f} dB" for k, v in acc["drop_db"].items())
+        print(f"  accuracy vs FP32: {drops} ({'within' if acc.get('passed') else 'OVER'} budget); {acc.get('report')}")
+    if result.next_step:
+        print(f"  next: {result.next_step}")
+    return 0 if acc.get("passed", True) else 1

@@ -1,0 +1,108 @@
+"""``edgesr quantize``: a float ONNX -> symmetric INT8 Q/DQ ONNX within an accuracy budget."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+# Exit code when the model was written but the accuracy budget could not be met.
+BUDGET_NOT_MET = 3
+
+
+def _hw(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 64x64")
+    return int(parts[0]), int(parts[1])
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "quantize", help="INT8 Q/DQ model within an accuracy budget (plus FP16 and TensorRT cache)",
+        description="Calibrate on real images, place symmetric INT8 Q/DQ (zero point 0, per-channel weights) where "
+                    "runtimes fuse it, measure per-unit sensitivity and keep the most damaging units in higher "
+                    "precision until the Y-PSNR drop on the validation images fits --max-drop. Writes OUT.onnx "
+                    "(symmetric INT8: TensorRT, ONNX Runtime on ARM), OUT.x86.onnx (the same grid encoded UINT8+128, "
+                    "which ONNX Runtime runs fused on x86) and OUT.quant.json (the record). Exit code 3: written, "
+                    "but the budget was not met.")
+    p.add_argument("model", type=Path, help="the float .onnx model (as written by 'edgesr convert')")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.onnx", help="Q/DQ model to write")
+    p.add_argument("--calib", metavar="DIR", help="calibration frames: a folder, glob or manifest .json "
+                   "(default: the set generated from the shipped samples, calibration/default.json)")
+    p.add_argument("--val", metavar="DIR", help="HR images for the budget (default: the shipped samples); "
+                   "never use your reporting sets here")
+    p.add_argument("--method", default="mse", choices=("mse", "entropy", "minmax", "percentile"),
+                   help="activation range method (default: mse, consumer-aware)")
+    p.add_argument("--max-drop", type=float, default=0.1, metavar="DB",
+                   help="Y-PSNR drop allowed on the validation images (default 0.1)")
+    p.add_argument("--no-budget", action="store_true", help="quantize every eligible unit, no fallback")
+    p.add_argument("--input-shape", type=_hw, metavar="HxW",
+                   help="calibration patch for dynamic-shape models, LR pixels (default 64x64)")
+    p.add_argument("--count", type=int, default=64, help="calibration inputs (default 64)")
+    p.add_argument("--rounding", default="gptq", choices=("gptq", "nearest"),
+                   help="weight rounding: gptq (adaptive, default) or nearest")
+    p.add_argument("--no-bias-correction", action="store_true", help="skip weight bias correction")
+    p.add_argument("--finetune", type=int, default=0, metavar="STEPS",
+                   help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
+    p.add_argument("--scale", type=int, help="upscale factor, only for models without edgesr metadata")
+    p.add_argument("--no-latency", action="store_true", help="skip the INT8 vs FP32 latency measurement")
+    p.add_argument("--tensorrt-onnx", type=Path, metavar="PATH",
+                   help="also write the Q/DQ model with INT32 biases folded to float (TensorRT's parser)")
+    p.add_argument("--trt-cache", metavar="TRT_VERSION",
+                   help="also export the activation scales as a TensorRT calibration cache for this TensorRT "
+                        "version (e.g. 8.6.2), named by model hash and version under calibration/")
+    p.add_argument("--cache-dir", type=Path, default=Path("calibration"), help="where --trt-cache goes")
+    p.add_argument("--fp16", type=Path, metavar="OUT_FP16.onnx", help="also write the FP16 variant and measure it")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from edgesr.quantize import pipeline
+
+    opts = pipeline.QuantizeOptions(
+        calib=args.calib, val=args.val, method=args.method, max_drop=None if args.no_budget else args.max_drop,
+        input_shape=args.input_shape, count=args.count, rounding=args.rounding,
+        bias_correction=not args.no_bias_correction, finetune_steps=args.finetune, scale=args.scale,
+        latency=not args.no_latency)
+    if args.trt_cache:
+        from edgesr.quantize.trtcache import trt_version_int
+
+        trt_version_int(args.trt_cache)  # a bad version fails before the work
+    result = pipeline.Quantize(args.model, args.output, opts)()
+    r = result.record
+    v = r["validation"]
+    print(f"{args.model} -> {args.output} (symmetric INT8), {r['files']['x86']} (x86 encoding)")
+    print(f"  INT8 units: {r['int8_units']} ({r['int8_convolutions']} of {r['convolutions']} convolutions); "
+          f"kept in higher precision: {len(r['kept'])}")
+    for k in r["kept"]:
+        print(f"    {k['node']} ({k['op']}): {k['reason']}")
+    status = "within" if v["met"] else "NOT within"
+    print(f"  validation ({v['images']} images, {v['source']}): drop {v['drop_db']:.3f} dB "
+          f"(measured {v['measured_drop_db']:.3f}, expected from noise {v['expected_drop_db']:.3f}), "
+          f"{status} the {v['budget_db']} dB budget" if v["budget_db"] is not None else
+          f"  validation ({v['images']} images): drop {v['drop_db']:.3f} dB (no budget)")
+    if r.get("latency"):
+        lat = r["latency"]
+        print(f"  latency {lat['shape'][0]}x{lat['shape'][1]}, {lat['threads']} threads, {lat['runtime']}: "
+              f"INT8 {lat['speedup']:.2f}x FP32 (x86 encoding), {lat['speedup_int8_encoding']:.2f}x (INT8 file)")
+    if args.tensorrt_onnx:
+        from edgesr import fileio
+        from edgesr.quantize.qdq import for_tensorrt
+
+        fileio.write_bytes(args.tensorrt_onnx, for_tensorrt(result.model).SerializeToString())
+        print(f"  TensorRT Q/DQ model: {args.tensorrt_onnx}")
+    if args.trt_cache:
+        from edgesr.quantize.trtcache import cache_path, scales_from_qdq, write_trt_cache
+
+        path = cache_path(args.model, args.trt_cache, root=args.cache_dir, stem=args.model.stem)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_trt_cache(path, scales_from_qdq(result.model), version=args.trt_cache)
+        print(f"  TensorRT calibration cache: {path}")
+    if args.fp16:
+        from edgesr.quantize.variants import fp16_variant
+
+        f = fp16_variant(args.model, args.fp16, val=args.val, scale=args.scale)
+        real = f"{f.onnxruntime.drop:.4f} dB on ORT CPU" if f.onnxruntime else "ORT CPU cannot run it"
+        print(f"  FP16 variant: {args.fp16}: drop {f.emulated.drop:.4f} dB (emulated), {real}")
+    print(f"  record: {r['files']['record']}")
+    return 0 if v["met"] else BUDGET_NOT_MET

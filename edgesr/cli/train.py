@@ -1,0 +1,131 @@
+"""``edgesr train``: train an architecture on HR image folders, stage by stage, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from edgesr.errors import InputError
+from edgesr.train.config import TrainConfig, parse_count, parse_duration, parse_setting, parse_sizes
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+# What --resume may change: where the run writes and runs, not what it computes.
+_RESUME_OPTIONS = ("out", "device", "checkpoint_every", "cache_dir")
+
+
+def _arg(parse: Callable):
+    """An argparse type from one of the config parsers (their InputError becomes a usage error)."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train an SR architecture (L1, Adam + cosine, EMA; multiscale hot start; resumable)",
+        description="Train on aligned patches of HR images and their MATLAB-bicubic LR. Each of --stages trains "
+        "on LR patches of that size, starting from the previous stage's EMA weights. A budget is required: "
+        "--iterations (per stage) or --budget-pixels (LR pixels over the run, split evenly among stages), "
+        "and/or --time. The run directory holds a resumable checkpoint (Ctrl-C saves one; running the same "
+        "command again continues), the EMA weights of each stage and summary.json. Never train on Set5 or "
+        "Set14.")
+    d, S = _DEFAULTS, argparse.SUPPRESS  # unset options stay unset, so --resume can tell what was given
+    p.add_argument("arch", nargs="?", metavar="ARCH", help="architecture name (see 'edgesr models')")
+    p.add_argument("--data", metavar="DIR", action="append", default=S,
+                   help="folder of HR training images (repeat for several)")
+    p.add_argument("-o", "--out", metavar="DIR", default=S, help="run directory")
+    p.add_argument("--scale", type=int, default=S, help=f"upscale factor (default {d['scale']})")
+    p.add_argument("--stages", type=_arg(parse_sizes), metavar="P[,P...]", default=S,
+                   help=f"LR patch side of each stage, e.g. 48,64,96 (default {d['stages'][0]})")
+    p.add_argument("--batch", type=int, default=S, help=f"patches per iteration (default {d['batch']})")
+    p.add_argument("--iterations", type=_arg(parse_sizes), metavar="N[,N...]", default=S,
+                   help="iterations of every stage, or one count per stage")
+    p.add_argument("--budget-pixels", type=_arg(parse_count), metavar="N", default=S,
+                   help="LR pixels over the run (e.g. 2G), split evenly among stages: equal compute for "
+                        "any stage list")
+    p.add_argument("--time", type=_arg(parse_duration), metavar="DURATION", default=S,
+                   help="time in training steps over the run (e.g. 2h, 90m; validation not counted), "
+                        "split evenly among stages")
+    p.add_argument("--lr", type=float, default=S, help=f"peak learning rate (default {d['lr']:g})")
+    p.add_argument("--min-lr", type=float, default=S, help=f"learning rate at the end of a stage (default {d['min_lr']:g})")
+    p.add_argument("--stage-lr-decay", type=float, default=S,
+                   help=f"stage i peaks at lr * this**i (default {d['stage_lr_decay']:g})")
+    p.add_argument("--ema", type=float, default=S, help=f"EMA decay of the weights (default {d['ema']:g})")
+    p.add_argument("--seed", type=int, default=S, help=f"random seed (default {d['seed']})")
+    p.add_argument("--val", metavar="DIR", default=S,
+                   help="held-out HR folder to validate on (default: the photos shipped with edgesr)")
+    p.add_argument("--val-every", type=int, metavar="N", default=S,
+                   help="also validate every N iterations (default: at the end of each stage only)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N", default=S,
+                   help=f"iterations between checkpoints (default {d['checkpoint_every']})")
+    p.add_argument("--log-every", type=int, metavar="N", default=S,
+                   help=f"iterations per loss-log entry (default {d['log_every']})")
+    p.add_argument("--device", default=S, help="auto (CUDA when available), cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--set", dest="model", metavar="KEY=VALUE", type=_arg(parse_setting), action="append",
+                   default=S, help="architecture hyper-parameter, e.g. act=gelu for epfdn (repeatable)")
+    p.add_argument("--cache-dir", metavar="DIR", default=S,
+                   help="where the LR of training images is cached (default ~/.cache/edgesr/train-lr)")
+    p.add_argument("--no-cache", dest="cache", action="store_false", default=S,
+                   help="make the LR images in memory only")
+    p.add_argument("--allow-benchmark-data", action="store_true", default=S,
+                   help="train on a folder named like a benchmark (Set5, Set14, ...) anyway, with a warning")
+    p.add_argument("--resume", metavar="CKPT", type=Path,
+                   help="continue the run of this checkpoint with its own settings")
+    p.set_defaults(run=run)
+
+
+def _options(args) -> dict:
+    """The TrainConfig settings given on the command line, paths made absolute."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+             if f.name != "arch" and hasattr(args, f.name)}
+    for key in ("out", "val", "cache_dir"):
+        if key in given:
+            given[key] = str(Path(given[key]).resolve())
+    if "data" in given:
+        given["data"] = tuple(str(Path(f).resolve()) for f in given["data"])
+    if "model" in given:
+        given["model"] = dict(given["model"])
+    return given
+
+
+def _flag(key: str) -> str:
+    return "--set" if key == "model" else "--no-cache" if key == "cache" else "--" + key.replace("_", "-")
+
+
+def run(args) -> int:
+    import sys
+
+    from edgesr.train import resume, train
+
+    given = _options(args)
+    if args.resume is not None:
+        extra = [_flag(k) for k in given if k not in _RESUME_OPTIONS] + (["ARCH"] if args.arch else [])
+        if extra:
+            raise InputError(f"--resume continues a run with its own settings; drop {', '.join(extra)} "
+                             f"(it may change only {', '.join(_flag(k) for k in _RESUME_OPTIONS)})")
+        result = resume(args.resume, **given)
+    else:
+        missing = [name for name, ok in (("ARCH", args.arch), ("--data", "data" in given), ("--out", "out" in given))
+                   if not ok]
+        if missing:
+            raise InputError(f"give {', '.join(missing)} (or --resume CHECKPOINT)")
+        result = train(TrainConfig(arch=args.arch, **given))
+    s = result.summary
+    if not result.complete:
+        pos = s["position"]
+        print(f"edgesr: interrupted at stage {pos['stage'] + 1}, iteration {pos['iteration']}; continue with: "
+              f"edgesr train --resume {result.checkpoint}", file=sys.stderr)
+        return 130
+    c = s.get("compute", {})
+    psnr = ", ".join(f"{v:.2f}" for v in s.get("val_psnr", []) if v is not None)
+    print(f"wrote {result.weights}: {s.get('arch')} x{s.get('scale')}, {c.get('iterations', 0):,} iterations, "
+          f"{c.get('lr_pixels', 0):.3g} LR pixels, {c.get('train_seconds', 0):.0f} s of training; "
+          f"held-out Y-PSNR per stage {psnr} dB")
+    print(f"summary: {result.run_dir / 'summary.json'}")
+    return 0

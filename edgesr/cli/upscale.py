@@ -1,0 +1,85 @@
+"""``edgesr upscale``: upscale a video file, an image, a folder or a glob with a model artifact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def hw(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 180x320")
+    return int(parts[0]), int(parts[1])
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """The options that choose and feed the model (shared with ``edgesr stream``)."""
+    g = p.add_argument_group("model")
+    g.add_argument("-m", "--model", "--artifact", dest="model", required=True, metavar="MODEL",
+                   help="the artifact to run: an .onnx file (export and convert one with 'edgesr export' and "
+                        "'edgesr convert')")
+    g.add_argument("--scale", type=int, help="upscale factor, for a model that does not record it "
+                                             "(otherwise inferred from a probe run)")
+    g.add_argument("--value-range", type=float, choices=(1.0, 255.0), metavar="{1,255}",
+                   help="input/output peak, for a model that does not record it (default 1)")
+    g.add_argument("--providers", metavar="LIST",
+                   help="ONNX Runtime execution providers, best first, comma-separated: tensorrt, cuda, cpu "
+                        "(default: the best this onnxruntime has)")
+    g.add_argument("--threads", type=int, help="CPU threads per inference (default: ONNX Runtime's)")
+    g.add_argument("--tile", type=hw, metavar="HxW",
+                   help="cut frames into tiles of this input size (fixed-shape models always tile at their shape)")
+    g.add_argument("--tile-overlap", type=int, default=16, metavar="PX",
+                   help="input pixels shared by neighbouring tiles; half of it must cover the model's receptive "
+                        "field for seam-free output (default 16)")
+    g.add_argument("--batch", type=int, help="tiles per inference call (default: all tiles of a frame)")
+
+
+def runner_options(args):
+    from edgesr.runtime.runners import RunnerOptions
+
+    providers = tuple(p.strip() for p in args.providers.split(",") if p.strip()) if args.providers else None
+    return RunnerOptions(scale=args.scale, value_range=args.value_range, providers=providers, threads=args.threads)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "upscale", help="upscale a video, an image, or a folder of images with a model",
+        description="Run every frame of INPUT (a video file, an image, a folder or a glob) through the model in a "
+                    "threaded pipeline and write OUTPUT: a video file, an image, or a folder. Video audio is "
+                    "copied when PyAV is installed (--audio).")
+    p.add_argument("input", metavar="INPUT", help="video file, image, folder or glob (quote it)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="video file (.mp4, .mkv, ...), image file, or folder")
+    add_model_args(p)
+    g = p.add_argument_group("output")
+    g.add_argument("--codec", choices=("mp4v", "h264"), default="mp4v",
+                   help="video codec: mp4v (OpenCV) or h264 (PyAV with libx264) (default mp4v)")
+    g.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default 18)")
+    g.add_argument("--audio", choices=("auto", "copy", "drop"), default="auto",
+                   help="a video's audio: auto copies it when PyAV can and warns when not, copy fails rather "
+                        "than lose it, drop writes video only (default auto)")
+    g.add_argument("--image-format", default="png", metavar="EXT", help="format of images written to a folder")
+    g.add_argument("--json", metavar="STATS.json", help="also write the run statistics to this JSON file")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from edgesr.fileio import write_json
+    from edgesr.runtime.jobs import Upscale, UpscaleOptions
+
+    options = UpscaleOptions(runner=runner_options(args), tile=args.tile, tile_overlap=args.tile_overlap,
+                             batch=args.batch, codec=args.codec, crf=args.crf, audio=args.audio,
+                             image_format=args.image_format, progress=not args.no_progress)
+    result = Upscale(args.input, args.output, args.model, options)()
+    stats = result.stats
+    e2e = stats["end_to_end"]
+    print(f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "
+          f"latency p50 {e2e['p50_ms']:.0f} ms ({result.ended})"
+          + (f", audio {stats['audio']}" if "audio" in stats else ""))
+    if args.json:
+        write_json(args.json, result.to_dict())
+    elif args.verbose:
+        print(json.dumps(result.to_dict(), indent=2))
+    return 130 if result.interrupted else 0

@@ -1,0 +1,496 @@
+"""The one module that knows the stage order: model -> ONNX -> convert -> quantize -> validate ->
+engine (this host can build for the device), bundle (it cannot) or ONNX Runtime artifact (``cpu``).
+
+Each stage's output is kept in a work folder under ``out/<device>/.work/`` with the key of
+what made it, and reused when the key matches; the final artifact directory is named by the
+engine identity (DESIGN.md section 4) and locked while it is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from edgesr import __version__, devices, fileio, host, meta
+from edgesr.build import bundle, lock, policy, sidecar
+from edgesr.build.identity import Identity, input_text
+from edgesr.errors import EdgeSRError, InputError
+from edgesr.lazy import require
+from edgesr.log import logger, stage
+
+# The default static frame: a 1280x720 output, the stream size edgesr is tuned for.
+DEFAULT_OUTPUT_WH = (1280, 720)
+SHIPPED_MODELS = Path(__file__).parent / "data" / "models"
+
+
+class BudgetError(EdgeSRError):
+    """The accuracy budget cannot be met by the precision asked for."""
+
+
+@dataclass
+class BuildOptions:
+    """Settings of :class:`Build`. Give at most one model source: ``model``, ``onnx`` or ``weights``."""
+
+    device: str = "cpu"
+    model: str | None = None  # a model shipped with edgesr; None with no other source: the default model
+    onnx: Path | None = None
+    weights: Path | None = None
+    arch: str | None = None  # with weights; None detects it from the tensor shapes
+    scale: int | None = None
+    precision: str = "best"
+    input: tuple[int, int] | None = None  # W, H of a static input
+    input_range: tuple[tuple[int, int], tuple[int, int]] | None = None  # (min W, H), (max W, H)
+    max_drop: float = 0.1
+    calib: Path | None = None
+    data: list[Path] = field(default_factory=list)  # images for the accuracy report; empty: shipped samples
+    dla: int | None = None
+    workspace_mb: int | None = None
+    opt_level: int | None = None
+    out: Path = Path("engines")
+
+
+@dataclass
+class BuildResult:
+    kind: str  # "engine" | "bundle" | "onnxruntime"
+    directory: Path
+    artifact: Path
+    identity: Identity
+    cached: bool
+    accuracy: dict
+    next_step: str | None = None
+
+
+class Build:
+    """``Build(options)()`` runs every stage for one device; see :func:`build`."""
+
+    def __init__(self, options: BuildOptions | None = None):
+        self.options = options if options is not None else BuildOptions()
+
+    def __call__(self) -> BuildResult:
+        o = self.options
+        device = devices.get(o.device)
+        plan = policy.plan(device, o.precision, dla_core=o.dla, dynamic=o.input_range is not None)
+        if not o.max_drop >= 0:
+            raise InputError(f"--max-drop must be >= 0 dB, got {o.max_drop}")
+        fileio.check_writable_dir(o.out)
+        data_dirs = [Path(d) for d in o.data] or [_samples_dir()]
+        source_key, name = self._source_key()
+        work = Path(o.out) / device.id / ".work" / name
+        with lock.locked(work):
+            request = _key(source_key, device.id, asdict(plan), o.input, o.input_range, o.max_drop,
+                           _calib_key(o.calib), [_dir_key(d) for d in data_dirs], o.workspace_mb, o.opt_level,
+                           __version__)
+            hit = self._cache_hit(work, request)
+            if hit is not None:
+                return hit
+            source = self._source_onnx(work, source_key)
+            scale = meta.read(require("onnx").load(str(source), load_external_data=False)).scale
+            shapes = self._shapes(scale)
+            converted = self._convert(work, source, device, shapes)
+            precision, candidate, quant = self._choose(work, converted, plan, shapes)
+            report = self._report(work, converted, candidate, data_dirs, precision)
+            result = self._finish(device, plan, name, scale, shapes, precision, converted, candidate, quant, report)
+            fileio.write_json(work / "request.json", {"key": request, "directory": str(result.directory),
+                                                      "artifact": str(result.artifact), "kind": result.kind})
+        return result
+
+    # --- sources ---
+
+    def _source_key(self) -> tuple[str, str]:
+        o = self.options
+        given = [x for x in (o.model, o.onnx, o.weights) if x is not None]
+        if len(given) > 1:
+            raise InputError("give one model source: --model NAME, --onnx PATH or --weights CKPT (with --arch)")
+        if o.arch is not None and o.weights is None:
+            raise InputError("--arch goes with --weights CKPT; for an ONNX file use --onnx")
+        if o.onnx is not None:
+            return _file_key(o.onnx), Path(o.onnx).stem
+        if o.weights is not None:
+            arch = o.arch or "detected"
+            return _key(_file_key(o.weights), arch, o.scale), Path(o.weights).stem
+        path = shipped_model(o.model)
+        return _file_key(path), path.stem
+
+    def _source_onnx(self, work: Path, key: str) -> Path:
+        o = self.options
+        if o.onnx is not None:
+            return Path(o.onnx)
+        if o.weights is None:
+            return shipped_model(o.model)
+        target = work / "export" / "model.onnx"
+
+        def export() -> None:
+            from edgesr.export import export_onnx
+            from edgesr.models import load
+
+            export_onnx(load(o.arch, o.weights, scale=o.scale), target)
+
+        _reuse(work / "export", key, target, export)
+        return target
+
+    # --- stages ---
+
+    def _shapes(self, scale: int):
+        o = self.options
+        if o.input_range is not None:
+            (w0, h0), (w1, h1) = o.input_range
+            if not (1 <= w0 <= w1 and 1 <= h0 <= h1):
+                raise InputError(f"--input-range {w0}x{h0}:{w1}x{h1} must grow from min to max")
+            return (1, 3, h0, w0), (1, 3, h1, w1), (1, 3, h1, w1)
+        w, h = o.input or (DEFAULT_OUTPUT_WH[0] // scale, DEFAULT_OUTPUT_WH[1] // scale)
+        return (1, 3, h, w)
+
+    def _convert(self, work: Path, source: Path, device, shapes) -> Path:
+        from edgesr.onnx.convert import convert
+
+        fixed = shapes if isinstance(shapes[0], int) and self.options.dla is not None else None
+        out = work / "convert"
+        target = out / f"{source.stem}.onnx"
+        _reuse(out, _key(_file_key(source), device.id, fixed), target,
+               lambda: convert(source, out, target=device.id, input_shape=fixed))
+        return target
+
+    def _choose(self, work: Path, converted: Path, plan: policy.Plan, shapes):
+        """The first precision of the plan that fits the budget, with its ONNX and quantize record."""
+        o = self.options
+        for precision in plan.candidates:
+            if precision == "fp32":
+                return "fp32", converted, None
+            if precision == "fp16":
+                return "fp16", self._fp16(work, converted), None
+            quant = self._int8(work, converted, shapes)
+            if quant["validation"]["met"]:
+                return "int8", work / "quantize" / "model.int8.onnx", quant
+            drop = quant["validation"]["drop_db"]
+            if plan.requested == "int8":
+                raise BudgetError(f"INT8 loses {drop:.3f} dB on the validation images, over --max-drop {o.max_drop} "
+                                  f"even with {len(quant['kept'])} layers kept in float; raise --max-drop or use "
+                                  f"--precision {'fp16' if 'fp16' in devices.get(o.device).precisions else 'fp32'} "
+                                  f"(best result kept in {work / 'quantize'})")
+            logger.warning("INT8 loses %.3f dB (> budget %.3f dB) even with %d layers in float: using the next "
+                           "precision", drop, o.max_drop, len(quant["kept"]))
+        raise BudgetError("no precision this device runs meets the budget")  # fp32 always ends the plan above
+
+    def _int8(self, work: Path, converted: Path, shapes) -> dict:
+        from edgesr.quantize import quantize
+
+        o = self.options
+        out = work / "quantize"
+        target = out / "model.int8.onnx"
+        opt = shapes if isinstance(shapes[0], int) else shapes[1]
+        patch = (opt[2], opt[3])
+        key = _key(_file_key(converted), _calib_key(o.calib), o.max_drop, patch)
+        _reuse(out, key, target, lambda: quantize(converted, target, calib=o.calib, max_drop=o.max_drop,
+                                                  input_shape=patch))
+        return json.loads(_record_path(target).read_text())
+
+    def _fp16(self, work: Path, converted: Path) -> Path:
+        from edgesr.quantize import to_fp16
+
+        onnx = require("onnx")
+        out = work / "fp16"
+        target = out / "model.fp16.onnx"
+
+        def make() -> None:
+            out.mkdir(parents=True, exist_ok=True)
+            fileio.write_bytes(target, to_fp16(onnx.load(str(converted))).SerializeToString())
+
+        _reuse(out, _file_key(converted), target, make)
+        return target
+
+    def _report(self, work: Path, reference: Path, candidate: Path, data_dirs: list[Path], precision: str) -> dict:
+        from edgesr.report import validate
+
+        out = work / f"report-{precision}"
+        if candidate == reference:
+            return {"precision": precision, "drop_db": {}, "passed": True, "note": "FP32 is the reference"}
+        key = _key(_file_key(reference), _file_key(candidate), [_dir_key(d) for d in data_dirs],
+                   self.options.max_drop)
+        summary = out / "summary.json"
+
+        def run() -> None:
+            rep = validate([reference, candidate], data_dirs, max_drop=self.options.max_drop, out_dir=out)
+            drops = {d.name: d.drop(rep.candidates[0].name) for d in rep.datasets}
+            fileio.write_json(summary, {"precision": precision, "drop_db": drops, "passed": rep.passed,
+                                        "data": [str(d) for d in data_dirs]})
+
+        _reuse(out, key, summary, run)
+        result = json.loads(summary.read_text())
+        if not result["passed"]:
+            logger.warning("%s drops %s on the report images, over the %.3f dB budget: see %s", precision,
+                           ", ".join(f"{k} {v:.3f} dB" for k, v in result["drop_db"].items()),
+                           self.options.max_drop, out / "report.html")
+        result["report"] = str(out / "report.html")
+        return result
+
+    # --- the artifact ---
+
+    def _finish(self, device, plan, name, scale, shapes, precision, converted, candidate, quant, report) -> BuildResult:
+        o = self.options
+        kept = tuple(k["node"] for k in quant["kept"]) if quant else ()
+        base = Identity(model=name, scale=scale, onnx_sha256=_file_key(candidate), precision=precision,
+                        kept_layers=kept, input=input_text(shapes), device=device.id,
+                        compute_capability=device.compute_capability, tensorrt=None, dla_core=plan.dla_core,
+                        workspace_mb=o.workspace_mb, opt_level=o.opt_level)
+        directory = Path(o.out) / device.id / base.dirname
+        with lock.locked(directory):
+            if not device.is_jetson:
+                return self._onnxruntime(directory, base, converted, candidate, report)
+            if self._can_build_here(device):
+                return self._engine(directory, base, candidate, precision, shapes, report)
+            return self._bundle(directory, base, device, converted, candidate, precision, shapes, quant, report)
+
+    def _onnxruntime(self, directory: Path, ident: Identity, converted: Path, candidate: Path,
+                     report: dict) -> BuildResult:
+        artifact = directory / f"{ident.dirname}.onnx"
+        report, _ = _attach_report(directory, report)
+        _copy(candidate, artifact)
+        if candidate != converted:
+            _copy(converted, directory / f"{ident.model}-x{ident.scale}-fp32.onnx")
+        sidecar.write(artifact, ident, kind="onnxruntime", edgesr_version=__version__, accuracy=report)
+        return BuildResult("onnxruntime", directory, artifact, ident, False, report)
+
+    @staticmethod
+    def _can_build_here(device) -> bool:
+        from edgesr.build.tensorrt_api import tensorrt_version
+
+        here = host.jetson()
+        if tensorrt_version() is None:
+            logger.info("TensorRT is not importable here: writing a bundle that finishes on the %s", device.id)
+            return False
+        if here is None or here.id != device.id:
+            logger.info("this machine is %s, not a %s: writing a bundle that finishes on the device",
+                        here.name if here else "not a Jetson", device.id)
+            return False
+        return True
+
+    def _engine_spec(self, onnx_path: Path, precision: str, shapes):
+        from edgesr.build.engine_builder import EngineSpec
+        from edgesr.onnx.loading import image_input, load
+
+        o = self.options
+        inp = image_input(load(onnx_path))
+        if isinstance(shapes[0], int):
+            # A static request on a dynamic graph is a one-point profile; a fixed graph needs none.
+            shapes = (shapes, shapes, shapes) if inp.dynamic_hw else None
+        return EngineSpec(onnx_path=onnx_path, precision=precision,
+                          int8_source="qdq" if precision == "int8" else None, input_name=inp.name,
+                          shapes=shapes, workspace_mb=o.workspace_mb, opt_level=o.opt_level, dla_core=o.dla)
+
+    def _engine(self, directory: Path, base: Identity, candidate: Path, precision: str, shapes,
+                report: dict) -> BuildResult:
+        from edgesr.build.engine_builder import build_engine
+        from edgesr.build.tensorrt_api import tensorrt_version
+
+        ident = base.with_tensorrt(tensorrt_version())
+        engine = directory / bundle.engine_name(ident)
+        if sidecar.matches(engine, ident):
+            logger.info("cache hit: %s matches the requested identity", engine)
+            return BuildResult("engine", directory, engine, ident, True, report)
+        onnx_path = self._engine_onnx(directory, candidate, precision, shapes)
+        spec = self._engine_spec(onnx_path, precision, shapes)
+        spec = type(spec)(**{**asdict(spec), "timing_cache": Path(self.options.out) / base.device /
+                             f"timing-{ident.tensorrt}.cache"})
+        outcome = build_engine(spec)
+        report, _ = _attach_report(directory, report)
+        fileio.write_bytes(engine, outcome.engine)
+        sidecar.write(engine, ident, kind="engine", edgesr_version=__version__, precision_used=outcome.precision,
+                      build_seconds=round(outcome.seconds, 2), builder_log=outcome.log,
+                      dla_layers=outcome.dla_layers, gpu_fallback_layers=outcome.gpu_fallback_layers,
+                      accuracy=report)
+        return BuildResult("engine", directory, engine, ident, False, report)
+
+    def _engine_onnx(self, directory: Path, candidate: Path, precision: str, shapes) -> Path:
+        """The ONNX TensorRT parses: INT32 bias DQ folded for Q/DQ models, the shape fixed for DLA."""
+        onnx = require("onnx")
+        model = onnx.load(str(candidate))
+        if precision == "int8":
+            from edgesr.quantize import for_tensorrt
+
+            model = for_tensorrt(model)
+        if self.options.dla is not None:
+            from edgesr.onnx.loading import fix_input_shape, image_input
+
+            fix_input_shape(model, image_input(model), shapes)
+        target = directory / f"model.{precision}.onnx"
+        fileio.write_bytes(target, model.SerializeToString())
+        return target
+
+    def _bundle(self, directory, base, device, converted, candidate, precision, shapes, quant, report) -> BuildResult:
+        from edgesr.quantize import read_trt_cache, scales_from_qdq, write_trt_cache
+
+        manifest = directory / bundle.MANIFEST
+        if manifest.is_file() and bundle.read(directory)["key"] == base.key:
+            logger.info("cache hit: bundle %s matches the requested identity", directory)
+            return BuildResult("bundle", directory, directory / bundle.SCRIPT, base, True, report,
+                               self._next_step(directory, device))
+        onnx_path = self._engine_onnx(directory, candidate, precision, shapes)
+        files = {"onnx": onnx_path.name}
+        _copy(converted, directory / "model.fp32.onnx")
+        files["fp32"] = "model.fp32.onnx"
+        if quant is not None:
+            _copy(candidate, directory / "model.int8.qdq.onnx")
+            files["qdq"] = "model.int8.qdq.onnx"
+            scales = scales_from_qdq(require("onnx").load(str(candidate)))
+            for version in sorted({v for v in device.tensorrt_versions if not v.startswith("11")}):
+                cache = directory / f"calibration-trt{version}.cache"
+                write_trt_cache(cache, scales, version=version)
+                read_trt_cache(cache)
+                files[f"calib_trt{version}"] = cache.name
+        report, copied = _attach_report(directory, report)
+        files.update({f"accuracy_{Path(name).suffix[1:]}": name for name in copied})
+        spec = self._engine_spec(onnx_path, precision, shapes)
+        bundle.write(directory, spec=spec, device=device, identity=base, files=files, report=report)
+        return BuildResult("bundle", directory, directory / bundle.SCRIPT, base, False, report,
+                           self._next_step(directory, device))
+
+    @staticmethod
+    def _next_step(directory: Path, device) -> str:
+        return (f"copy {directory} to the {device.name} and run: bash build.sh "
+                f"(or, with edgesr installed there: edgesr build --bundle {directory.name})")
+
+    def _cache_hit(self, work: Path, request: str) -> BuildResult | None:
+        path = work / "request.json"
+        if not path.is_file():
+            return None
+        prior = json.loads(path.read_text())
+        artifact = Path(prior["artifact"])
+        if prior.get("key") != request or not artifact.exists():
+            return None
+        directory = Path(prior["directory"])
+        if prior["kind"] == "bundle":
+            man = bundle.read(directory)
+            ident = Identity.from_dict(man["identity"])
+            step = self._next_step(directory, devices.get(man["device"]))
+            return BuildResult("bundle", directory, artifact, ident, True, man.get("accuracy") or {}, step)
+        data = sidecar.read(artifact)
+        logger.info("cache hit: %s was built from the same request", artifact)
+        return BuildResult(prior["kind"], directory, artifact, data["identity"], True, data.get("accuracy") or {})
+
+
+def build(**options) -> BuildResult:
+    """Run :class:`Build`; keyword arguments are :class:`BuildOptions` fields."""
+    return Build(BuildOptions(**options))()
+
+
+def finish_bundle(directory: str | os.PathLike) -> BuildResult:
+    """On the device: build the engine a bundle describes with this machine's TensorRT."""
+    from edgesr.build.engine_builder import EngineSpec, build_engine
+    from edgesr.build.tensorrt_api import tensorrt_version
+
+    d = Path(directory)
+    man = bundle.read(d)
+    version = tensorrt_version()
+    if version is None:
+        raise InputError("TensorRT is not importable on this machine; on a Jetson use JetPack's python3-libnvinfer, "
+                         "or run the bundle's build.sh")
+    here = host.jetson()
+    if here is not None and here.id != man["device"]:
+        raise InputError(f"this bundle is for {man['device']}, this machine is {here.id}; "
+                         f"run 'edgesr build --device {here.id}' instead")
+    ident = bundle.finished_identity(man, version)
+    engine = d / man["engine"]
+    with lock.locked(d):
+        if sidecar.matches(engine, ident):
+            return BuildResult("engine", d, engine, ident, True, man.get("accuracy") or {})
+        fields = {**man["spec"], "onnx_path": d / man["spec"]["onnx_path"],
+                  "timing_cache": d / f"timing-{man['device']}.cache"}
+        if fields["shapes"] is not None:
+            fields["shapes"] = tuple(tuple(s) for s in fields["shapes"])
+        outcome = build_engine(EngineSpec(**fields))
+        fileio.write_bytes(engine, outcome.engine)
+        sidecar.write(engine, ident, kind="engine", edgesr_version=__version__, precision_used=outcome.precision,
+                      build_seconds=round(outcome.seconds, 2), builder_log=outcome.log,
+                      dla_layers=outcome.dla_layers, gpu_fallback_layers=outcome.gpu_fallback_layers,
+                      accuracy=man.get("accuracy"))
+    return BuildResult("engine", d, engine, ident, False, man.get("accuracy") or {})
+
+
+def shipped_model(name: str | None) -> Path:
+    """A model shipped inside the package: by name, or the one its card marks as the default."""
+    cards = sorted(SHIPPED_MODELS.glob("*.json")) if SHIPPED_MODELS.is_dir() else []
+    models = {c.stem: c.with_suffix(".onnx") for c in cards if c.with_suffix(".onnx").is_file()}
+    if name is None:
+        defaults = [c.stem for c in cards if json.loads(c.read_text()).get("default") and c.stem in models]
+        if not defaults:
+            raise InputError("this edgesr ships no default model; pass --onnx MODEL.onnx or --weights CKPT [--arch NAME]")
+        return models[defaults[0]]
+    if name not in models:
+        names = ", ".join(models) or "none"
+        raise InputError(f"no shipped model named '{name}' (shipped: {names}); for a checkpoint pass "
+                         f"--weights CKPT --arch {name}")
+    return models[name]
+
+
+# --- helpers ---
+
+def _reuse(folder: Path, key: str, output: Path, produce) -> None:
+    """Run ``produce`` unless ``folder`` already holds ``output`` made under the same ``key``."""
+    stamp = folder / ".key"
+    if output.is_file() and stamp.is_file() and stamp.read_text() == key:
+        logger.info("reusing %s (same inputs)", output)
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    if stamp.exists():
+        stamp.unlink()
+    with stage(f"stage {folder.name}"):
+        produce()
+    fileio.write_text(stamp, key)
+
+
+def _key(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_key(path: str | os.PathLike) -> str:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p} does not exist; check the path")
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _dir_key(path: Path) -> str:
+    from edgesr.io.images import list_images
+
+    return _key([(f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in list_images(path)])
+
+
+def _calib_key(calib: Path | None) -> str | None:
+    return None if calib is None else (_dir_key(Path(calib)) if Path(calib).is_dir() else _file_key(calib))
+
+
+def _samples_dir() -> Path:
+    from edgesr.io.images import sample_images
+
+    return sample_images()[0].parent
+
+
+def _record_path(qdq: Path) -> Path:
+    from edgesr.quantize.pipeline import record_path
+
+    return record_path(qdq)
+
+
+def _attach_report(directory: Path, report: dict) -> tuple[dict, list[str]]:
+    """Copy the accuracy report next to the artifact; return the summary pointing at the copy."""
+    if not report.get("report"):
+        return report, []
+    copied = []
+    for f in sorted(Path(report["report"]).parent.iterdir()):
+        if f.suffix in (".html", ".json", ".md"):
+            _copy(f, directory / f"accuracy-{f.name}")
+            copied.append(f"accuracy-{f.name}")
+    return {**report, "report": str(directory / "accuracy-report.html")}, copied
+
+
+def _copy(src: Path, dst: Path) -> None:
+    with fileio.atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)

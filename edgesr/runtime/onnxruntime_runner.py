@@ -1,0 +1,176 @@
+"""Run an ONNX model with ONNX Runtime: CPU everywhere, CUDA and TensorRT execution providers
+where the installed onnxruntime has them.
+
+An unconverted model that still holds a bicubic ``Resize`` (the image skip of AIDN-style nets)
+is rewritten in memory, exactly, into a convolution + depth-to-space: ONNX Runtime's CPU cubic
+Resize would otherwise take most of the frame time (DESIGN.md section 5). The rewrite comes from
+the conversion stage; the runtime applies it rather than refuse the model, and says so, because
+``edgesr convert`` stores it once, with a parity proof, and skips this work at every start.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from edgesr.errors import DependencyError, DeviceError, ModelError
+from edgesr.lazy import require
+from edgesr.log import logger
+from edgesr.onnx import loading
+from edgesr.runtime.runners import Runner
+from edgesr.runtime.spec import ModelSpec, declare
+
+# Best first; the first available one that starts is used unless the user names providers.
+PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
+ALIASES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
+           "trt": "TensorrtExecutionProvider"}
+# TensorRT EP builds an engine at session start (minutes on a Jetson); its cache makes that once.
+TRT_CACHE = Path.home() / ".cache" / "edgesr" / "ort-tensorrt"
+_ORT_ERRORS = ("Fail", "InvalidArgument", "InvalidGraph", "InvalidProtobuf", "NoSuchFile", "NotImplemented",
+               "RuntimeException", "EPFail")
+_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16"}
+
+
+class OnnxRuntimeRunner(Runner):
+    """An ``.onnx`` artifact on ONNX Runtime."""
+
+    def activate(self) -> None:
+        ort = require("onnxruntime")
+        name = self.path.name
+        model = loading.load(self.path)
+        image = loading.image_input(model)
+        if image.channels != 3:
+            raise ModelError(f"{name} takes {image.channels}-channel input; the runtime runs RGB (3-channel) models")
+        props = {p.key: p.value for p in model.metadata_props}
+        declared = declare(props, name, self.options.scale, self.options.value_range)
+        notes = list(declared.notes) + _rewrite_cubic_resizes(model, name)
+        providers = _providers(ort, self.options.providers)
+        wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
+        self.session = _session(ort, model.SerializeToString(), providers, self.options.threads, name)
+        used = self.session.get_providers()
+        if used[0] != wanted:
+            message = (f"ONNX Runtime could not start {wanted} for {name} (missing CUDA/cuDNN/TensorRT "
+                       f"libraries?) and fell back to {used[0]}")
+            if self.options.providers:
+                raise DeviceError(message + "; fix the GPU libraries or ask for --providers cpu")
+            logger.warning("%s", message)
+            notes.append(message)
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        dtype = _DTYPES.get(inputs[0].type)
+        if dtype is None:
+            raise ModelError(f"{name} takes {inputs[0].type}; the runtime feeds float32 or float16 images")
+        dims = image.dims
+        input_hw = (dims[2], dims[3]) if not image.dynamic_hw else None
+        batch = dims[0] if isinstance(dims[0], int) else None
+        scale = declared.scale
+        if scale is None:
+            scale = self._probe_scale(inputs[0].name, outputs[0].name, dtype, input_hw, batch, declared.size_multiple)
+            notes.append(f"scale x{scale} inferred from the output/input size ratio of a probe run")
+            logger.warning("%s records no scale; x%d inferred from a probe run (pass --scale to state it)", name, scale)
+        self.spec = ModelSpec(
+            scale=scale, value_range=declared.value_range, channel_order=declared.channel_order,
+            input_name=inputs[0].name, output_name=outputs[0].name, dtype=dtype, input_hw=input_hw, batch=batch,
+            size_multiple=declared.size_multiple, precision=_precision(model, dtype),
+            backend=f"onnxruntime {ort.__version__} {used[0]}", notes=tuple(notes))
+        logger.info("%s: x%d, %s, %s, input %s", name, scale, self.spec.precision, used[0], image.shape_text)
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        fixed = spec.batch
+        if fixed is None or batch.shape[0] == fixed:
+            out = self._run(batch)
+        else:
+            out = np.concatenate([self._run_padded(batch[i:i + fixed], fixed) for i in range(0, batch.shape[0], fixed)])
+        n, _, h, w = batch.shape
+        if out.shape != (n, 3, h * spec.scale, w * spec.scale):
+            raise ModelError(f"{self.path.name} returned {list(out.shape)} for input {list(batch.shape)}, not "
+                             f"{[n, 3, h * spec.scale, w * spec.scale]}; check --scale or the model's outputs")
+        return out
+
+    def deactivate(self) -> None:
+        self.session = None
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run([self.spec.output_name], {self.spec.input_name: batch})[0]
+
+    def _run_padded(self, chunk: np.ndarray, fixed: int) -> np.ndarray:
+        if chunk.shape[0] == fixed:
+            return self._run(chunk)
+        pad = np.zeros((fixed - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)
+        return self._run(np.concatenate([chunk, pad]))[:chunk.shape[0]]
+
+    def _probe_scale(self, input_name: str, output_name: str, dtype: str, input_hw, batch, multiple: int) -> int:
+        h, w = input_hw if input_hw is not None else (_round_up(24, multiple), _round_up(32, multiple))
+        x = np.zeros((batch or 1, 3, h, w), dtype)
+        y = self.session.run([output_name], {input_name: x})[0]
+        ratio = (y.shape[2] / h, y.shape[3] / w) if y.ndim == 4 else (0, 0)
+        if ratio[0] != ratio[1] or ratio[0] < 1 or ratio[0] != int(ratio[0]):
+            raise ModelError(f"cannot tell the scale of {self.path.name}: a {h}x{w} input gave output "
+                             f"{list(y.shape)}; pass --scale")
+        return int(ratio[0])
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return math.ceil(value / multiple) * multiple
+
+
+def _providers(ort, requested: tuple[str, ...] | None) -> list:
+    available = ort.get_available_providers()
+    if not requested:
+        names = [p for p in PREFERENCE if p in available]
+    else:
+        names = [ALIASES.get(p.lower(), p) for p in requested]
+        missing = [p for p in names if p not in available]
+        if missing:
+            raise DependencyError(f"this onnxruntime has no {', '.join(missing)} (it has {', '.join(available)}); "
+                                  "install onnxruntime-gpu (or JetPack's onnxruntime on a Jetson) or choose another")
+    return [(p, {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE)})
+            if p == "TensorrtExecutionProvider" else p for p in names]
+
+
+def _session(ort, model_bytes: bytes, providers: list, threads: int | None, name: str):
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # ORT's warnings about unused initializers are noise to a user
+    # Idle intra-op threads would otherwise spin between operators on cores that decoding,
+    # pre/post-processing and encoding need; on a 2-core CPU the pipeline ran faster without it.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    if any(isinstance(p, tuple) for p in providers):
+        TRT_CACHE.mkdir(parents=True, exist_ok=True)
+    state = ort.capi.onnxruntime_pybind11_state
+    errors = tuple(getattr(state, n) for n in _ORT_ERRORS if hasattr(state, n))
+    try:
+        return ort.InferenceSession(model_bytes, options, providers=providers)
+    except errors as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"ONNX Runtime cannot load {name} ({reason}); re-export or convert the model") from None
+
+
+def _rewrite_cubic_resizes(model, name: str) -> list[str]:
+    """Rewrite bicubic Resize nodes in place; return notes saying what was done or left."""
+    cubic = [n for n in model.graph.node if n.op_type == "Resize"
+             and any(a.name == "mode" and a.s == b"cubic" for a in n.attribute)]
+    if not cubic:
+        return []
+    from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
+
+    done, skipped = rewrite_bicubic_resizes(model)
+    notes = []
+    if done:
+        notes.append(f"{len(done)} bicubic Resize rewritten in memory to conv + depth-to-space")
+        logger.warning("%s was not converted: %d bicubic Resize rewritten in memory (exact; ONNX Runtime's CPU "
+                       "cubic Resize is far slower). Run 'edgesr convert %s -o DIR' once to store the rewrite "
+                       "with a parity proof.", name, len(done), name)
+    for why in skipped:
+        notes.append(f"bicubic Resize kept: {why}")
+        logger.warning("%s: bicubic Resize %s; it will dominate the frame time on CPU", name, why)
+    return notes
+
+
+def _precision(model, dtype: str) -> str:
+    if any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node):
+        return "int8 (Q/DQ)"
+    return "fp16" if dtype == "float16" else "fp32"

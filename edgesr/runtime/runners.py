@@ -1,0 +1,101 @@
+"""The runner interface and the table that picks a runner from an artifact's suffix.
+
+A runner is a context manager (``activate`` on enter, ``deactivate`` on exit) with one call,
+``infer(batch) -> batch``: N x C x H x W in the model's value range and dtype in, N x 3 x sH x sW
+out. After activation ``spec`` says how to feed it.
+
+The table maps a suffix to ``"module:Class"``, imported only when an artifact of that kind is
+opened, so a backend's heavy imports (TensorRT, CUDA) cost nothing to users of the others. A
+new backend is one row, or one :func:`register_runner` call: a TensorRT runner keyed by
+``.engine`` reads scale, value range and I/O names from its JSON sidecar (as plain JSON, without
+importing the build stage), reconciles them with the user's flags through
+:func:`edgesr.runtime.spec.declare`, and fills the same :class:`ModelSpec`; the pipeline,
+tiling and CLI need no change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgesr.errors import InputError
+from edgesr.runtime.spec import ModelSpec
+
+
+@dataclass
+class RunnerOptions:
+    """Settings every runner accepts.
+
+    ``scale`` and ``value_range`` declare what a model without edgesr metadata expects (and are
+    checked against the metadata when it has some). ``providers`` names ONNX Runtime execution
+    providers in order of preference, None for the best available; ``threads`` caps the CPU
+    threads of one inference, None for the backend's default.
+    """
+
+    scale: int | None = None
+    value_range: float | None = None
+    providers: tuple[str, ...] | None = None
+    threads: int | None = None
+
+
+class Runner:
+    """Base class of the backends. Subclasses implement :meth:`activate`, :meth:`infer` and
+    :meth:`deactivate`, and set ``self.spec`` in :meth:`activate`."""
+
+    def __init__(self, path: str | os.PathLike, options: RunnerOptions | None = None):
+        self.path = Path(path)
+        self.options = options if options is not None else RunnerOptions()
+        self.spec: ModelSpec | None = None
+
+    def activate(self) -> None:
+        raise NotImplementedError
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def deactivate(self) -> None:
+        """Release the session or engine; safe to call twice."""
+
+    def __enter__(self) -> Runner:
+        self.activate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.deactivate()
+
+
+RUNNERS: dict[str, str | type[Runner]] = {
+    ".onnx": "edgesr.runtime.onnxruntime_runner:OnnxRuntimeRunner",
+}
+
+
+def register_runner(suffix: str, target: str | type[Runner]) -> None:
+    """Run artifacts ending in ``suffix`` with ``target`` (a class, or ``"module:Class"`` to import lazily)."""
+    RUNNERS[suffix.lower()] = target
+
+
+def runner_class(path: str | os.PathLike) -> type[Runner]:
+    suffix = Path(path).suffix.lower()
+    target = RUNNERS.get(suffix)
+    if target is None:
+        known = ", ".join(sorted(RUNNERS))
+        raise InputError(f"no runner for '{suffix or Path(path).name}' files; edgesr runs {known} artifacts "
+                         "(make one with: edgesr export NAME -o m.onnx, then edgesr convert m.onnx -o DIR)")
+    if not isinstance(target, str):
+        return target
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_runner(path: str | os.PathLike, options: RunnerOptions | None = None) -> Runner:
+    """The runner for the artifact at ``path`` (not activated yet: use it in a ``with`` block)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"model {p} does not exist; pass an .onnx file (or an engine) with --model")
+    if not p.is_file():
+        raise InputError(f"model {p} is not a file; pass the .onnx file (or engine) itself")
+    return runner_class(p)(p, options)

@@ -1,0 +1,127 @@
+"""Sinks by URI: finished files only, clear errors, H.264 through PyAV."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from edgesr.errors import DependencyError, InputError
+from edgesr.io.frame import Frame
+from edgesr.io.images import read_rgb
+from edgesr.io.sinks import ImageFileSink, ImageFolderSink, NullSink, SinkOptions, VideoFileSink, open_sink
+from tests.runtime.media import count_frames
+
+pytest.importorskip("cv2", reason="needs OpenCV (the 'video' extra)")
+
+
+def frames(n: int, size: tuple[int, int] = (64, 48), name: str | None = None):
+    w, h = size
+    rng = np.random.default_rng(0)
+    return [Frame(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), i, time.perf_counter(), name) for i in range(n)]
+
+
+def test_video_appears_only_when_finished(tmp_path):
+    out = tmp_path / "out.mp4"
+    with open_sink(str(out), SinkOptions(fps=30)) as sink:
+        assert isinstance(sink, VideoFileSink)
+        for f in frames(5):
+            sink.write(f)
+        assert not out.exists()  # written under a temporary name until closed
+        assert [p.name for p in tmp_path.iterdir()] == [".out.partial.mp4"]
+    assert count_frames(out) == (5, (64, 48))
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_odd_sizes_are_cropped_to_even_with_a_warning(tmp_path, caplog):
+    out = tmp_path / "odd.mp4"
+    with open_sink(str(out)) as sink:
+        for f in frames(3, size=(1285, 717)):
+            sink.write(f)
+    assert count_frames(out) == (3, (1284, 716))
+    assert "even sizes" in caplog.text
+
+
+def test_h264_through_pyav(tmp_path):
+    av = pytest.importorskip("av")
+    out = tmp_path / "out.mp4"
+    with open_sink(f"file://{out}?codec=h264&fps=24") as sink:
+        for f in frames(6):
+            sink.write(f)
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.average_rate == 24
+    assert count_frames(out)[0] == 6
+
+
+def test_a_sink_without_frames_leaves_nothing(tmp_path):
+    with open_sink(str(tmp_path / "out.mp4")):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_of_another_size_are_refused(tmp_path):
+    with open_sink(str(tmp_path / "out.mp4")) as sink:
+        sink.write(frames(1)[0])
+        with pytest.raises(InputError, match="mixed sizes"):
+            sink.write(frames(1, size=(32, 32))[0])
+    assert count_frames(tmp_path / "out.mp4")[0] == 1
+
+
+def test_image_folder_keeps_names_or_numbers_frames(tmp_path):
+    with open_sink(str(tmp_path / "named")) as sink:
+        assert isinstance(sink, ImageFolderSink)
+        for f in frames(2, name="photo"):
+            sink.write(f)
+    assert [p.name for p in (tmp_path / "named").iterdir()] == ["photo.png"]
+    with open_sink(f"file://{tmp_path / 'numbered'}?format=jpg") as sink:
+        for f in frames(2):
+            sink.write(f)
+    assert sorted(p.name for p in (tmp_path / "numbered").iterdir()) == ["frame_000000.jpg", "frame_000001.jpg"]
+
+
+def test_single_image_sink(tmp_path):
+    f = frames(2)
+    with open_sink(str(tmp_path / "one.png")) as sink:
+        assert isinstance(sink, ImageFileSink)
+        sink.write(f[0])
+        with pytest.raises(InputError, match="several frames"):
+            sink.write(f[1])
+    assert np.array_equal(read_rgb(tmp_path / "one.png"), f[0].image)
+
+
+def test_null_sink_counts():
+    with open_sink("null://") as sink:
+        assert isinstance(sink, NullSink)
+        for f in frames(3):
+            sink.write(f)
+    assert sink.frames_written == 3
+
+
+def test_unwritable_destination_fails_before_any_frame(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        open_sink(str(tmp_path / "file" / "out.mp4")).open()
+    with pytest.raises(InputError, match="cannot write to output directory /proc"):
+        open_sink("/proc/out.mp4").open()  # not writable even for root
+    with pytest.raises(InputError, match="is a folder"):
+        VideoFileSink(tmp_path, SinkOptions()).open()
+
+
+def test_bad_sink_addresses():
+    with pytest.raises(InputError, match="cannot be written to"):
+        open_sink("0")
+    with pytest.raises(InputError, match="cannot tell what to write"):
+        open_sink("out.xyz")
+    with pytest.raises(InputError, match="unknown codec"):
+        open_sink("file://out.mp4?codec=hevc")
+    with pytest.raises(InputError, match="did you mean 'codec'"):
+        open_sink("file://out.mp4?codc=h264")
+
+
+def test_display_needs_a_gui_and_a_display(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises((DependencyError, InputError), match="display"):
+        open_sink("display://0").open()

@@ -1,0 +1,100 @@
+"""Calibration data: real images only, runtime pre-processing, clear errors for bad folders."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from edgesr.errors import InputError
+from edgesr.io.images import to_nchw
+from edgesr.quantize.calibration import (CalibrationSpec, default_manifest, load_calibration, load_validation,
+                                         spec_from)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _save(path, arr, mode=None):
+    Image.fromarray(arr, mode).save(path)
+    return path
+
+
+def test_default_set_works_on_a_fresh_install_and_matches_its_manifest():
+    spec = spec_from(None)
+    data = load_calibration(spec, scale=4, value_range=255.0)
+    assert len(data) == 64 and data.shape == (1, 3, 64, 64)
+    assert all(a.dtype == np.float32 and 0 <= a.min() and a.max() <= 255.0 for a in data)
+    assert {s.split(":")[1].split("@")[0] for s in data.sources} == {"native", "lr"}
+    shipped = json.loads((ROOT / "calibration" / "default.json").read_text())
+    assert shipped == default_manifest()
+
+
+def test_patches_use_the_runtime_preprocessing(tmp_path):
+    rgb = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    _save(tmp_path / "a.png", rgb)
+    data = load_calibration(CalibrationSpec(images=(tmp_path / "a.png",), patch=None, count=1), scale=2,
+                            value_range=1.0)
+    assert np.array_equal(data.arrays[0], to_nchw(rgb, value_range=1.0))
+
+
+def test_empty_and_unreadable_folders(tmp_path):
+    with pytest.raises(InputError, match="no images"):
+        spec_from(tmp_path)
+    _save(tmp_path / "ok.png", np.zeros((80, 80, 3), np.uint8))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(InputError, match="broken.png"):
+        load_calibration(spec_from(tmp_path), scale=2)
+    with pytest.raises(InputError, match="does not exist"):
+        spec_from(tmp_path / "missing")
+
+
+def test_images_smaller_than_the_input_shape(tmp_path, caplog):
+    _save(tmp_path / "small.png", np.zeros((20, 30, 3), np.uint8))
+    with pytest.raises(InputError, match="64x64"):
+        load_calibration(spec_from(tmp_path), scale=2)
+    _save(tmp_path / "big.png", np.full((70, 90, 3), 9, np.uint8))
+    data = load_calibration(spec_from(tmp_path), scale=2)
+    assert len(data) == 64 and all(s.startswith("big.png") for s in data.sources)
+    assert "small.png" in caplog.text
+
+
+def test_grayscale_sixteen_bit_and_rgba(tmp_path, caplog):
+    _save(tmp_path / "gray.png", np.full((70, 70), 128, np.uint8), "L")
+    Image.fromarray(np.full((70, 70), 65535, np.uint16)).save(tmp_path / "deep.png")
+    rgba = np.zeros((70, 70, 4), np.uint8)
+    rgba[..., 3] = 255
+    _save(tmp_path / "opaque.png", rgba, "RGBA")
+    data = load_calibration(spec_from(tmp_path, count=6), scale=2)
+    assert data.shape == (1, 3, 64, 64) and len(data) == 6
+    assert "16-bit" in caplog.text
+    rgba[0, 0, 3] = 0
+    _save(tmp_path / "clear.png", rgba, "RGBA")
+    with pytest.raises(InputError, match="transparent"):
+        load_calibration(spec_from(tmp_path, count=8), scale=2)
+
+
+def test_whole_frames_need_one_size(tmp_path):
+    _save(tmp_path / "a.png", np.zeros((30, 40, 3), np.uint8))
+    _save(tmp_path / "b.png", np.zeros((31, 40, 3), np.uint8))
+    spec = CalibrationSpec(images=(tmp_path / "a.png", tmp_path / "b.png"), patch=None, count=2)
+    with pytest.raises(InputError, match="one frame size"):
+        load_calibration(spec, scale=2)
+
+
+def test_manifest_of_the_users_own(tmp_path):
+    _save(tmp_path / "f1.png", np.zeros((70, 70, 3), np.uint8))
+    (tmp_path / "m.json").write_text(json.dumps({"name": "mine", "images": [{"file": "f1.png"}],
+                                                  "views": ["native"], "patch": [32, 32], "count": 3}))
+    data = load_calibration(spec_from(tmp_path / "m.json"), scale=2)
+    assert len(data) == 3 and data.shape == (1, 3, 32, 32) and data.spec.name == "mine"
+    (tmp_path / "bad.json").write_text(json.dumps({"images": [{"file": "f1.png"}], "views": ["sideways"]}))
+    with pytest.raises(InputError, match="sideways"):
+        spec_from(tmp_path / "bad.json")
+
+
+def test_validation_set_follows_the_protocol():
+    val = load_validation(None, scale=4, max_side=128, count=3)
+    assert len(val) == 3
+    for lr, hr in val.pairs:
+        assert hr.shape[0] == lr.shape[0] * 4 and hr.shape[1] == lr.shape[1] * 4 and max(hr.shape[:2]) <= 128

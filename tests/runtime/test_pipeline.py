@@ -1,0 +1,160 @@
+"""The threaded pipeline: order, overlap, drop policy, stopping, errors, statistics."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from edgesr.errors import InputError
+from edgesr.io.sources import TestPatternSource
+from edgesr.runtime.pipeline import Pipeline, PipelineOptions
+from edgesr.runtime.runners import open_runner
+from tests.runtime.fakes import FakeCamera, FakeRunner, RecordingSink, index_of, stamp
+
+
+class StampedFiles(TestPatternSource):
+    """A file-like (not live) source whose frames carry their index in their pixels."""
+
+    def read(self, timeout):
+        frame = super().read(timeout)
+        frame.image = stamp(frame.index)
+        return frame
+
+
+def run(source, runner, sink, **options):
+    with source, runner, sink:
+        return Pipeline(source, runner, sink, PipelineOptions(**options))()
+
+
+def test_every_file_frame_arrives_in_order_even_behind_a_slow_stage():
+    sink = RecordingSink(delay=0.002)
+    result = run(StampedFiles(32, 24, frames=60), FakeRunner(delay=0.004), sink)
+    assert [index_of(f.image) for f in sink.frames] == list(range(60))
+    assert [f.index for f in sink.frames] == list(range(60))
+    assert result.ended == "end of stream" and result.stats["dropped"] == 0 and sink.closed
+    assert sink.frames[0].image.shape == (48, 64, 3)
+
+
+def test_real_model_output_matches_running_it_alone(models):
+    source, sink = TestPatternSource(45, 31, frames=5), RecordingSink()
+    run(source, open_runner(models["dynamic"]), sink, tile=(24, 24), tile_overlap=8)
+    with open_runner(models["dynamic"]) as runner, TestPatternSource(45, 31, frames=5) as again:
+        from edgesr.runtime.tiling import Tiler
+
+        tiler = Tiler(runner.spec)
+        for written in sink.frames:
+            batch, plan = tiler.split(again.read(1.0).image)
+            alone = tiler.stitch(runner.infer(batch), plan)
+            assert np.abs(written.image.astype(int) - alone.astype(int)).max() <= 1
+
+
+def test_stages_overlap():
+    """Three stages of 10 ms each: overlapped, the run takes about 10 ms a frame, not 30."""
+    n = 40
+    sink = RecordingSink(delay=0.01)
+    start = time.perf_counter()
+    run(StampedFiles(32, 24, frames=n), FakeRunner(delay=0.01), sink)
+    elapsed = time.perf_counter() - start
+    assert elapsed < n * 0.03 * 0.75, f"{elapsed:.2f} s for {n} frames: stages did not overlap"
+
+
+def test_live_source_drops_stale_frames_and_keeps_latency_bounded():
+    camera = FakeCamera(fps=200.0)
+    sink = RecordingSink()
+    result = run(camera, FakeRunner(delay=0.02), sink, max_seconds=1.0)
+    stats = result.stats
+    assert result.ended == "time limit"
+    assert stats["dropped"] > 50  # 200 fps in, about 50 fps out
+    assert stats["frames_read"] == stats["frames_written"] + stats["dropped"]
+    indices = [index_of(f.image) for f in sink.frames]
+    assert indices == sorted(indices)  # order kept, gaps where frames were dropped
+    assert stats["end_to_end"]["p95_ms"] < 150  # a few inference times, not a growing backlog
+
+
+@pytest.mark.parametrize("policy", ["oldest", "newest"])
+def test_drop_policies_both_drop(policy):
+    result = run(FakeCamera(fps=200.0), FakeRunner(delay=0.02), RecordingSink(), drop=policy, max_seconds=0.5)
+    assert result.stats["dropped"] > 0
+
+
+def test_never_drop_policy_on_a_live_source_keeps_everything():
+    sink = RecordingSink()
+    result = run(FakeCamera(fps=200.0), FakeRunner(delay=0.005), sink, drop="never", max_frames=40)
+    assert result.stats["dropped"] == 0 and len(sink.frames) == 40
+    assert [index_of(f.image) for f in sink.frames] == list(range(40))
+
+
+def test_stop_drains_frames_in_flight():
+    sink = RecordingSink()
+    source = StampedFiles(32, 24)  # endless
+    with source, FakeRunner(delay=0.005) as runner, sink:
+        pipeline = Pipeline(source, runner, sink)
+        threading.Timer(0.3, pipeline.stop).start()
+        result = pipeline()
+    assert result.ended == "stopped"
+    assert result.stats["frames_written"] == result.stats["frames_read"] == len(sink.frames) > 10
+
+
+def test_ctrl_c_finishes_cleanly():
+    sink = RecordingSink()
+    source = StampedFiles(32, 24)
+
+    def interrupt(written: int) -> None:
+        if written >= 5:
+            raise KeyboardInterrupt
+
+    with source, FakeRunner() as runner, sink:
+        result = Pipeline(source, runner, sink, on_progress=interrupt)()
+    assert result.interrupted and result.stats["frames_written"] == result.stats["frames_read"] >= 5
+
+
+def test_a_stage_error_stops_everything_and_is_raised():
+    sink = RecordingSink()
+    with pytest.raises(RuntimeError, match="exploded"):
+        run(StampedFiles(32, 24), FakeRunner(fail_at=4), sink)
+    assert sink.closed and len(sink.frames) <= 3
+
+
+def test_a_sink_error_is_raised():
+    class Full(RecordingSink):
+        def write(self, frame):
+            raise InputError("disk full")
+
+    with pytest.raises(InputError, match="disk full"):
+        run(StampedFiles(32, 24, frames=50), FakeRunner(), Full())
+
+
+def test_statistics_are_complete():
+    reports = []
+    source, sink = StampedFiles(32, 24, frames=30), RecordingSink(delay=0.01)
+    with source, FakeRunner() as runner, sink:
+        result = Pipeline(source, runner, sink, PipelineOptions(report_every=0.05), on_report=reports.append)()
+    stats = result.stats
+    assert set(stats["stages"]) == {"read", "pre", "infer", "post", "write"}
+    assert stats["stages"]["write"]["p50_ms"] >= 9.0
+    assert stats["end_to_end"]["p95_ms"] >= stats["end_to_end"]["p50_ms"] > 0
+    assert stats["fps"] > 0 and stats["frames_written"] == 30
+    assert reports and "fps" in reports[0].line()
+    assert result.to_dict()["model"]["backend"] == "fake"
+
+
+def test_frames_of_changing_size_are_handled(models):
+    class Mixed(TestPatternSource):
+        def read(self, timeout):
+            frame = super().read(timeout)
+            frame.image = frame.image[: 20 + frame.index, : 31 - frame.index]
+            return frame
+
+    sink = RecordingSink()
+    run(Mixed(40, 40, frames=4), open_runner(models["dynamic"]), sink)
+    assert [f.image.shape for f in sink.frames] == [(4 * (20 + i), 4 * (31 - i), 3) for i in range(4)]
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(InputError, match="drop policy"):
+        PipelineOptions(drop="sometimes")
+    with pytest.raises(InputError, match="queue-size"):
+        PipelineOptions(queue_size=0)

@@ -1,0 +1,120 @@
+"""edgesr build end to end on tiny models: ONNX Runtime artifacts, bundles, engines through the
+TensorRT double, caching, and the device policy errors."""
+
+import json
+import subprocess
+
+import pytest
+
+from edgesr import host, pipeline
+from edgesr.build import bundle, sidecar
+from edgesr.cli import main
+from edgesr.errors import DeviceError, InputError
+from tests.doubles import tensorrt_double
+from tests.tiny_models import save, sr_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pipeline")
+    return save(sr_model(bicubic_skip=True, channels=8), d / "tiny.onnx")
+
+
+def test_cpu_fp32_artifact_is_the_converted_model(tmp_path, tiny):
+    result = pipeline.build(device="cpu", onnx=tiny, precision="fp32", out=tmp_path)
+    assert result.kind == "onnxruntime" and result.artifact.name == "tiny-x4-fp32-320x180.onnx"
+    data = sidecar.read(result.artifact)
+    assert data["identity"].precision == "fp32" and data["identity"].tensorrt is None
+    assert data["kind"] == "onnxruntime"
+
+
+def test_fp16_bundle_for_nano_and_cache_hit(tmp_path, tiny, capsys):
+    args = ["build", "--device", "nano", "--onnx", str(tiny), "--input", "64x48", "-o", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "bundle written" in out and "next: copy" in out and "bash build.sh" in out
+    d = tmp_path / "nano" / "tiny-x4-fp16-64x48"
+    assert (d / "build.sh").is_file() and (d / "model.fp16.onnx").is_file()
+    subprocess.run(["bash", "-n", str(d / "build.sh")], check=True)
+    man = bundle.read(d)
+    assert man["identity"]["precision"] == "fp16" and man["tensorrt_releases"] == ["8.0.1", "8.2.1"]
+    assert "accuracy-report.html" in man["files"].values()
+    assert main(args) == 0
+    assert "bundle reused" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_int8_bundle_for_orin(tmp_path, tiny):
+    result = pipeline.build(device="orin", onnx=tiny, input=(64, 48), out=tmp_path)
+    assert result.kind == "bundle" and result.identity.precision == "int8"
+    files = bundle.read(result.directory)["files"]
+    assert {"onnx", "fp32", "qdq", "calib_trt8.5.2"} <= set(files)
+    assert result.accuracy["passed"]
+
+
+def test_engine_is_built_on_the_device_with_tensorrt(tmp_path, tiny, monkeypatch):
+    trt = tensorrt_double.make("10.3.0")
+    monkeypatch.setitem(__import__("sys").modules, "tensorrt", trt)
+    monkeypatch.setattr(host, "jetson", lambda *a: pipeline.devices.get("orin-nano"))
+    result = pipeline.build(device="orin-nano", onnx=tiny, precision="fp16", input=(64, 48), out=tmp_path)
+    assert result.kind == "engine" and result.artifact.suffix == ".engine"
+    ident = sidecar.check_host(result.artifact, tensorrt="10.3.0", device="orin-nano", compute_capability="8.7")
+    assert ident.precision == "fp16"
+    again = pipeline.build(device="orin-nano", onnx=tiny, precision="fp16", input=(64, 48), out=tmp_path)
+    assert again.cached and again.artifact == result.artifact
+    with pytest.raises(DeviceError, match="TensorRT 10.3.0, this machine has 10.4.0"):
+        sidecar.check_host(result.artifact, tensorrt="10.4.0", device="orin-nano", compute_capability="8.7")
+
+
+def test_bundle_finishes_on_the_device(tmp_path, tiny, monkeypatch):
+    result = pipeline.build(device="orin-nano", onnx=tiny, precision="fp16", input=(64, 48), out=tmp_path)
+    assert result.kind == "bundle"
+    monkeypatch.setitem(__import__("sys").modules, "tensorrt", tensorrt_double.make("8.6.2"))
+    monkeypatch.setattr(host, "jetson", lambda *a: pipeline.devices.get("orin-nano"))
+    done = pipeline.finish_bundle(result.directory)
+    assert done.kind == "engine" and done.artifact.is_file()
+    assert sidecar.read(done.artifact)["identity"].tensorrt == "8.6.2"
+    assert pipeline.finish_bundle(result.directory).cached
+
+
+def test_bundle_on_the_wrong_device(tmp_path, tiny, monkeypatch):
+    result = pipeline.build(device="orin-nano", onnx=tiny, precision="fp16", input=(64, 48), out=tmp_path)
+    monkeypatch.setitem(__import__("sys").modules, "tensorrt", tensorrt_double.make("10.3.0"))
+    monkeypatch.setattr(host, "jetson", lambda *a: pipeline.devices.get("xavier-nx"))
+    with pytest.raises(InputError, match="this bundle is for orin-nano, this machine is xavier-nx"):
+        pipeline.finish_bundle(result.directory)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--device", "nano", "--precision", "int8"], "nano .* has no fast INT8"),
+    (["--device", "orin-nano", "--dla", "0"], "orin-nano has no DLA cores"),
+    (["--device", "orin-agx", "--dla", "0", "--input-range", "64x64:320x180"], "static input shape"),
+    (["--device", "cpu", "--precision", "fp16"], "no fast FP16"),
+    (["--device", "orin"], "ships no default model"),
+    (["--device", "orin", "--model", "nope"], "no shipped model named 'nope'"),
+    (["--device", "orin", "--onnx", "missing.onnx"], "does not exist"),
+    (["--device", "orin", "--input", "320by180", "--onnx", "x.onnx"], "WIDTHxHEIGHT"),
+    (["--device", "orim"], "did you mean 'orin'"),
+    ([], "pass --device"),
+])
+def test_bad_requests_are_one_line(tmp_path, capsys, args, message):
+    assert main(["build", *args, "-o", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    line = [x for x in err.splitlines() if x.startswith("edgesr: error:")]
+    assert len(line) == 1 and __import__("re").search(message, line[0]), err
+
+
+def test_interrupted_build_leaves_no_artifact(tmp_path, tiny, monkeypatch):
+    import edgesr.report as report
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "validate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build(device="nano", onnx=tiny, input=(64, 48), out=tmp_path)
+    assert not (tmp_path / "nano" / "tiny-x4-fp16-64x48").exists()
+    assert not list(tmp_path.rglob("*.engine")) and not list(tmp_path.rglob("bundle.json"))
+    summary = json.dumps(sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")))
+    assert "request.json" not in summary
