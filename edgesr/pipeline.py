@@ -15,8 +15,8 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgesr import __version__, devices, fileio, host, meta
-from edgesr.build import bundle, lock, policy, sidecar
+from edgesr import __version__, devices, fileio, host, lock, meta
+from edgesr.build import bundle, policy, sidecar
 from edgesr.build.identity import Identity, input_text
 from edgesr.errors import EdgeSRError, InputError
 from edgesr.lazy import require

@@ -27,6 +27,7 @@ from pathlib import Path
 from edgesr.errors import InputError, ModelError
 from edgesr.fileio import atomic_path, check_writable_dir, write_json
 from edgesr.lazy import require
+from edgesr.lock import locked
 from edgesr.log import logger, stage
 from edgesr.models import count_params, registry
 from edgesr.quality import EvalResult
@@ -333,15 +334,16 @@ def _write_weights(path: Path, sd: dict) -> None:
 def train(config: TrainConfig, *, on_step: StepHook | None = None) -> TrainResult:
     """Train ``config``. A run directory that holds a checkpoint of the same run continues it."""
     config.check()
-    existing = Path(config.out) / CHECKPOINT
-    if not existing.is_file():
-        return Trainer(config, on_step=on_step)()
-    ck = load_checkpoint(existing)
-    diffs = ck.config.differences(config)
-    if diffs:
-        raise InputError(f"{config.out} holds a run with other settings (theirs vs yours: {'; '.join(diffs)}); "
-                         f"pass another --out, or continue that run with --resume {existing}")
-    return _continue(ck, config, on_step)
+    with locked(config.out):
+        existing = Path(config.out) / CHECKPOINT
+        if not existing.is_file():
+            return Trainer(config, on_step=on_step)()
+        ck = load_checkpoint(existing)
+        diffs = ck.config.differences(config)
+        if diffs:
+            raise InputError(f"{config.out} holds a run with other settings (theirs vs yours: {'; '.join(diffs)}); "
+                             f"pass another --out, or continue that run with --resume {existing}")
+        return _continue(ck, config, on_step)
 
 
 def resume(checkpoint: str | Path, *, out: str | None = None, device: str | None = None,
@@ -353,7 +355,8 @@ def resume(checkpoint: str | Path, *, out: str | None = None, device: str | None
     for key, value in (("device", device), ("checkpoint_every", checkpoint_every), ("cache_dir", cache_dir)):
         if value is not None:
             changes[key] = value
-    return _continue(ck, dataclasses.replace(ck.config, **changes), on_step)
+    with locked(changes["out"]):
+        return _continue(ck, dataclasses.replace(ck.config, **changes), on_step)
 
 
 def _continue(ck: Checkpoint, config: TrainConfig, on_step: StepHook | None) -> TrainResult:

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-from edgesr.build import lock, sidecar
+from edgesr import lock
+from edgesr.build import sidecar
 from edgesr.build.identity import Identity, input_text
 from edgesr.errors import DeviceError, InputError
 

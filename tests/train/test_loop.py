@@ -93,3 +93,12 @@ def test_a_finished_run_is_not_trained_again(config):
     first = train(config())
     again = train(config())
     assert again.complete and again.weights == first.weights and again.summary == first.summary
+
+
+def test_a_second_run_on_the_same_folder_is_refused(config):
+    from edgesr.lock import BusyError, locked
+
+    cfg = config()
+    with locked(cfg.out):
+        with pytest.raises(BusyError, match="is writing"):
+            train(cfg)

@@ -1,4 +1,4 @@
-"""An exclusive lock on an output directory, so two builds never write the same engine."""
+"""An exclusive lock on an output directory, so two builds or training runs never write the same files."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def locked(directory: str | os.PathLike) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            raise BusyError(f"another build (pid {holder}) is writing {d}; wait for it or use another -o") from None
+            raise BusyError(f"another edgesr process (pid {holder}) is writing {d}; wait for it or use another -o") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield d
