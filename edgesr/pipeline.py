@@ -110,8 +110,7 @@ class Build:
         if o.onnx is not None:
             return _file_key(o.onnx), Path(o.onnx).stem
         if o.weights is not None:
-            arch = o.arch or "detected"
-            return _key(_file_key(o.weights), arch, o.scale), Path(o.weights).stem
+            return _key(_file_key(o.weights), o.arch, o.scale), o.arch or Path(o.weights).stem
         path = shipped_model(o.model)
         return _file_key(path), path.stem
 
