@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from edgesr.cli.args import height_width
+
 DEFAULT_SCALE = 4
-
-
-def _hw(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 180x320")
-    return int(parts[0]), int(parts[1])
 
 
 def add_parser(sub) -> None:
@@ -25,7 +19,7 @@ def add_parser(sub) -> None:
     p.add_argument("--scale", type=int, help="upscale factor; default: the checkpoint's, or 4 without one")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.onnx", help="ONNX file to write")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (17..20, default 17)")
-    p.add_argument("--static", type=_hw, metavar="HxW",
+    p.add_argument("--static", type=height_width, metavar="HxW",
                    help="fix the input to 1x3xHxW (e.g. for DLA) instead of dynamic batch, height, width")
     p.set_defaults(run=run)
 

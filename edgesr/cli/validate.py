@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from edgesr.cli.args import height_width
+
 DEFAULT_OUT = "validation-report"
-
-
-def _hw(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 180x320")
-    return int(parts[0]), int(parts[1])
 
 
 def add_parser(sub) -> None:
@@ -35,7 +29,7 @@ def add_parser(sub) -> None:
                    help=f"directory for the report files (default: ./{DEFAULT_OUT})")
     p.add_argument("--repeats", type=int, default=10, metavar="N",
                    help="interleaved latency runs per variant (default 10; 0 skips latency)")
-    p.add_argument("--latency-size", type=_hw, default=(180, 320), metavar="HxW",
+    p.add_argument("--latency-size", type=height_width, default=(180, 320), metavar="HxW",
                    help="LR frame the latency is measured on (default 180x320)")
     p.add_argument("--no-crops", action="store_true", help="leave the image crops out of the HTML report")
     p.set_defaults(run=run)

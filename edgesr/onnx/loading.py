@@ -40,8 +40,9 @@ class ImageInput:
         return "x".join(str(d) if isinstance(d, int) else "?" for d in self.dims)
 
 
-def load(path: str | os.PathLike):
-    """Read ``path`` (weights in external files are pulled inline) and run the basic checker."""
+def load(path: str | os.PathLike, *, external_data: bool = True):
+    """Read ``path`` and run the basic checker; weights in external files are pulled inline
+    unless ``external_data`` is False (enough to inspect the graph)."""
     onnx = require("onnx")
     from google.protobuf.message import DecodeError
 
@@ -53,7 +54,7 @@ def load(path: str | os.PathLike):
     if p.stat().st_size == 0:
         raise ModelError(f"{p} is empty; re-export the model")
     try:
-        model = onnx.load(str(p), load_external_data=True)
+        model = onnx.load(str(p), load_external_data=external_data)
     except DecodeError:
         raise ModelError(f"{p} is not an ONNX model or is truncated (protobuf decode failed); re-export it") from None
     except (OSError, ValueError) as exc:  # missing or short external-data file

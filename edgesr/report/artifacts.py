@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edgesr.errors import InputError, ModelError
+from edgesr.errors import InputError
 from edgesr.lazy import require
+from edgesr.onnx.loading import load
 from edgesr.meta import PREFIX
 from edgesr.runtime.runners import Runner, runner_class
 from edgesr.runtime.spec import ModelSpec
@@ -45,7 +46,8 @@ class ArtifactInfo:
 
 
 def inspect_onnx(path: Path) -> ArtifactInfo:
-    model = _load_onnx(path)
+    # Weights are not needed to recognise the precision; ONNX Runtime reads them itself.
+    model = load(path, external_data=False)
     graph = model.graph
     ops = Counter(n.op_type for n in graph.node)
     metadata = {p.key: p.value for p in model.metadata_props if p.key.startswith(PREFIX)}
@@ -57,22 +59,6 @@ def inspect_onnx(path: Path) -> ArtifactInfo:
     else:
         precision, detail = "fp32", "no Q/DQ nodes, no float16 tensors"
     return ArtifactInfo(path, ".onnx", precision, detail, path.stat().st_size, metadata)
-
-
-def _load_onnx(path: Path):
-    onnx = require("onnx")
-    from google.protobuf.message import DecodeError
-
-    if path.stat().st_size == 0:
-        raise ModelError(f"{path} is empty; re-export the model")
-    try:
-        # Weights are not needed to recognise the precision; ONNX Runtime reads them itself.
-        model = onnx.load(str(path), load_external_data=False)
-    except DecodeError:
-        raise ModelError(f"{path} is not an ONNX model or is truncated; pass an .onnx model file") from None
-    if model.ir_version == 0 or not model.graph.node:
-        raise ModelError(f"{path} is not an ONNX model (no IR version or no graph nodes); pass an .onnx model file")
-    return model
 
 
 def _float16_detail(graph) -> str:
