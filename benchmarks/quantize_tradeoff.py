@@ -9,13 +9,14 @@ For each model this builds, from the same converted FP32 ONNX:
   correction;
 - ``budget``: the full recipe with per-unit sensitivity and fallback to ``--max-drop`` on the
   validation images (never Set5/Set14);
-- ``finetune`` (with ``--finetune STEPS``): the budgeted model after a distillation fine-tune.
+- ``finetune`` (with ``--finetune STEPS``, trained checkpoints only): the budgeted placement
+  fine-tuned by distillation, then units given back to INT8 while the budget holds.
 
 Accuracy: Set5 and Set14 at x4 under the standard protocol, each variant against the FP32
 model (the drop is FP32 PSNR minus variant PSNR). Speed: all variants and FP32 run
 interleaved in one process at 180x320 with 2 threads; the ratio FP32 / variant is reported for
-the x86 encoding (UINT8+128, what ORT fuses on x86) and, in brackets, for the symmetric INT8
-file itself.
+the x86 encoding (UINT8+128 activations, the same grid, what ORT fuses on x86; for ``naive``
+too) and, in brackets, for the symmetric INT8 file itself.
 
     python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-tiny \\
         --calib ../shared/datasets/train/bsd68 --val ../shared/datasets/train/sunhays80
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -108,11 +110,14 @@ def main(argv=None) -> int:
         files = {"fp32": src}
         naive(src, wd / "naive.onnx", calib, inp.name)
         files["naive"] = wd / "naive.onnx"
+        logging.getLogger().handlers.clear()  # quantize_static configures the root logger
+        configure(-1)
         steps = [] if args.skip_steps else [
             ("minmax", dict(method="minmax", rounding="nearest", bias_correction=False)),
             ("mse", dict(method="mse", rounding="nearest", bias_correction=False)),
             ("+gptq", dict(method="mse", rounding="gptq", bias_correction=False)),
             ("+bias", dict(method="mse", rounding="gptq", bias_correction=True)),
+            ("+cle", dict(method="mse", rounding="gptq", bias_correction=True, equalize=True)),
         ]
         records = {}
         for label, kw in steps:
@@ -121,10 +126,15 @@ def main(argv=None) -> int:
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
         r = Quantize(src, wd / "budget.onnx", QuantizeOptions(calib=args.calib, val=args.val, max_drop=args.max_drop,
-                                                             latency=False, finetune_steps=args.finetune))()
-        label = "finetune" if args.finetune else "budget"
-        files[label] = wd / "budget.onnx"
-        records[label] = r.record
+                                                             latency=False))()
+        files["budget"] = wd / "budget.onnx"
+        records["budget"] = r.record
+        if args.finetune and name in WEIGHTS:  # fine-tuning an untrained seed model means nothing
+            r = Quantize(src, wd / "finetune.onnx", QuantizeOptions(calib=args.calib, val=args.val,
+                                                                   max_drop=args.max_drop, latency=False,
+                                                                   finetune_steps=args.finetune))()
+            files["finetune"] = wd / "finetune.onnx"
+            records["finetune"] = r.record
         # accuracy on the reporting sets
         scores = {}
         for key, path in files.items():
@@ -138,8 +148,7 @@ def main(argv=None) -> int:
                 continue
             m = onnx.load(str(path))
             models[key] = m
-            if key != "naive":
-                models[key + "@x86"] = qdq.reencode(m, "uint8")
+            models[key + "@x86"] = qdq.reencode(m, "uint8")
         lat = qeval.latency(models, rounds=args.rounds, value_range=mm.value_range)
         for key in files:
             if key == "fp32":

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edgesr import __version__, devices, fileio, host, lock, meta
+from edgesr import __version__, devices, fileio, host, lock, meta, shipped
 from edgesr.build import bundle, policy, sidecar
 from edgesr.build.identity import Identity, input_text
 from edgesr.errors import EdgeSRError, InputError
@@ -24,7 +24,6 @@ from edgesr.log import logger, stage
 
 # The default static frame: a 1280x720 output, the stream size edgesr is tuned for.
 DEFAULT_OUTPUT_WH = (1280, 720)
-SHIPPED_MODELS = Path(__file__).parent / "data" / "models"
 
 
 class BudgetError(EdgeSRError):
@@ -411,18 +410,7 @@ def finish_bundle(directory: str | os.PathLike) -> BuildResult:
 
 def shipped_model(name: str | None) -> Path:
     """A model shipped inside the package: by name, or the one its card marks as the default."""
-    cards = sorted(SHIPPED_MODELS.glob("*.json")) if SHIPPED_MODELS.is_dir() else []
-    models = {c.stem: c.with_suffix(".onnx") for c in cards if c.with_suffix(".onnx").is_file()}
-    if name is None:
-        defaults = [c.stem for c in cards if json.loads(c.read_text()).get("default") and c.stem in models]
-        if not defaults:
-            raise InputError("this edgesr ships no default model; pass --onnx MODEL.onnx or --weights CKPT [--arch NAME]")
-        return models[defaults[0]]
-    if name not in models:
-        names = ", ".join(models) or "none"
-        raise InputError(f"no shipped model named '{name}' (shipped: {names}); for a checkpoint pass "
-                         f"--weights CKPT --arch {name}")
-    return models[name]
+    return shipped.find(name).onnx
 
 
 # --- helpers ---

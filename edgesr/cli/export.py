@@ -21,14 +21,39 @@ def add_parser(sub) -> None:
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (17..20, default 17)")
     p.add_argument("--static", type=height_width, metavar="HxW",
                    help="fix the input to 1x3xHxW (e.g. for DLA) instead of dynamic batch, height, width")
+    g = p.add_argument_group("model card (shipping a trained model)")
+    g.add_argument("--card", action="store_true",
+                   help="also write OUT.pth (the weights) and OUT.json, a model card with the training recipe "
+                        "from the run's summary.json and the quality of the written ONNX measured on --eval")
+    g.add_argument("--eval", metavar="DIR", action="append", default=[],
+                   help="HR benchmark folder to measure the card's Y-PSNR/SSIM on, next to bicubic (repeatable)")
+    g.add_argument("--summary", type=Path, metavar="JSON",
+                   help="the training run's summary.json (default: the one beside --weights)")
+    g.add_argument("--studies", type=Path, metavar="JSON", help="study tables to include in the card (a JSON object)")
+    g.add_argument("--default", action="store_true", help="mark the model as the default one")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from edgesr import models
     from edgesr.export import export_onnx
+    from edgesr.errors import InputError
     from edgesr.log import logger
 
+    if args.card:
+        import json
+
+        from edgesr.train.card import ship
+
+        if args.weights is None or args.static is not None:
+            raise InputError("--card ships a trained model: give --weights CKPT, and no --static")
+        studies = json.loads(args.studies.read_text()) if args.studies is not None else None
+        card = ship(args.weights, args.name, args.output.parent, args.output.stem, eval_folders=args.eval,
+                    summary=args.summary, default=args.default, studies=studies)
+        print(f"wrote {args.output}, {args.output.with_suffix('.pth')} and the card {card}")
+        return 0
+    if args.eval or args.summary or args.studies or args.default:
+        raise InputError("--eval, --summary, --studies and --default describe a model card; add --card")
     if args.weights is not None:
         net = models.load(args.name, args.weights, scale=args.scale)
     else:

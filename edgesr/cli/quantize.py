@@ -42,8 +42,12 @@ def add_parser(sub) -> None:
     p.add_argument("--rounding", default="gptq", choices=("gptq", "nearest"),
                    help="weight rounding: gptq (adaptive, default) or nearest")
     p.add_argument("--no-bias-correction", action="store_true", help="skip weight bias correction")
+    p.add_argument("--equalize", action="store_true", help="cross-layer equalisation of conv -> activation -> conv")
     p.add_argument("--finetune", type=int, default=0, metavar="STEPS",
                    help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
+    p.add_argument("--fallback-order", default="cost", choices=("cost", "damage"),
+                   help="which units go back to higher precision first: the most output noise removed per latency "
+                        "added (cost, default: faster models) or simply the most damaging (damage: fewest units)")
     p.add_argument("--scale", type=int, help="upscale factor, only for models without edgesr metadata")
     p.add_argument("--no-latency", action="store_true", help="skip the INT8 vs FP32 latency measurement")
     p.add_argument("--tensorrt-onnx", type=Path, metavar="PATH",
@@ -63,6 +67,7 @@ def run(args) -> int:
         calib=args.calib, val=args.val, method=args.method, max_drop=None if args.no_budget else args.max_drop,
         input_shape=args.input_shape, count=args.count, rounding=args.rounding,
         bias_correction=not args.no_bias_correction, finetune_steps=args.finetune, scale=args.scale,
+        fallback_order=args.fallback_order, equalize=args.equalize,
         latency=not args.no_latency)
     if args.trt_cache:
         from edgesr.quantize.trtcache import trt_version_int

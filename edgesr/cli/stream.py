@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from edgesr.cli.upscale import add_model_args, runner_options
+from edgesr.cli.upscale import add_model_args, model_path, runner_options
 
 
 def add_parser(sub) -> None:
@@ -60,7 +60,7 @@ def run(args) -> int:
         source=SourceOptions(open_timeout=args.open_timeout),
         sink=SinkOptions(fps=args.fps, codec=args.codec),
     )
-    result = Stream(args.source, args.sink, args.model, options)()
+    result = Stream(args.source, args.sink, model_path(args.model), options)()
     print(json.dumps(result.to_dict(), indent=2))
     if args.json:
         write_json(args.json, result.to_dict())

@@ -16,9 +16,10 @@ def hw(text: str) -> tuple[int, int]:
 def add_model_args(p: argparse.ArgumentParser) -> None:
     """The options that choose and feed the model (shared with ``edgesr stream``)."""
     g = p.add_argument_group("model")
-    g.add_argument("-m", "--model", "--artifact", dest="model", required=True, metavar="MODEL",
+    g.add_argument("-m", "--model", "--artifact", dest="model", metavar="MODEL",
                    help="the artifact to run: an .onnx file (export and convert one with 'edgesr export' and "
-                        "'edgesr convert')")
+                        "'edgesr convert', or build one with 'edgesr build'), or the name of a model shipped with "
+                        "edgesr (default: the shipped default model)")
     g.add_argument("--scale", type=int, help="upscale factor, for a model that does not record it "
                                              "(otherwise inferred from a probe run)")
     g.add_argument("--value-range", type=float, choices=(1.0, 255.0), metavar="{1,255}",
@@ -33,6 +34,19 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="input pixels shared by neighbouring tiles; half of it must cover the model's receptive "
                         "field for seam-free output (default 16)")
     g.add_argument("--batch", type=int, help="tiles per inference call (default: all tiles of a frame)")
+
+
+def model_path(text: str | None) -> str:
+    """The artifact to run: a path as given, or a shipped model by name (None: the default one)."""
+    from pathlib import Path
+
+    from edgesr import shipped
+
+    if text is None:
+        return str(shipped.find(None).onnx)
+    if not Path(text).exists() and text in {m.name for m in shipped.shipped()}:
+        return str(shipped.find(text).onnx)
+    return text
 
 
 def runner_options(args):
@@ -72,7 +86,7 @@ def run(args) -> int:
     options = UpscaleOptions(runner=runner_options(args), tile=args.tile, tile_overlap=args.tile_overlap,
                              batch=args.batch, codec=args.codec, crf=args.crf, audio=args.audio,
                              image_format=args.image_format, progress=not args.no_progress)
-    result = Upscale(args.input, args.output, args.model, options)()
+    result = Upscale(args.input, args.output, model_path(args.model), options)()
     stats = result.stats
     e2e = stats["end_to_end"]
     print(f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "

@@ -3,10 +3,12 @@
 1. Sensitivity: each candidate unit is quantized *alone* (every other op float) and scored
    by how far the output moves from the float model's on the validation images (output
    PSNR, dB; lower = more damaging). That isolates each unit's own cost.
-2. Fallback: the units are kept in higher precision most-damaging first; the smallest prefix
-   whose full model fits ``max_drop`` (Y-PSNR drop on the validation set) is found by binary
-   search on measured drops, then every kept unit that can go back to INT8 without breaking
-   the budget does (the fewest units kept).
+2. Order: most damaging first, or (the pipeline's default) most output noise removed per unit
+   of latency that keeping it in float adds, so cheap units go back to float before the
+   expensive convolutions that make INT8 fast.
+3. Fallback: the smallest prefix of that order whose full model fits ``max_drop`` (Y-PSNR drop
+   on the validation set) is found by binary search on measured drops, then every kept unit
+   that can go back to INT8 without breaking the budget does.
 
 Every evaluated configuration is recorded; when even the last resort misses the budget, the
 best INT8 result is kept and the result says so.
@@ -64,10 +66,13 @@ def sensitivity(units: list[str], op_of: Callable[[str], str], evaluate_alone: C
 
 
 def fit(damages: list[UnitDamage], max_drop: float, trial: Callable[[tuple[str, ...]], Trial], *,
-        max_prune: int = 16) -> BudgetResult:
-    """Keep the fewest most-damaging units so that the measured drop is at most ``max_drop``."""
+        max_prune: int = 16, first: Trial | None = None) -> BudgetResult:
+    """Keep the fewest units, in ``damages`` order, so that the drop is at most ``max_drop``.
+
+    ``first`` is the already measured all-INT8 trial, if any.
+    """
     order = [d.name for d in damages]
-    trials: dict[int, Trial] = {}
+    trials: dict[int, Trial] = {0: first} if first is not None else {}
 
     def at(k: int) -> Trial:
         if k not in trials:
@@ -103,7 +108,9 @@ def fit(damages: list[UnitDamage], max_drop: float, trial: Callable[[tuple[str, 
         t = trial(trial_keep)
         log.append(t)
         if t.drop.drop <= max_drop:
+            freed = t.int8_units > best.int8_units
             kept = list(trial_keep)
             best = t
-            logger.info("budget: %s back to INT8 -> drop %.3f dB", name, t.drop.drop)
+            logger.info("budget: %s %s -> drop %.3f dB", name,
+                        "back to INT8" if freed else "needs no keeping (float for speed anyway)", t.drop.drop)
     return BudgetResult(kept, best.drop, best.drop.drop <= max_drop, damages, log)

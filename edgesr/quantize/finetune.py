@@ -33,7 +33,7 @@ from edgesr.quantize.qdq import QMAX, QdqPlan
 class FinetuneOptions:
     steps: int = 300
     batch: int = 8
-    lr: float = 2e-5  # weights and biases (Adam)
+    lr: float = 5e-5  # weights and biases (Adam)
     lr_range: float = 2e-3  # log-amax of the activation quantizers (Adam)
     patch: int = 32  # random crops of this side (LR px) from the calibration inputs: cheap steps
     seed: int = 0

@@ -95,3 +95,22 @@ def unique_names(model) -> None:
             name = f"{name}_{k}"
         n.name = name
         seen.add(name)
+
+
+def constants_to_initializers(model) -> int:
+    """Turn ``Constant`` nodes holding a tensor into initializers (simplifiers leave some, e.g. as
+    conv weights); returns how many. The computation is unchanged."""
+    kept, moved = [], 0
+    for n in model.graph.node:
+        value = [a for a in n.attribute if a.name == "value" and a.type == 4] if n.op_type == "Constant" else []
+        if value and len(n.attribute) == 1:
+            t = model.graph.initializer.add()
+            t.CopyFrom(value[0].t)
+            t.name = n.output[0]
+            moved += 1
+        else:
+            kept.append(n)
+    if moved:
+        del model.graph.node[:]
+        model.graph.node.extend(kept)
+    return moved

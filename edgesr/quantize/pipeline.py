@@ -23,7 +23,7 @@ from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.quantize import budget as budget_mod
 from edgesr.quantize import calibration, evaluate, placement, qdq, ranges
-from edgesr.quantize.graph import GraphIndex, unique_names
+from edgesr.quantize.graph import GraphIndex, constants_to_initializers, unique_names
 from edgesr.quantize.observe import collect_stats
 
 QUANT_PREFIX = "edgesr.quant."
@@ -45,6 +45,7 @@ class QuantizeOptions:
     rounding: str = "gptq"
     bias_correction: bool = True
     equalize: bool = False  # cross-layer equalisation of conv -> activation -> conv pairs
+    fallback_order: str = "cost"  # "cost": most output noise removed per latency added first; "damage": most damaging first
     finetune_steps: int = 0  # quantization-aware fine-tune (needs torch); 0: off
     scale: int | None = None  # only for models without edgesr metadata
     latency: bool = True
@@ -116,6 +117,7 @@ class Quantize:
             model = load(self.model_path)
             check_float_model(model, self.model_path)
             unique_names(model)
+            constants_to_initializers(model)
             inp = image_input(model)
             mm = meta.read(model)
             scale = mm.scale if mm.known else opts.scale
@@ -159,6 +161,7 @@ class Quantize:
                                f"{full.predicted_speedup:.2f}x")
         amax = {t: ranges.amax(s, opts.method, self._consumer(idx, t) if opts.method == "mse" else None)
                 for t, s in stats.items()}
+        clipped = _clip_outputs(idx, amax, value_range)
 
         with stage("weights") as info:
             qweights, bias_delta = self._weights(model, idx, inp.name, cal, full, opts)
@@ -195,13 +198,20 @@ class Quantize:
             else:
                 units = sorted(full.int8)
 
+                probe = calibration.ValidationSet(val.pairs[: max(4, len(val) // 2)], val.names, val.scale, val.source)
+                probe_ref = evaluate.Outputs(reference.sr[: len(probe)], reference.psnr[: len(probe)])
+
                 def alone(u: str) -> evaluate.Drop:
+                    # ranking only: half the validation images are enough
                     plan = qdq.QdqPlan(int8={u}, amax=amax, weights=qweights, bias_delta=bias_delta)
-                    return score(qdq.build(model, plan, encoding="uint8"))
+                    q = qdq.build(model, plan, encoding="uint8")
+                    cand = evaluate.run_validation(evaluate.Runner(q, value_range=value_range), probe)
+                    return evaluate.compare(probe_ref, cand, value_range)
 
                 damages = budget_mod.sensitivity(units, lambda u: idx.node(u).op_type, alone)
-                fit = budget_mod.fit(damages, opts.max_drop, trial)
-                fit.trials.insert(0, all_int8)
+                if opts.fallback_order == "cost":
+                    damages = _cost_order(damages, idx, sizes, full)
+                fit = budget_mod.fit(damages, opts.max_drop, trial, first=all_int8)
             info["outcome"] = (f"{len(fit.kept)} unit(s) kept in higher precision, drop {fit.drop.drop:.3f} dB "
                                + ("(within budget)" if fit.met else "(BUDGET NOT MET)"))
         timings["budget"] = info["seconds"]
@@ -227,9 +237,17 @@ class Quantize:
             timings["latency"] = info["seconds"]
 
         damage_of = {d.name: d for d in fit.damages}
-        kept_record = [{**damage_of[k].as_dict(), "reason": "among the most damaging units: quantized alone it moves "
-                        f"the output to {damage_of[k].output_psnr:.1f} dB PSNR vs float"} if k in damage_of
-                       else {"node": k, "op": idx.node(k).op_type, "reason": "kept"} for k in fit.kept]
+        kept_record = []
+        for k in fit.kept:
+            d = damage_of.get(k)
+            entry = d.as_dict() if d else {"node": k, "op": idx.node(k).op_type}
+            added = _keep_cost(idx, sizes, full, k) / full.cost
+            entry["keep_cost"] = f"{100 * added:+.1f}% INT8 time (cost model)"
+            why = (f"quantized alone it moves the output to {d.output_psnr:.1f} dB PSNR vs float" if d else "kept")
+            order = ("most output noise removed per latency added" if opts.fallback_order == "cost"
+                     else "most damaging")
+            entry["reason"] = f"{why}; among the {order} units needed to fit the budget"
+            kept_record.append(entry)
         record = {
             "edgesr_version": __version__,
             "source": {"path": str(self.model_path), "sha256": _sha256(self.model_path)},
@@ -239,8 +257,11 @@ class Quantize:
                        "opset": next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)},
             "recipe": {"method": opts.method, "consumer_aware_ranges": opts.method == "mse",
                        "equalized_pairs": [f"{e.first} -> {e.second}" for e in equalized],
+                       "fallback_order": opts.fallback_order,
+                       "clipped_outputs": clipped,
                        "rounding": opts.rounding, "bias_correction": opts.bias_correction,
-                       "finetune": finetune_summary, "placement": "ORT/TensorRT-fusable units, dedicated Q/DQ pairs"},
+                       "finetune": finetune_summary,
+                       "placement": "units ONNX Runtime and TensorRT fuse, one shared Q/DQ pair per tensor"},
             "calibration": {**spec.describe(), "inputs": len(cal), "skipped": cal.skipped},
             "validation": {"source": val.source, "images": len(val), "max_side": opts.validation_max_side,
                            "budget_db": opts.max_drop, "met": fit.met, **final_drop.as_dict()},
@@ -263,7 +284,7 @@ class Quantize:
         if self.out_path is not None:
             with stage(f"write {self.out_path}"):
                 x86 = _fast(final_model)
-                _write_metadata(x86, reference_model, record)
+                _write_metadata(x86, reference_model, record, encoding="uint8")
                 record["files"] = {"int8": str(self.out_path), "x86": str(x86_path(self.out_path)),
                                    "record": str(record_path(self.out_path))}
                 fileio.write_bytes(self.out_path, final_model.SerializeToString())
@@ -326,6 +347,7 @@ class Quantize:
             tuned_amax = {t: ranges.amax(st, opts.method, self._consumer(idx, t) if opts.method == "mse" else None)
                           for t, st in tuned_stats.items()}
             tuned_amax.update(ft.amax)
+            _clip_outputs(idx, tuned_amax, value_range)
 
             def make(keep):
                 return build(keep, amax_=tuned_amax, model_=ft.model, weights_={}, bias_={}, encoding="uint8")
@@ -354,19 +376,57 @@ class Quantize:
         return final, pl2, new_fit, {**ft.summary(), "used": True}
 
 
+MOVEMENT = {"DepthToSpace", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten"}
+
+
+def _clip_outputs(idx: GraphIndex, amax: dict[str, float], value_range: float) -> list[str]:
+    """Cap the range of tensors that *are* the output image (reached through data movement only)
+    at the model's value range: post-processing clips anything beyond it, so INT8 steps spent
+    on overshoot are wasted. Returns the capped tensors."""
+    capped = []
+    for out in idx.graph_outputs:
+        t = out
+        while True:
+            if t in amax and amax[t] > value_range:
+                amax[t] = float(value_range)
+                capped.append(t)
+            p = idx.producer.get(t)
+            if p is None or p.op_type not in MOVEMENT or not p.input:
+                break
+            t = p.input[0]
+    return capped
+
+
+def _keep_cost(idx: GraphIndex, sizes: dict, full: placement.Placement, name: str) -> float:
+    """Cost-model time added by turning unit ``name`` of ``full`` back to float (neighbours unchanged)."""
+    return placement.total_cost(idx, full.int8 - {name}, sizes) - full.cost
+
+
+def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Placement) -> list:
+    """Damages re-ordered by output noise removed per cost-model latency added when kept."""
+
+    def key(d):
+        noise = 10 ** (-d.output_psnr / 10)
+        return -noise / max(_keep_cost(idx, sizes, full, d.name), 1e-9 * full.cost)
+
+    return sorted(damages, key=key)
+
+
 def _fast(qmodel):
-    """The UINT8 encoding of a Q/DQ model (identity when it already is)."""
-    for t in qmodel.graph.initializer:
-        if t.name == "qdq/zero_point" and t.data_type == 2:  # UINT8
-            return qmodel
+    """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86)."""
     return qdq.reencode(qmodel, "uint8")
 
 
 def _float_reasons(idx: GraphIndex, pl: placement.Placement, sizes: dict, kept: set[str]) -> dict[str, int]:
     """Why the remaining compute ops are float: counts per reason (the record's overview)."""
     reasons: dict[str, int] = {}
+    fixed = placement.float_groups(idx)
     for n in idx.nodes:
         if n.name in pl.int8 or n.name in kept or n.op_type in ("Shape", "Constant"):
+            continue
+        if n.name in fixed:
+            key = f"{n.op_type}: {fixed[n.name]}"
+            reasons[key] = reasons.get(key, 0) + 1
             continue
         if n.op_type not in placement.WEIGHTED and placement.op_costs(n.op_type) is None:
             continue
@@ -379,7 +439,7 @@ def _float_reasons(idx: GraphIndex, pl: placement.Placement, sizes: dict, kept: 
     return reasons
 
 
-def _write_metadata(qmodel, source, record: dict) -> None:
+def _write_metadata(qmodel, source, record: dict, encoding: str = "int8") -> None:
     props = {p.key: p.value for p in source.metadata_props}
     summary = {
         "method": record["recipe"]["method"], "rounding": record["recipe"]["rounding"],
@@ -392,6 +452,9 @@ def _write_metadata(qmodel, source, record: dict) -> None:
         "source_sha256": record["source"]["sha256"],
     }
     props[QUANT_PREFIX + "precision"] = "int8-qdq"
+    props[QUANT_PREFIX + "activation_encoding"] = {
+        "int8": "int8, zero point 0 (TensorRT, ONNX Runtime on ARM)",
+        "uint8": "uint8, zero point 128: the same grid as symmetric int8 (ONNX Runtime on x86)"}[encoding]
     props[QUANT_PREFIX + "recipe"] = json.dumps(summary, separators=(",", ":"))
     del qmodel.metadata_props[:]
     for k, v in props.items():

@@ -25,17 +25,24 @@ from edgesr.quantize.graph import GraphIndex
 
 # op type -> (kind, float cost per output element, int8 cost per output element)
 WEIGHTED = {"Conv"}
-UNARY = {"LeakyRelu": (0.3, 0.25), "Sigmoid": (2.0, 0.25), "AveragePool": (2.0, 1.0),
+UNARY = {"LeakyRelu": (0.3, 0.25), "Sigmoid": (2.0, 0.25), "AveragePool": (3.0, 100.0),
          "GlobalAveragePool": (1.0, 0.5)}
 BINARY = {"Add": (1.0, 0.6), "Mul": (1.0, 0.6)}
 VARIADIC = {"Concat": (1.0, 0.5)}
-# Integer data movement: same scale in and out (ORT drops the Q/DQ around them).
-PASS = {"MaxPool": (2.0, 0.6), "Resize": (2.0, 1.0), "Reshape": (0.1, 0.1), "Transpose": (1.0, 0.3),
+# Integer data movement: same scale in and out (ORT drops the Q/DQ around them). ORT's UINT8
+# pooling kernels are generic loops, measured ~35x slower than its float MaxPool (SAFMN, 2 threads).
+PASS = {"MaxPool": (3.0, 100.0), "Resize": (2.0, 1.0), "Reshape": (0.1, 0.1), "Transpose": (1.0, 0.3),
         "Slice": (0.5, 0.2), "Gather": (0.5, 0.2), "Squeeze": (0.1, 0.1), "Unsqueeze": (0.1, 0.1),
         "Flatten": (0.1, 0.1), "Split": (0.5, 0.2)}
 CONVERT = 1.0  # one Q or DQ pass per element
 MAC_FLOAT = 1 / 16
 MAC_INT8 = 1 / 56
+
+
+# Data movement that is made an INT8 unit itself (to pin its scale). The others need not be:
+# ONNX Runtime's QDQ propagation already runs them on INT8 data between INT8 units, and as
+# explicit units they would drag slow UINT8 pooling along (see PROPAGATE).
+PASS_UNITS = {"Resize"}
 
 
 def op_costs(op: str) -> tuple[float, float] | None:
@@ -47,6 +54,11 @@ def op_costs(op: str) -> tuple[float, float] | None:
 
 def is_pass(op: str) -> bool:
     return op in PASS
+
+
+def is_candidate(op: str) -> bool:
+    """Op types that may become INT8 units."""
+    return op in WEIGHTED or op in UNARY or op in BINARY or op in VARIADIC or op in PASS_UNITS
 
 
 @dataclass
@@ -61,8 +73,39 @@ class Placement:
         return self.float_cost / self.cost if self.cost else 1.0
 
 
-def eligible(idx: GraphIndex, node, sizes: dict[str, int]) -> bool:
+def float_groups(idx: GraphIndex) -> dict[str, str]:
+    """Nodes that stay float by design, with the reason: GELU (no INT8 kernel anywhere; runtimes
+    fuse the erf pattern, which Q/DQ inside would break)."""
+    out: dict[str, str] = {}
+    for n in idx.nodes:
+        if n.op_type != "Erf":
+            continue
+        group = [n]
+        p = idx.producer.get(n.input[0])
+        if p is not None and p.op_type in ("Div", "Mul"):
+            group.append(p)
+            x = p.input[0]
+            for c in idx.consumers.get(x, []):  # the x * 0.5 branch
+                if c.op_type == "Mul" and c is not p:
+                    group.append(c)
+        frontier = [n]
+        for _ in range(2):  # Erf -> Add(1) -> Mul(x or 0.5x) [-> Mul(0.5)]
+            nxt = []
+            for f in frontier:
+                for c in idx.consumers.get(f.output[0], []):
+                    if c.op_type in ("Add", "Mul"):
+                        group.append(c)
+                        nxt.append(c)
+            frontier = nxt
+        for g in group:
+            out[g.name] = "GELU: no INT8 kernel; kept whole so runtimes fuse it"
+    return out
+
+
+def eligible(idx: GraphIndex, node, sizes: dict[str, int], fixed_float: dict[str, str] | None = None) -> bool:
     """Whether ``node`` can be an INT8 unit at all (whatever the cost)."""
+    if fixed_float and node.name in fixed_float:
+        return False
     outs = [o for o in node.output if o]
     if not outs or not all(idx.is_float(o) or o in sizes for o in outs):
         return False
@@ -72,11 +115,16 @@ def eligible(idx: GraphIndex, node, sizes: dict[str, int]) -> bool:
     if node.op_type in WEIGHTED:
         return len(node.input) >= 2 and idx.is_const(node.input[1]) and idx.inits.get(node.input[1]) is not None \
             and (len(node.input) < 3 or not node.input[2] or node.input[2] in idx.inits) and len(acts) == 1
-    if op_costs(node.op_type) is None:
+    if not is_candidate(node.op_type):
         return False
     if node.op_type in BINARY or node.op_type in VARIADIC:
-        # every data input must be an activation (constants would need their own quantization)
-        return all(i in acts for i in node.input if i)
+        # every data input must be an activation (constants would need their own quantization),
+        # and none a broadcast statistic (a normalisation or attention scale per channel/image:
+        # one per-tensor INT8 scale for it would be lossy for no speed)
+        if not all(i in acts for i in node.input if i):
+            return False
+        out = sum(sizes.get(o, 0) for o in outs)
+        return node.op_type in VARIADIC or all(sizes.get(i, 0) * 8 >= out for i in acts)
     if node.op_type in UNARY:
         return len(acts) == 1
     # data movement: the data input is input 0; shape/index inputs must be non-float
@@ -84,6 +132,8 @@ def eligible(idx: GraphIndex, node, sizes: dict[str, int]) -> bool:
 
 
 def _macs(idx: GraphIndex, node, sizes: dict[str, int]) -> float:
+    if node.input[1] not in idx.inits:
+        return 0.0  # a computed weight: not an INT8 candidate, cost unknown
     w = idx.inits[node.input[1]].dims
     per_out = 1
     for d in w[1:]:
@@ -101,9 +151,33 @@ def node_cost(idx: GraphIndex, node, sizes: dict[str, int], int8: bool) -> float
     return out * costs[1 if int8 else 0]
 
 
+# ONNX Runtime's QDQ propagation moves a DequantizeLinear forward through these ops, so a
+# float chain of them that starts at an INT8 unit's output runs on UINT8 data anyway.
+PROPAGATE = {"MaxPool", "Slice", "Gather", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Split"}
+
+
+def propagated(idx: GraphIndex, int8: set[str]) -> set[str]:
+    """Float nodes ONNX Runtime will run on INT8 data through QDQ propagation."""
+    out: set[str] = set()
+    frontier = [o for n in idx.nodes if n.name in int8 for o in n.output if o]
+    while frontier:
+        t = frontier.pop()
+        for c in idx.consumers.get(t, []):
+            if c.name in int8 or c.name in out or c.op_type not in PROPAGATE or c.input[0] != t:
+                continue
+            out.add(c.name)
+            frontier.extend(o for o in c.output if o)
+    return out
+
+
 def total_cost(idx: GraphIndex, int8: set[str], sizes: dict[str, int]) -> float:
     """Cost-model units of the graph with ``int8`` units and the conversions they imply."""
     cost = 0.0
+    for name in propagated(idx, int8):  # slow UINT8 pooling reached through QDQ propagation
+        n = idx.node(name)
+        costs = op_costs(n.op_type)
+        if costs and costs[1] > costs[0]:
+            cost += (costs[1] - costs[0]) * sum(sizes.get(o, 0) for o in n.output if o)
     for n in idx.nodes:
         if n.op_type in ("Shape", "Constant"):
             continue
@@ -131,7 +205,8 @@ def place(idx: GraphIndex, sizes: dict[str, int], *, keep: set[str] | frozenset 
           include: set[str] | None = None) -> Placement:
     """Choose the INT8 units: every eligible convolution not in ``keep``, plus the cheap ops
     whose INT8 form lowers the cost model. ``include`` restricts the candidates further."""
-    cands = {n.name for n in idx.nodes if eligible(idx, n, sizes)}
+    fixed = float_groups(idx)
+    cands = {n.name for n in idx.nodes if eligible(idx, n, sizes, fixed)}
     if include is not None:
         cands &= include
     cands -= set(keep)
@@ -147,5 +222,5 @@ def place(idx: GraphIndex, sizes: dict[str, int], *, keep: set[str] | frozenset 
                 int8, best, changed = trial, c, True
         if not changed:
             break
-    return Placement(int8=int8, eligible=cands | (set(keep) & {n.name for n in idx.nodes if eligible(idx, n, sizes)}),
+    return Placement(int8=int8, eligible=cands | (set(keep) & {n.name for n in idx.nodes if eligible(idx, n, sizes, fixed)}),
                      float_cost=total_cost(idx, set(), sizes), cost=best)

@@ -158,9 +158,11 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
 
 
 def reencode(model, encoding: str):
-    """The same Q/DQ ``model`` with its activation zero points in ``encoding`` ("int8" or "uint8").
+    """The same Q/DQ ``model`` with its *activation* zero points in ``encoding`` ("int8" or "uint8").
 
-    Exact: symmetric INT8 q and UINT8 q + 128 are the same grid with the same clamping.
+    Exact: an INT8 code q and the UINT8 code q + 128 are the same grid point, with the same
+    clamping. Weight and bias DequantizeLinear nodes (constant inputs) are left as they are.
+    Works on any Q/DQ model (ONNX Runtime's ``quantize_static`` output too).
     """
     onnx = require("onnx")
     from onnx import numpy_helper
@@ -169,12 +171,29 @@ def reencode(model, encoding: str):
         raise ValueError(f"encoding must be one of {ENCODINGS}, not {encoding!r}")
     out = onnx.ModelProto()
     out.CopyFrom(model)
-    for t in out.graph.initializer:
-        if t.name == "qdq/zero_point":
-            value = np.array(0, np.int8) if encoding == "int8" else np.array(128, np.uint8)
-            t.CopyFrom(numpy_helper.from_array(value, t.name))
-            return out
-    raise ValueError("not a Q/DQ model written by edgesr (no qdq/zero_point initializer)")
+    g = out.graph
+    inits = {t.name: t for t in g.initializer}
+    converted: dict[str, str] = {}
+    for n in g.node:
+        if n.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(n.input) < 3 or n.input[2] not in inits:
+            continue
+        if n.op_type == "DequantizeLinear" and n.input[0] in inits:
+            continue  # a constant (weight or bias)
+        zp = inits[n.input[2]]
+        if (encoding == "uint8" and zp.data_type != 3) or (encoding == "int8" and zp.data_type != 2):
+            continue  # already in the target encoding (INT8 = 3, UINT8 = 2)
+        if n.input[2] not in converted:
+            v = numpy_helper.to_array(zp).astype(np.int32)
+            v = (v + 128).astype(np.uint8) if encoding == "uint8" else (v - 128).astype(np.int8)
+            name = f"{n.input[2]}/{encoding}"
+            g.initializer.append(numpy_helper.from_array(v, name))
+            converted[n.input[2]] = name
+        n.input[2] = converted[n.input[2]]
+    used = {i for n in g.node for i in n.input}
+    kept = [t for t in g.initializer if t.name in used or t.name in {i.name for i in g.input}]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    return out
 
 
 def _quantize_conv_params(n, node, idx: GraphIndex, plan: QdqPlan, amax, new_inits, removed, numpy_helper, helper):

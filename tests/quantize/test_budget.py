@@ -46,12 +46,21 @@ def test_deliberately_sensitive_layer_is_found_and_kept(tmp_path):
     result = quantize(p, None, max_drop=0.1, **FAST)
     r = result.record
     assert r["validation"]["met"] and r["validation"]["drop_db"] <= 0.1
-    assert r["sensitivity"][0]["node"] in ("/sens_a", "/sens_b")
+    worst = min(r["sensitivity"], key=lambda d: d["alone_output_psnr_db"])
+    assert worst["node"] in ("/sens_a", "/sens_b")
     assert set(result.kept) & {"/sens_a", "/sens_b"}
     assert "/calm" not in result.kept  # the harmless conv stays INT8
     assert r["int8_convolutions"] >= 1
     for k in r["kept"]:
-        assert "damaging" in k["reason"] and k["alone_output_psnr_db"] < 60
+        assert "budget" in k["reason"] and k["alone_output_psnr_db"] < 60 and "cost model" in k["keep_cost"]
+
+
+def test_damage_order_keeps_the_fewest(tmp_path):
+    p = save(sensitive_model(), tmp_path / "s.onnx")
+    result = quantize(p, None, max_drop=0.1, fallback_order="damage", **FAST)
+    assert result.record["validation"]["met"]
+    assert set(result.kept) <= {"/sens_a", "/sens_b"} and result.kept
+    assert result.record["recipe"]["fallback_order"] == "damage"
 
 
 def test_unreachable_budget_is_said_and_best_result_kept(tmp_path, caplog):

@@ -137,3 +137,45 @@ def test_every_range_method_works(chain_path, method):
     result = quantize(chain_path, None, method=method, max_drop=None, **FAST)
     assert result.record["recipe"]["method"] == method
     assert result.record["validation"]["output_psnr_vs_fp32_db"] > 25
+
+
+def test_equalisation_keeps_the_function(chain_path):
+    from edgesr.quantize.equalize import equalize
+    from edgesr.quantize.graph import GraphIndex, unique_names
+    from edgesr.quantize.observe import collect_stats
+
+    m = onnx.load(str(chain_path))
+    unique_names(m)
+    idx = GraphIndex.of(m)
+    x = _photo(24, 24)
+    tensors = [t for t in idx.elem_type if idx.is_float(t) and not idx.is_const(t)]
+    stats = collect_stats(m, "input", [x], tensors, progress=None)
+    # make one channel of the middle activation much wider so equalisation has work to do
+    for t in m.graph.initializer:
+        if t.name == m.graph.node[3].input[1]:
+            w = numpy_helper.to_array(t).copy()
+            w[0] *= 40
+            t.CopyFrom(numpy_helper.from_array(w, t.name))
+    stats = collect_stats(m, "input", [x], tensors, progress=None)
+    eq, pairs = equalize(m, stats)
+    assert pairs and all(p.spread_after < p.spread_before for p in pairs)
+    assert np.abs(_run(eq, x) - _run(m, x)).max() < 1e-4
+    result = quantize(chain_path, None, max_drop=None, equalize=True, **FAST)
+    assert isinstance(result.record["recipe"]["equalized_pairs"], list)
+
+
+def test_output_image_range_is_clipped(tmp_path):
+    from tests.tiny_models import Builder
+
+    b = Builder(seed=5)
+    f = b.op("LeakyRelu", [b.conv("input", 3, 8)], alpha=0.05)
+    y = b.conv(f, 8, 12)
+    b.inits[-1].CopyFrom(numpy_helper.from_array(np.full(12, 1.2, np.float32), b.inits[-1].name))  # overshoot
+    out = b.op("DepthToSpace", [y], blocksize=2, mode="CRD")
+    m = b.model(out, metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0})
+    p = save(m, tmp_path / "plain.onnx")
+    result = quantize(p, None, max_drop=None, **FAST)
+    assert y in result.record["recipe"]["clipped_outputs"]
+    scales = {n.input[0]: _inits(result.model)[n.input[1]] for n in result.model.graph.node
+              if n.op_type == "QuantizeLinear"}
+    assert scales[y] == pytest.approx(1.0 / 127)

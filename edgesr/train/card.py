@@ -1,0 +1,117 @@
+"""Model cards: what a shipped model is, how it was trained, and its quality, measured on the file that ships.
+
+A card is built from a training run's ``summary.json`` (the recipe and the compute it took)
+and from an evaluation of the exported ONNX file itself under the benchmark protocol, next to
+bicubic on the same images, so the numbers describe exactly what a user runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from edgesr import __version__, fileio
+from edgesr.errors import InputError
+from edgesr.log import stage
+
+CARD_FORMAT = "edgesr-model-card-1"
+MACS_AT = (720, 1280)  # MACs are quoted for a 1280x720 output, the stream size edgesr is tuned for
+
+
+def sha256(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def training_recipe(summary: dict) -> dict:
+    """The recipe and budget of a run, from its ``summary.json``, without machine-specific paths."""
+    cfg = summary.get("config", {})
+    stages = [{k: r[k] for k in ("patch", "iterations", "peak_lr", "lr_pixels", "train_seconds", "cpu_seconds",
+                                 "val_psnr", "ended_by")} for r in summary.get("stages", [])]
+    data = summary.get("data", {})
+    return {
+        "recipe": ("multiscale hot start: each stage starts from the previous stage's EMA weights"
+                   if len(stages) > 1 else "single stage"),
+        "stages": stages,
+        "loss": "L1", "optimizer": "Adam, cosine decay per stage", "batch": cfg.get("batch"),
+        "lr": cfg.get("lr"), "min_lr": cfg.get("min_lr"), "stage_lr_decay": cfg.get("stage_lr_decay"),
+        "ema": cfg.get("ema"), "seed": cfg.get("seed"), "augmentation": "flips and 90-degree rotations",
+        "budget": {"time": cfg.get("time"), "iterations": cfg.get("iterations"),
+                   "budget_pixels": cfg.get("budget_pixels")},
+        "compute": summary.get("compute"), "device": summary.get("device"), "torch": summary.get("torch"),
+        "data": {"folders": [Path(f).name for f in data.get("folders", [])], "images": data.get("images"),
+                 "lr_method": data.get("lr_method"), "fingerprint": data.get("fingerprint")},
+    }
+
+
+def measure(onnx_path: str | os.PathLike, folders: list[str | os.PathLike], scale: int) -> dict:
+    """Y-PSNR/SSIM of the ONNX file and of bicubic on each folder, keyed by folder name."""
+    from edgesr.quality import evaluate
+    from edgesr.quality.upscalers import Bicubic, OnnxUpscaler
+
+    model, bicubic = OnnxUpscaler(onnx_path), Bicubic(scale)
+    out = {}
+    for folder in folders:
+        name = Path(folder).name
+        with stage(f"measure {Path(onnx_path).name} on {name}") as info:
+            got, base = evaluate(model, folder, scale), evaluate(bicubic, folder, scale)
+            info["outcome"] = f"{got.mean_psnr:.2f} dB (bicubic {base.mean_psnr:.2f} dB)"
+        out[name] = {"psnr": round(got.mean_psnr, 4), "ssim": round(got.mean_ssim, 5),
+                     "bicubic_psnr": round(base.mean_psnr, 4), "bicubic_ssim": round(base.mean_ssim, 5),
+                     "gain_db": round(got.mean_psnr - base.mean_psnr, 4), "images": len(got.images)}
+    return out
+
+
+def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLike, name: str, *,
+         eval_folders: list[str | os.PathLike], summary: str | os.PathLike | None = None, default: bool = False,
+         studies: dict | None = None, notes: list[str] | None = None) -> Path:
+    """Write ``<name>.onnx``, ``<name>.pth`` (weights only) and the card ``<name>.json`` into ``out_dir``.
+
+    ``summary`` is the training run's summary.json (default: the one beside ``weights``).
+    Returns the card's path.
+    """
+    from edgesr import models
+    from edgesr.export import export_onnx
+    from edgesr.lazy import require
+
+    torch = require("torch")
+    if not eval_folders:
+        raise InputError("a model card needs at least one evaluation folder (--eval DIR)")
+    summary_path = Path(summary) if summary is not None else Path(weights).parent / "summary.json"
+    if not summary_path.is_file():
+        raise InputError(f"no training summary at {summary_path}; pass --summary RUN/summary.json")
+    run = json.loads(summary_path.read_text())
+    net = models.load(arch, weights)
+    out = Path(out_dir)
+    onnx_path, pth_path, card_path = (out / f"{name}{ext}" for ext in (".onnx", ".pth", ".json"))
+    export_onnx(net, onnx_path)
+    with fileio.atomic_path(pth_path) as tmp:
+        torch.save({k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
+                    for k, v in net.state_dict().items()}, tmp)
+    card = {
+        "format": CARD_FORMAT,
+        "name": name,
+        "default": default,
+        "arch": net.arch,
+        "scale": int(net.scale),
+        "params": models.count_params(net),
+        "macs_720p": models.count_macs(net, MACS_AT),
+        "input": f"Nx3xHxW RGB in [0, {net.value_range:g}], any H and W",
+        "training": training_recipe(run),
+        "evaluation": {
+            "protocol": "Y channel (BT.601), LR by MATLAB-compatible bicubic, scale pixels shaved at each border",
+            "measured_on": f"{onnx_path.name} with ONNX Runtime (CPU)",
+            "datasets": measure(onnx_path, eval_folders, int(net.scale)),
+        },
+        "studies": studies or {},
+        "notes": list(run.get("notes", [])) + list(notes or []),
+        "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
+        "edgesr_version": __version__,
+    }
+    fileio.write_json(card_path, card)
+    return card_path
