@@ -61,3 +61,11 @@ def write(model, meta: ModelMeta) -> None:
     for k, v in props.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
+
+
+def read_file(path) -> ModelMeta:
+    """Metadata of the ONNX file at ``path`` (its weights are not loaded)."""
+    from edgesr.lazy import require
+
+    onnx = require("onnx")
+    return read(onnx.load(str(path), load_external_data=False))

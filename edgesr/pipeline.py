@@ -299,7 +299,7 @@ class Build:
         sidecar.write(engine, ident, kind="engine", edgesr_version=__version__, precision_used=outcome.precision,
                       build_seconds=round(outcome.seconds, 2), builder_log=outcome.log,
                       dla_layers=outcome.dla_layers, gpu_fallback_layers=outcome.gpu_fallback_layers,
-                      accuracy=report)
+                      accuracy=report, meta=meta.read_file(onnx_path).to_props())
         return BuildResult("engine", directory, engine, ident, False, report)
 
     def _engine_onnx(self, directory: Path, candidate: Path, precision: str, shapes) -> Path:
@@ -404,7 +404,7 @@ def finish_bundle(directory: str | os.PathLike) -> BuildResult:
         sidecar.write(engine, ident, kind="engine", edgesr_version=__version__, precision_used=outcome.precision,
                       build_seconds=round(outcome.seconds, 2), builder_log=outcome.log,
                       dla_layers=outcome.dla_layers, gpu_fallback_layers=outcome.gpu_fallback_layers,
-                      accuracy=man.get("accuracy"))
+                      accuracy=man.get("accuracy"), meta=man.get("meta"))
     return BuildResult("engine", d, engine, ident, False, man.get("accuracy") or {})
 
 

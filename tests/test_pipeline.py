@@ -60,6 +60,8 @@ def test_engine_is_built_on_the_device_with_tensorrt(tmp_path, tiny, monkeypatch
     assert result.kind == "engine" and result.artifact.suffix == ".engine"
     ident = sidecar.check_host(result.artifact, tensorrt="10.3.0", device="orin-nano", compute_capability="8.7")
     assert ident.precision == "fp16"
+    # the runtime reads scale and value range from here: it never opens the ONNX of an engine
+    assert sidecar.read(result.artifact)["meta"]["edgesr.scale"] == "4"
     again = pipeline.build(device="orin-nano", onnx=tiny, precision="fp16", input=(64, 48), out=tmp_path)
     assert again.cached and again.artifact == result.artifact
     with pytest.raises(DeviceError, match="TensorRT 10.3.0, this machine has 10.4.0"):
@@ -74,6 +76,7 @@ def test_bundle_finishes_on_the_device(tmp_path, tiny, monkeypatch):
     done = pipeline.finish_bundle(result.directory)
     assert done.kind == "engine" and done.artifact.is_file()
     assert sidecar.read(done.artifact)["identity"].tensorrt == "8.6.2"
+    assert sidecar.read(done.artifact)["meta"]["edgesr.scale"] == "4"
     assert pipeline.finish_bundle(result.directory).cached
 
 

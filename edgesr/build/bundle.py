@@ -15,12 +15,13 @@ import shlex
 from dataclasses import asdict
 from pathlib import Path
 
-from edgesr import fileio
+from edgesr import fileio, meta
 from edgesr.build.engine_builder import EngineSpec
-from edgesr.build.identity import SIDECAR_SCHEMA, Identity
+from edgesr.build.identity import Identity
 from edgesr.build.trtexec import trtexec_command
 from edgesr.devices import Device
 from edgesr.errors import InputError
+from edgesr.sidecar import SCHEMA as SIDECAR_SCHEMA
 
 MANIFEST = "bundle.json"
 SCRIPT = "build.sh"
@@ -92,6 +93,7 @@ def write(directory: Path, *, spec: EngineSpec, device: Device, identity: Identi
     for role, name in files.items():
         if not (directory / name).is_file():
             raise InputError(f"bundle file for {role} ({name}) is missing from {directory}")
+    props = meta.read_file(directory / Path(spec.onnx_path).name).to_props()
     manifest = {
         "device": device.id,
         "identity": identity.to_dict(),
@@ -102,12 +104,13 @@ def write(directory: Path, *, spec: EngineSpec, device: Device, identity: Identi
         "files": files,
         "calib_cache": calib_cache,
         "accuracy": report,
+        "meta": props,
         "tensorrt_releases": [v for _, v in releases(device)],
     }
     fileio.write_json(directory / MANIFEST, manifest)
     # The key hashes the TensorRT version, unknown until the device: the finished sidecar omits it.
     template = {"schema": SIDECAR_SCHEMA, "identity": {**identity.to_dict(), "tensorrt": VERSION_PLACEHOLDER},
-                "kind": "engine", "built_by": "build.sh", "accuracy": report}
+                "kind": "engine", "built_by": "build.sh", "accuracy": report, "meta": props}
     fileio.write_text(directory / f"{engine_name(identity)}.json.in", json.dumps(template, indent=2) + "\n")
     write_script(directory, spec, device, identity, calib_cache)
     return directory / MANIFEST

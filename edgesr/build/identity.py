@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, fields
 
 from edgesr.errors import ModelError
 
-SIDECAR_SCHEMA = 1
 
 
 @dataclass(frozen=True)

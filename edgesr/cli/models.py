@@ -27,16 +27,44 @@ def run(args) -> int:
         raise InputError("--eval measures models with weights: add --weights-dir DIR")
     infos = catalog(args.weights_dir)
     psnr = measure_psnr(infos, args.eval)
+    ships = shipped_rows()
     if args.json:
         rows = [dict(name=i.name, title=i.title, scale=i.scale, params=i.params, macs_720p=i.macs_720p,
                      value_range=i.value_range, seed=i.seed, weights=[str(p) for p in i.weights],
                      psnr_y=psnr.get(i.name, {}))
                 for i in infos]
-        print(json.dumps({"models": rows}, indent=2))
+        print(json.dumps({"models": rows, "shipped": ships}, indent=2))
         return 0
     print(format_table(infos, searched=args.weights_dir is not None, psnr=psnr,
                        folders=[f.name for f in args.eval]))
+    print()
+    print(format_shipped(ships))
     return 0
+
+
+def shipped_rows() -> list[dict]:
+    """The models inside the package, with the Set5/Set14 scores their cards record."""
+    from edgesr.shipped import shipped
+
+    rows = []
+    for m in shipped():
+        scores = m.card.get("evaluation", {}).get("datasets", {})
+        rows.append(dict(name=m.name, arch=m.card.get("arch"), scale=m.card.get("scale"), default=bool(m.card.get("default")),
+                         params=m.card.get("params"), onnx=str(m.onnx),
+                         psnr_y={k: v["psnr"] for k, v in scores.items()},
+                         bicubic_psnr_y={k: v["bicubic_psnr"] for k, v in scores.items()}))
+    return rows
+
+
+def format_shipped(rows: list[dict]) -> str:
+    if not rows:
+        return "shipped with edgesr: none"
+    lines = ["shipped with edgesr (Y-PSNR x4 from each model card; bicubic in brackets):"]
+    for r in rows:
+        scores = ", ".join(f"{k} {v:.2f} dB ({r['bicubic_psnr_y'][k]:.2f})" for k, v in r["psnr_y"].items())
+        lines.append(f"  {r['name']}{' (default)' if r['default'] else ''}: {r['arch']} x{r['scale']}, "
+                     f"{r['params']:,} params; {scores}")
+    return "\n".join(lines)
 
 
 def measure_psnr(infos, folders: list[Path]) -> dict[str, dict[str, float]]:

@@ -17,9 +17,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """The options that choose and feed the model (shared with ``edgesr stream``)."""
     g = p.add_argument_group("model")
     g.add_argument("-m", "--model", "--artifact", dest="model", metavar="MODEL",
-                   help="the artifact to run: an .onnx file (export and convert one with 'edgesr export' and "
-                        "'edgesr convert', or build one with 'edgesr build'), or the name of a model shipped with "
-                        "edgesr (default: the shipped default model)")
+                   help="the artifact to run: an .onnx file or a TensorRT .engine built by 'edgesr build' (its JSON "
+                        "sidecar beside it), or the name of a model shipped with edgesr (default: the shipped "
+                        "default model)")
     g.add_argument("--scale", type=int, help="upscale factor, for a model that does not record it "
                                              "(otherwise inferred from a probe run)")
     g.add_argument("--value-range", type=float, choices=(1.0, 255.0), metavar="{1,255}",

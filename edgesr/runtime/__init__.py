@@ -1,11 +1,11 @@
-"""The real-time runtime: runners (one small interface over ONNX Runtime, and later TensorRT), a
+"""The real-time runtime: runners (one small interface over ONNX Runtime and TensorRT engines), a
 threaded read -> pre-process -> infer -> post-process -> write pipeline with bounded queues,
 seam-free tiling, and live statistics.
 
 It learns everything about a model (scale, I/O names, value range, precision) from the
-artifact's own metadata, and never imports torch or the export/build stages, so a device that
-only runs models needs neither. ``import edgesr.runtime`` is light: the public API below is
-resolved on first use.
+artifact's own metadata or its sidecar, and never imports torch or the export/build stages, so
+a device that only runs models needs neither. ``import edgesr.runtime`` is light: the public API
+below is resolved on first use.
 """
 
 from __future__ import annotations

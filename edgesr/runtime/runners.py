@@ -6,11 +6,11 @@ out. After activation ``spec`` says how to feed it.
 
 The table maps a suffix to ``"module:Class"``, imported only when an artifact of that kind is
 opened, so a backend's heavy imports (TensorRT, CUDA) cost nothing to users of the others. A
-new backend is one row, or one :func:`register_runner` call: a TensorRT runner keyed by
-``.engine`` reads scale, value range and I/O names from its JSON sidecar (as plain JSON, without
-importing the build stage), reconciles them with the user's flags through
-:func:`edgesr.runtime.spec.declare`, and fills the same :class:`ModelSpec`; the pipeline,
-tiling and CLI need no change.
+new backend is one row, or one :func:`register_runner` call. The TensorRT runner (``.engine``,
+``.plan``) reads scale and value range from the engine's JSON sidecar through the foundation's
+:mod:`edgesr.sidecar` (never the build stage), reconciles them with the user's flags through
+:func:`edgesr.runtime.spec.declare`, and fills the same :class:`ModelSpec` as the ONNX Runtime
+runner; the pipeline, tiling and CLI do not know which backend runs.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ class Runner:
 
 RUNNERS: dict[str, str | type[Runner]] = {
     ".onnx": "edgesr.runtime.onnxruntime_runner:OnnxRuntimeRunner",
+    ".engine": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
+    ".plan": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
 }
 
 
@@ -95,7 +97,7 @@ def open_runner(path: str | os.PathLike, options: RunnerOptions | None = None) -
     """The runner for the artifact at ``path`` (not activated yet: use it in a ``with`` block)."""
     p = Path(path)
     if not p.exists():
-        raise InputError(f"model {p} does not exist; pass an .onnx file (or an engine) with --model")
+        raise InputError(f"model {p} does not exist; pass an .onnx file or a TensorRT .engine with --model")
     if not p.is_file():
-        raise InputError(f"model {p} is not a file; pass the .onnx file (or engine) itself")
+        raise InputError(f"model {p} is not a file; pass the .onnx or .engine file itself")
     return runner_class(p)(p, options)

@@ -52,6 +52,8 @@ def test_bundle_contents_and_script(tmp_path):
     assert "--int8" not in branch["11.4.*|11.4"] and "--fp16" not in branch["11.4.*|11.4"]
     manifest = bundle.read(d)
     assert manifest["device"] == "orin-agx" and manifest["tensorrt_releases"][-1] == "11.4.1"
+    template = json.loads((d / f"{ident.dirname}.engine.json.in").read_text())
+    assert template["meta"] == manifest["meta"] and manifest["meta"]["edgesr.channel_order"] == "RGB"
 
 
 def test_nano_bundle_targets_tensorrt_8_only(tmp_path):

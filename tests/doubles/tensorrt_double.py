@@ -5,7 +5,8 @@ machines without TensorRT (every CI runner and dev box: TensorRT is not installa
 ``sys.modules["tensorrt"]``. It has exactly the members that generation has, for the parts of
 the API edgesr calls; anything a generation lacks raises ``AttributeError`` as the real module
 does (unknown attributes cannot be set either, as on pybind11 objects). ``module.double`` holds
-the switches (platform speed, DLA cores, injected build errors) and the record of every call.
+the switches (platform speed, DLA cores, injected build errors, the CUDA double engines execute
+on) and the record of every call.
 
 Which documentation each generation follows:
 
@@ -32,12 +33,25 @@ Which documentation each generation follows:
   ``canRunOnDLA``, builder optimisation level, timing cache all remain); 11.4.1 release notes
   (DLA on AGX Orin with JetPack 7.2.2, GPU fallback as in 10.x).
 
+The runtime half (``Runtime``, ``ICudaEngine``, ``IExecutionContext``, ``nptype``, ``TensorIOMode``)
+follows the bindings of the 8.6 branch (``pyCore.cpp``: the name-based tensor API added in 8.5 --
+``num_io_tensors``, ``get_tensor_name/mode/shape/dtype``, ``get_tensor_profile_shape(name,
+profile_index)``, ``set_input_shape``, ``set_tensor_address``, ``execute_async_v3(stream_handle)`` --
+beside the binding API it deprecates: ``get_binding_index``, ``binding_is_input``,
+``get_profile_shape(profile_index, binding)``, ``set_binding_shape``, ``execute_async_v2(bindings,
+stream_handle)``) and the "Migrating from TensorRT 8.x to 10.x" guide (the binding API removed in
+10.0). So 8.0-8.4 speak bindings only, 8.5/8.6 both, 10.x/11.x tensors only. It deserialises the
+engines :func:`plan` writes, refusing another version's plan as TensorRT does, and executes them on
+a ``tests.doubles.cuda_double.FakeCudart`` (``make(version, cuda=...)``): their "network" upscales
+the input by nearest neighbour, so outputs are checkable.
+
 Enum values follow the sources where they give them (8.5 bindings; 10.x ``NvInfer.h`` order) and
 are otherwise ordinal; edgesr uses them only as ``1 << int(flag)`` for network flags.
 """
 
 from __future__ import annotations
 
+import ctypes
 import enum
 import json
 import re
@@ -45,6 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import onnx
 
 # --- what each generation has -------------------------------------------------------------------
@@ -109,7 +124,8 @@ class DoubleState:
     build_errors: list[str] = field(default_factory=list)  # logged as builder errors, then the build returns None
     calls: list[tuple[str, tuple]] = field(default_factory=list)
     last_build: dict | None = None
-    logger: object = None  # the ILogger the last Builder was given: the double logs through it
+    logger: object = None  # the ILogger the last Builder or Runtime was given: the double logs through it
+    cuda: object = None  # the tests.doubles.cuda_double.FakeCudart that engines execute on
     severity: object = None
 
     QUERIES = ("INetworkDefinition.", "ITensor.", "ILayer.", "OnnxParser.num_errors", "OnnxParser.get_error",
@@ -714,6 +730,227 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         calibrator.write_calibration_cache(f"TRT-{_version_int(version)}-EntropyCalibration2\n".encode())
         return True
 
+    # --- runtime: deserialise and execute engines made by plan() ---
+
+    tensor_api = (major, minor) >= (8, 5)  # named I/O tensors and execute_async_v3 arrived in 8.5
+    binding_api = trt8  # binding indices and execute_async_v2: deprecated in 8.5, removed in 10.0
+    TensorIOMode = enum.IntEnum("TensorIOMode", {"NONE": 0, "INPUT": 1, "OUTPUT": 2})
+    numpy_types = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "BOOL": np.bool_,
+                   "UINT8": np.uint8, "INT64": np.int64}
+
+    def nptype(trt_type):
+        if not isinstance(trt_type, DataType) or trt_type.name not in numpy_types:
+            raise TypeError("Could not resolve TensorRT datatype to an equivalent numpy datatype.")
+        return numpy_types[trt_type.name]
+
+    class ICudaEngine(_Obj):
+        def __init__(self, desc):
+            self._desc = desc
+            self._io = [(t, True) for t in desc["inputs"]] + [(t, False) for t in desc["outputs"]]
+
+        num_optimization_profiles = property(lambda self: 1)
+
+        def _find(self, name):
+            for t, is_input in self._io:
+                if t["name"] == name:
+                    return t, is_input
+            state.log("ERROR", f"3: Cannot find binding of given name: {name}")
+            raise RuntimeError(f"no I/O tensor named {name}")
+
+        def _static_shape(self, name):
+            t, is_input = self._find(name)
+            return tuple(t["shape"]) if is_input else _scaled(tuple(self._desc["inputs"][0]["shape"]), self._desc)
+
+        def _profile(self, name):
+            t, is_input = self._find(name)
+            if not is_input:
+                state.log("ERROR", f"3: {name} is not an input tensor")
+                return []
+            return [tuple(s) for s in (t["profile"] or [t["shape"]] * 3)]
+
+        def create_execution_context(self):
+            state.rec("ICudaEngine.create_execution_context")
+            return IExecutionContext(self)
+
+        if tensor_api:
+            num_io_tensors = property(lambda self: len(self._io))
+
+            def get_tensor_name(self, index):
+                return self._io[index][0]["name"]
+
+            def get_tensor_mode(self, name):
+                return TensorIOMode.INPUT if self._find(name)[1] else TensorIOMode.OUTPUT
+
+            def get_tensor_shape(self, name):
+                return self._static_shape(name)
+
+            def get_tensor_dtype(self, name):
+                return getattr(DataType, self._find(name)[0]["dtype"])
+
+            def get_tensor_profile_shape(self, name, profile_index):
+                state.rec("ICudaEngine.get_tensor_profile_shape", name, profile_index)
+                return self._profile(name)
+
+        if binding_api:
+            num_bindings = property(lambda self: len(self._io))
+
+            def get_binding_name(self, index):
+                return self._io[index][0]["name"]
+
+            def get_binding_index(self, name):
+                return next((i for i, (t, _) in enumerate(self._io) if t["name"] == name), -1)
+
+            def binding_is_input(self, index):
+                return self._io[index][1]
+
+            def get_binding_shape(self, index):
+                return self._static_shape(self._io[index][0]["name"])
+
+            def get_binding_dtype(self, index):
+                return getattr(DataType, self._io[index][0]["dtype"])
+
+            def get_profile_shape(self, profile_index, binding):
+                state.rec("ICudaEngine.get_profile_shape", profile_index, binding)
+                name = binding if isinstance(binding, str) else self._io[binding][0]["name"]
+                return self._profile(name)
+
+    def _scaled(shape, desc):
+        n, c, h, w = shape
+        s = desc["scale"]
+        return (n, 3, h * s if h >= 0 else -1, w * s if w >= 0 else -1)
+
+    class IExecutionContext(_Obj):
+        def __init__(self, engine):
+            self._engine = engine
+            self._shapes = {t["name"]: tuple(t["shape"]) if -1 not in t["shape"] else None
+                            for t in engine._desc["inputs"]}
+            self._addresses: dict[str, int] = {}
+
+        engine = property(lambda self: self._engine)
+
+        def _set_shape(self, name, shape, call):
+            dims = tuple(int(d) for d in shape)
+            low, _, high = self._engine._profile(name)
+            if len(dims) != len(low) or not all(a <= d <= b for d, a, b in zip(dims, low, high)):
+                state.log("ERROR", f"3: [executionContext.cpp::{call}] Error Code 3: API Usage Error (Parameter "
+                                   f"check failed, condition: profileMinDims.d[i] <= dimensions.d[i] && "
+                                   f"dimensions.d[i] <= profileMaxDims.d[i]. Supplied dimensions {list(dims)} "
+                                   f"are outside the optimization profile {list(low)} to {list(high)}.)")
+                return False
+            self._shapes[name] = dims
+            return True
+
+        def _shape(self, name):
+            t, is_input = self._engine._find(name)
+            if is_input:
+                return self._shapes[name] or tuple(t["shape"])
+            first = self._shapes[self._engine._desc["inputs"][0]["name"]]
+            return _scaled(first, self._engine._desc) if first else self._engine._static_shape(name)
+
+        def _execute(self, stream, addresses):
+            cuda = state.cuda
+            if cuda is None:
+                raise RuntimeError("give the double a tests.doubles.cuda_double.FakeCudart (make(..., cuda=...)) "
+                                   "to execute engines")
+            if any(v is None for v in self._shapes.values()):
+                state.log("ERROR", "3: [executionContext.cpp::enqueueInternal] Error Code 3: API Usage Error "
+                                   "(Parameter check failed, condition: allInputDimensionsSpecified(routine).)")
+                return False
+            tensors = []
+            for t, _ in self._engine._io:
+                shape = self._shape(t["name"])
+                dtype = np.dtype(numpy_types[t["dtype"]])
+                address = addresses.get(t["name"], 0)
+                nbytes = int(np.prod(shape)) * dtype.itemsize
+                if cuda.find(address, nbytes) != "device":
+                    state.log("ERROR", f"1: [runner.cpp::execute] Error Code 1: Cuda Runtime (an illegal memory "
+                                       f"access was encountered: {t['name']})")
+                    return False
+                tensors.append((address, shape, dtype, nbytes))
+            (src, shape, dtype, nbytes), outputs = tensors[0], tensors[len(self._engine._desc["inputs"]):]
+            scale = self._engine._desc["scale"]
+
+            def work():  # the engine's "network": nearest-neighbour upscaling of the first input
+                x = np.frombuffer((ctypes.c_uint8 * nbytes).from_address(src), dtype).reshape(shape)
+                y = x.repeat(scale, axis=2).repeat(scale, axis=3)
+                for address, _, out_dtype, _ in outputs:
+                    out = np.ascontiguousarray(y, out_dtype)
+                    ctypes.memmove(address, out.ctypes.data, out.nbytes)
+
+            if not cuda.enqueue(stream, work):
+                state.log("ERROR", "1: [runner.cpp::execute] Error Code 1: Cuda Runtime (invalid resource handle)")
+                return False
+            return True
+
+        if tensor_api:
+            def set_input_shape(self, name, shape):
+                state.rec("IExecutionContext.set_input_shape", name, tuple(shape))
+                return self._set_shape(name, shape, "setInputShape")
+
+            def get_tensor_shape(self, name):
+                return self._shape(name)
+
+            def set_tensor_address(self, name, memory):
+                state.rec("IExecutionContext.set_tensor_address", name)
+                self._engine._find(name)
+                self._addresses[name] = int(memory)
+                return True
+
+            def get_tensor_address(self, name):
+                return self._addresses.get(name, 0)
+
+            def execute_async_v3(self, stream_handle):
+                state.rec("IExecutionContext.execute_async_v3")
+                return self._execute(stream_handle, self._addresses)
+
+        if binding_api:
+            def set_binding_shape(self, binding, shape):
+                state.rec("IExecutionContext.set_binding_shape", binding, tuple(shape))
+                return self._set_shape(self._engine.get_binding_name(binding), shape, "setBindingDimensions")
+
+            def get_binding_shape(self, binding):
+                return self._shape(self._engine.get_binding_name(binding))
+
+            all_binding_shapes_specified = property(lambda self: all(v is not None for v in self._shapes.values()))
+
+            def execute_async_v2(self, bindings, stream_handle, input_consumed=None):
+                state.rec("IExecutionContext.execute_async_v2", len(bindings))
+                if len(bindings) != self._engine.num_bindings:
+                    state.log("ERROR", "3: [executionContext.cpp::enqueueV2] Error Code 3: API Usage Error "
+                                       "(bindings: one device pointer per binding)")
+                    return False
+                names = [t["name"] for t, _ in self._engine._io]
+                return self._execute(stream_handle, dict(zip(names, map(int, bindings))))
+
+    class Runtime(_Obj):
+        def __init__(self, logger):
+            state.rec("Runtime", logger)
+            self._dla_core = -1
+            state.logger = logger
+
+        def _set_dla_core(self, value):
+            state.rec("Runtime.DLA_core=", value)
+            self._dla_core = value
+
+        DLA_core = property(lambda self: self._dla_core, _set_dla_core)
+
+        def deserialize_cuda_engine(self, serialized_engine):
+            data = bytes(serialized_engine)
+            state.rec("Runtime.deserialize_cuda_engine", len(data))
+            if not data.startswith(ENGINE_MAGIC):
+                state.log("ERROR", "1: [stdArchiveReader.cpp::StdArchiveReader::32] Error Code 1: Serialization "
+                                   "(Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does not "
+                                   "match)")
+                return None
+            desc = json.loads(data[len(ENGINE_MAGIC):])
+            if desc["tensorrt"] != version:
+                state.log("ERROR", f"6: The engine plan file is not compatible with this version of TensorRT, "
+                                   f"expecting library version {version} got {desc['tensorrt']}, please rebuild.")
+                return None
+            if "runtime" not in desc:
+                raise RuntimeError("the double executes engines made by tensorrt_double.plan() only")
+            return ICudaEngine(desc["runtime"])
+
     # --- the module ---
 
     mod = ModuleType("tensorrt", f"edgesr test double of TensorRT {version} ({gen})")
@@ -723,7 +960,10 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         ParserError=ParserError, ErrorCode=ErrorCode, IOptimizationProfile=IOptimizationProfile,
         ITimingCache=ITimingCache, BuilderFlag=BuilderFlag, NetworkDefinitionCreationFlag=NetworkDefinitionCreationFlag,
         MemoryPoolType=MemoryPoolType, DeviceType=DeviceType, LayerType=LayerType, DataType=DataType,
+        Runtime=Runtime, ICudaEngine=ICudaEngine, IExecutionContext=IExecutionContext, nptype=nptype,
     )
+    if tensor_api:
+        exported["TensorIOMode"] = TensorIOMode
     if not trt11:
         for cls in calibrator_bases:
             exported[cls.__name__] = cls
@@ -739,3 +979,16 @@ def engine_summary(engine: bytes) -> dict:
     """What the double put into an engine it built."""
     assert engine.startswith(ENGINE_MAGIC), engine[:40]
     return json.loads(engine[len(ENGINE_MAGIC):])
+
+
+def plan(version: str, *, scale: int = 2, shape=(-1, 3, -1, -1), profile=((1, 3, 8, 8), (1, 3, 32, 32), (4, 3, 64, 64)),
+         dtype: str = "FLOAT", out_dtype: str | None = None, input_name: str = "input",
+         outputs: tuple[str, ...] = ("output",)) -> bytes:
+    """A serialised engine the double of TensorRT ``version`` deserialises and runs: one image input
+    (``shape`` with -1 where dynamic, ``profile`` its (min, opt, max); None for a static input) whose
+    every output is the input upscaled ``scale`` times by nearest neighbour."""
+    inputs = [{"name": input_name, "dtype": dtype, "shape": list(shape),
+               "profile": [list(s) for s in profile] if profile is not None else None}]
+    outs = [{"name": name, "dtype": out_dtype or dtype} for name in outputs]
+    desc = {"tensorrt": version, "runtime": {"inputs": inputs, "outputs": outs, "scale": scale}}
+    return ENGINE_MAGIC + json.dumps(desc).encode()

@@ -120,15 +120,15 @@ def test_unavailable_provider_is_a_dependency_error(models):
 
 
 def test_a_new_backend_slots_in_by_suffix(tmp_path, monkeypatch):
-    """How the TensorRT runner will plug in: one registry row for its suffix, nothing else."""
+    """A backend plugs in with one registry row for its suffix, as the TensorRT runner does."""
     monkeypatch.setattr(runners, "RUNNERS", dict(runners.RUNNERS))
 
-    class EngineRunner(Runner):
+    class BlobRunner(Runner):
         def activate(self):
             self.activated = True
 
-    register_runner(".engine", EngineRunner)
-    path = tmp_path / "m.engine"
-    path.write_bytes(b"plan")
+    register_runner(".blob", BlobRunner)
+    path = tmp_path / "m.blob"
+    path.write_bytes(b"model")
     with open_runner(path) as runner:
-        assert isinstance(runner, EngineRunner) and runner.activated
+        assert isinstance(runner, BlobRunner) and runner.activated
