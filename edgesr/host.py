@@ -30,7 +30,8 @@ _MODULES: tuple[tuple[str, str], ...] = (
 def device_from_model_string(text: str) -> Device | None:
     """``"NVIDIA Jetson AGX Orin Developer Kit"`` -> the orin-agx row; None for anything else."""
     low = text.replace("\x00", "").strip().lower()
-    if "jetson" not in low and "quill" not in low:
+    # JetPack 5.1 names the Orin Nano kit "NVIDIA Orin Nano Developer Kit", without "Jetson".
+    if not any(word in low for word in ("jetson", "nvidia", "quill")):
         return None
     for needle, device_id in _MODULES:
         if needle in low:

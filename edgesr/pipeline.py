@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from edgesr import __version__, devices, fileio, host, lock, meta, shipped
@@ -34,7 +34,7 @@ class BudgetError(EdgeSRError):
 class BuildOptions:
     """Settings of :class:`Build`. Give at most one model source: ``model``, ``onnx`` or ``weights``."""
 
-    device: str = "cpu"
+    device: str = "cpu"  # a device id, or "auto": this Jetson's module (cpu elsewhere)
     model: str | None = None  # a model shipped with edgesr; None with no other source: the default model
     onnx: Path | None = None
     weights: Path | None = None
@@ -67,7 +67,11 @@ class Build:
     """``Build(options)()`` runs every stage for one device; see :func:`build`."""
 
     def __init__(self, options: BuildOptions | None = None):
-        self.options = options if options is not None else BuildOptions()
+        from edgesr.jetson.target import resolve
+
+        o = options if options is not None else BuildOptions()
+        # "auto" becomes this machine's device; a device this Jetson cannot build for is refused here
+        self.options = replace(o, device=resolve(o.device).id)
 
     def __call__(self) -> BuildResult:
         o = self.options

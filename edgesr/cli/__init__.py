@@ -19,7 +19,7 @@ from edgesr.errors import EdgeSRError
 # subcommand -> module under edgesr.cli defining add_parser(subparsers) and run(args) -> int.
 # These modules import only argparse-level code at import time, so --help stays light.
 COMMANDS: tuple[str, ...] = (
-    "devices", "build", "convert", "quantize", "validate", "upscale", "stream",
+    "devices", "doctor", "build", "convert", "quantize", "validate", "upscale", "stream", "bench",
     "export", "eval", "models", "train",
 )
 

@@ -14,7 +14,9 @@ def add_parser(sub) -> None:
         description="Run export (for checkpoints), convert, quantize, validate and build for one device. "
                     "Each stage is reused when its inputs are unchanged. Where this machine cannot build for "
                     "the device (no TensorRT, or another device), a bundle is written that finishes there.")
-    p.add_argument("--device", help="device id from 'edgesr devices' (cpu: the ONNX Runtime artifact)")
+    p.add_argument("--device", help="device id from 'edgesr devices' (cpu: the ONNX Runtime artifact), or auto: this "
+                                    "Jetson's module (cpu elsewhere); a device another Jetson's GPU cannot build for "
+                                    "is refused there")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--model", help="a model shipped with edgesr (default: the shipped default model)")
     src.add_argument("--onnx", type=Path, help="an ONNX model")
@@ -59,7 +61,8 @@ def run(args) -> int:
         result = finish_bundle(args.bundle)
     else:
         if args.device is None:
-            raise InputError("pass --device DEVICE (see 'edgesr devices'; cpu builds the ONNX Runtime artifact)")
+            raise InputError("pass --device DEVICE (see 'edgesr devices'; auto for this machine, cpu for the ONNX "
+                             "Runtime artifact)")
         result = Build(BuildOptions(
             device=args.device, model=args.model, onnx=args.onnx, weights=args.weights, arch=args.arch,
             scale=args.scale, precision=args.precision,

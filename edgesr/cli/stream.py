@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
     g.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     g.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     g.add_argument("--json", metavar="STATS.json", help="also write the final statistics to this JSON file")
+    g.add_argument("--telemetry-interval", type=int, default=1000, metavar="MS",
+                   help="tegrastats period on a Jetson: GPU load, power and temperatures join the statistics "
+                        "(elsewhere they say tegrastats is absent); 0 turns it off (default 1000)")
     p.set_defaults(run=run)
 
 
@@ -47,6 +50,9 @@ def run(args) -> int:
     from edgesr.fileio import write_json
     from edgesr.io.sinks import SinkOptions
     from edgesr.io.sources import ReconnectPolicy, SourceOptions
+    from edgesr.jetson.facts import gather
+    from edgesr.jetson.telemetry import Telemetry
+    from edgesr.log import logger
     from edgesr.runtime.jobs import Stream, StreamOptions
     from edgesr.runtime.pipeline import PipelineOptions
 
@@ -60,8 +66,15 @@ def run(args) -> int:
         source=SourceOptions(open_timeout=args.open_timeout),
         sink=SinkOptions(fps=args.fps, codec=args.codec),
     )
-    result = Stream(args.source, args.sink, model_path(args.model), options)()
-    print(json.dumps(result.to_dict(), indent=2))
+    with Telemetry(args.telemetry_interval) as telemetry:
+        def report(stats) -> None:
+            line = stats.line(stream.pipeline.source)
+            logger.info("%s", f"{line} | {telemetry.brief()}" if telemetry.available else line)
+
+        stream = Stream(args.source, args.sink, model_path(args.model), options, on_report=report)
+        result = stream()
+    data = {**result.to_dict(), "host": gather().to_dict(), "telemetry": telemetry.summary()}
+    print(json.dumps(data, indent=2))
     if args.json:
-        write_json(args.json, result.to_dict())
+        write_json(args.json, data)
     return 130 if result.interrupted else 0
