@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -166,7 +167,7 @@ class Build:
                 return "fp16", self._fp16(work, converted), None
             quant = self._int8(work, converted, shapes)
             if quant["validation"]["met"]:
-                return "int8", work / "quantize" / "model.int8.onnx", quant
+                return "int8", self._int8_file(work / "quantize" / "model.int8.onnx"), quant
             drop = quant["validation"]["drop_db"]
             if plan.requested == "int8":
                 raise BudgetError(f"INT8 loses {drop:.3f} dB on the validation images, over --max-drop {o.max_drop} "
@@ -176,6 +177,15 @@ class Build:
             logger.warning("INT8 loses %.3f dB (> budget %.3f dB) even with %d layers in float: using the next "
                            "precision", drop, o.max_drop, len(quant["kept"]))
         raise BudgetError("no precision this device runs meets the budget")  # fp32 always ends the plan above
+
+    def _int8_file(self, symmetric: Path) -> Path:
+        """The INT8 file to ship: symmetric INT8 for TensorRT and ONNX Runtime on ARM; for an ONNX
+        Runtime artifact on x86, the same grid encoded UINT8+128, which ONNX Runtime fuses there."""
+        from edgesr.quantize.pipeline import x86_path
+
+        if not devices.get(self.options.device).is_jetson and platform.machine().lower() in ("x86_64", "amd64"):
+            return x86_path(symmetric)
+        return symmetric
 
     def _int8(self, work: Path, converted: Path, shapes) -> dict:
         from edgesr.quantize import quantize

@@ -4,6 +4,7 @@ TensorRT double, caching, and the device policy errors."""
 import json
 import subprocess
 
+import onnx
 import pytest
 
 from edgesr import host, pipeline
@@ -50,6 +51,19 @@ def test_int8_bundle_for_orin(tmp_path, tiny):
     files = bundle.read(result.directory)["files"]
     assert {"onnx", "fp32", "qdq", "calib_trt8.5.2"} <= set(files)
     assert result.accuracy["passed"]
+
+
+@pytest.mark.parametrize("machine, zero_point_type", [("x86_64", "uint8"), ("aarch64", "int8")])
+def test_cpu_int8_artifact_uses_the_encoding_onnx_runtime_fuses_on_this_host(tmp_path, tiny, monkeypatch, machine,
+                                                                             zero_point_type):
+    monkeypatch.setattr(pipeline.platform, "machine", lambda: machine)
+    result = pipeline.build(device="cpu", onnx=tiny, precision="int8", input=(64, 48), out=tmp_path)
+    model = onnx.load(str(result.artifact))
+    act_zero_points = {i.name for n in model.graph.node if n.op_type == "QuantizeLinear" for i in model.graph.initializer
+                       if len(n.input) > 2 and i.name == n.input[2]}
+    types = {onnx.helper.tensor_dtype_to_np_dtype(i.data_type).name for i in model.graph.initializer
+             if i.name in act_zero_points}
+    assert types == {zero_point_type}
 
 
 def test_engine_is_built_on_the_device_with_tensorrt(tmp_path, tiny, monkeypatch):
