@@ -175,7 +175,9 @@ def test_ctrl_c_finalises_the_output_video(models, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     proc = subprocess.Popen([sys.executable, "-m", "edgesr", "stream", "--source", "test://64x48?fps=30",
                              "--sink", str(out), "-m", str(models["dynamic"]), "--stats-every", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            # as from a terminal, even when these tests run in the background (SIGINT ignored)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not (tmp_path / ".live.partial.mp4").exists() and time.time() < deadline:
         time.sleep(0.1)
