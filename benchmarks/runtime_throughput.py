@@ -1,7 +1,7 @@
 """Throughput of the threaded runtime pipeline, with its baselines measured in the same run.
 
-    python benchmarks/runtime_throughput.py [--onnx MODEL.onnx] [--qdq MODEL_QDQ.onnx] [--frames 40]
-                                            [--repeats 2] [--rss-frames 2000]
+    python benchmarks/runtime_throughput.py [--onnx MODEL.onnx [--arch A --weights CKPT]] [--qdq MODEL_QDQ.onnx]
+                                            [--frames 40] [--repeats 2] [--rss-frames 2000]
 
 A clip of real photographs panning at 320x180 is upscaled x4 to 1280x720, video file to video
 file (mp4v). Measured, each as frames per second over the whole clip:
@@ -11,8 +11,9 @@ file (mp4v). Measured, each as frames per second over the whole clip:
 - PyTorch eager: the plain loop read -> torch module -> write, the same architecture and weights,
   with torch's default threads and with one thread (the faster of the two is the baseline: on a
   busy machine torch's default OpenMP threads can be far slower);
-- with --qdq: model alone and pipeline again for a Q/DQ INT8 ONNX, against FP32 (``--qdq auto``
-  makes one with edgesr's quantize stage, without an accuracy budget: only speed is measured).
+- with --qdq: model alone and pipeline again for a Q/DQ INT8 ONNX, against FP32; the ratios to
+  the model alone and to PyTorch are then the Q/DQ artifact's, the one that is deployed
+  (``--qdq auto`` makes one with edgesr's quantize stage, without an accuracy budget).
 
 Each mode runs ``--repeats`` times, interleaved so that load from other processes hits them
 alike, and the best run of each counts. Then, with --rss-frames, a long run on small frames
@@ -176,6 +177,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onnx", type=Path, help="x4 model to run (default: aidn-tiny, exported and converted)")
     ap.add_argument("--arch", default="aidn-tiny", help="architecture of the eager baseline when --onnx is given")
+    ap.add_argument("--weights", type=Path, help="checkpoint of the eager baseline (default: fresh weights; "
+                                                  "timing does not depend on their values)")
     ap.add_argument("--qdq", help="a Q/DQ INT8 ONNX of the same model to compare with FP32, or 'auto' to make one")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=2)
@@ -187,9 +190,10 @@ def main() -> None:
     if args.onnx is None:
         module, onnx_path = export_default(work)
     else:
-        from edgesr.models import create
+        from edgesr.models import create, load
 
-        module, onnx_path = create(args.arch, scale=4).eval(), args.onnx
+        module = load(args.arch, args.weights) if args.weights else create(args.arch, scale=4).eval()
+        onnx_path = args.onnx
     clip = make_clip(work / "clip.mp4", args.frames, LR)
     frames = decode(clip)
     options = RunnerOptions(threads=args.threads)
@@ -226,21 +230,23 @@ def main() -> None:
     for name, fps in best.items():
         used = f", CPU {cpu[name]:6.1f} ms/frame" if name in cpu else ""
         print(f"  {name:16s} {fps:7.2f} fps  ({1000 / fps:7.1f} ms/frame{used})")
-    p = best["fp32 pipeline"]
-    print(f"  pipeline / model alone  {p / best['fp32 model']:.3f}  (goal >= 0.9)")
     eager = max(best["torch eager"], best["torch eager 1t"])
-    print(f"  pipeline / torch eager  {p / eager:.2f}x  (goal >= 3x; against the faster torch setting)")
-    if "qdq pipeline" in best:
+    # the deployed artifact is the Q/DQ one when given; FP32 is then one of its baselines
+    main_name = "qdq" if "qdq pipeline" in best else "fp32"
+    p = best[f"{main_name} pipeline"]
+    print(f"  {main_name} pipeline / {main_name} model alone  {p / best[f'{main_name} model']:.3f}  (goal >= 0.9)")
+    print(f"  {main_name} pipeline / torch eager  {p / eager:.2f}x  (goal >= 3x; against the faster torch setting)")
+    if main_name == "qdq":
         print(f"  Q/DQ / FP32: model {best['qdq model'] / best['fp32 model']:.2f}x, "
-              f"pipeline {best['qdq pipeline'] / p:.2f}x")
-    extra = cpu["fp32 pipeline"] - cpu["fp32 model"]
-    print(f"  CPU the pipeline adds to the model: {extra:.1f} ms/frame ({extra / cpu['fp32 model']:.0%}; decode, "
-          "pre/post-processing, encode, thread hand-offs)")
-    means = {k: v["mean_ms"] for k, v in stats["fp32"]["stages"].items()}
+              f"pipeline {p / best['fp32 pipeline']:.2f}x")
+    extra = cpu[f"{main_name} pipeline"] - cpu[f"{main_name} model"]
+    print(f"  CPU the pipeline adds to the model: {extra:.1f} ms/frame ({extra / cpu[f'{main_name} model']:.0%}; "
+          "decode, pre/post-processing, encode, thread hand-offs)")
+    means = {k: v["mean_ms"] for k, v in stats[main_name]["stages"].items()}
     slowest = max(means, key=means.get)
     print("  stage means ms: " + ", ".join(f"{k} {v:.1f}" for k, v in means.items())
-          + f"; end-to-end p50 {stats['fp32']['end_to_end']['p50_ms']:.0f} ms")
-    print(f"  real time (>= {REAL_TIME_FPS:.0f} fps): {'yes' if p >= REAL_TIME_FPS else 'no'}; "
+          + f"; end-to-end p50 {stats[main_name]['end_to_end']['p50_ms']:.0f} ms")
+    print(f"  real time (>= {REAL_TIME_FPS:.0f} fps, {main_name}): {'yes' if p >= REAL_TIME_FPS else 'no'}; "
           f"limited by the {slowest} stage ({means[slowest]:.1f} ms/frame)")
     if rss is not None:
         print(f"  RSS over {rss['frames']} frames (80x45 -> 320x180, {rss['fps']:.1f} fps): "
