@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
                    help="the training run's summary.json (default: the one beside --weights)")
     g.add_argument("--studies", type=Path, metavar="JSON", help="study tables to include in the card (a JSON object)")
     g.add_argument("--default", action="store_true", help="mark the model as the default one")
+    g.add_argument("--note", action="append", default=[], metavar="TEXT", help="a note for the card (repeatable)")
     p.set_defaults(run=run)
 
 
@@ -49,11 +50,12 @@ def run(args) -> int:
             raise InputError("--card ships a trained model: give --weights CKPT, and no --static")
         studies = json.loads(args.studies.read_text()) if args.studies is not None else None
         card = ship(args.weights, args.name, args.output.parent, args.output.stem, eval_folders=args.eval,
-                    summary=args.summary, default=args.default, studies=studies)
+                    summary=args.summary, default=args.default, studies=studies,
+                    notes=args.note)
         print(f"wrote {args.output}, {args.output.with_suffix('.pth')} and the card {card}")
         return 0
-    if args.eval or args.summary or args.studies or args.default:
-        raise InputError("--eval, --summary, --studies and --default describe a model card; add --card")
+    if args.eval or args.summary or args.studies or args.default or args.note:
+        raise InputError("--eval, --summary, --studies, --default and --note describe a model card; add --card")
     if args.weights is not None:
         net = models.load(args.name, args.weights, scale=args.scale)
     else:

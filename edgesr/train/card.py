@@ -49,6 +49,13 @@ def training_recipe(summary: dict) -> dict:
     }
 
 
+def _without_paths(text: str, summary: dict) -> str:
+    """``text`` with the run's data folders named without this machine's paths."""
+    for folder in summary.get("data", {}).get("folders", []):
+        text = text.replace(folder, Path(folder).name)
+    return text
+
+
 def measure(onnx_path: str | os.PathLike, folders: list[str | os.PathLike], scale: int) -> dict:
     """Y-PSNR/SSIM of the ONNX file and of bicubic on each folder, keyed by folder name."""
     from edgesr.quality import evaluate
@@ -109,7 +116,7 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
             "datasets": measure(onnx_path, eval_folders, int(net.scale)),
         },
         "studies": studies or {},
-        "notes": list(run.get("notes", [])) + list(notes or []),
+        "notes": [_without_paths(n, run) for n in run.get("notes", [])] + list(notes or []),
         "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
         "edgesr_version": __version__,
     }
