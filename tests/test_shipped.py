@@ -1,0 +1,52 @@
+"""The models shipped inside the package: their files are the ones the cards describe, and they
+still measure what their cards say."""
+
+from __future__ import annotations
+
+import onnx
+import pytest
+
+from edgesr import meta, models, shipped
+from edgesr.quality import evaluate
+from edgesr.quality.upscalers import OnnxUpscaler
+from edgesr.train.card import sha256
+
+MODELS = shipped.shipped()
+MAX_TOTAL_BYTES = 5_000_000
+
+
+def test_one_default_model_and_small_files():
+    assert [m.name for m in MODELS if m.card.get("default")], "no shipped model is marked default"
+    assert len([m for m in MODELS if m.card.get("default")]) == 1
+    total = sum(p.stat().st_size for m in MODELS for p in (m.onnx, m.weights))
+    assert total < MAX_TOTAL_BYTES
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_files_match_the_card(model):
+    for path in (model.onnx, model.weights):
+        assert model.card["files"][path.name]["sha256"] == sha256(path)
+    mm = meta.read(onnx.load(str(model.onnx)))
+    assert (mm.arch, mm.scale) == (model.card["arch"], model.card["scale"])
+    net = models.load(model.card["arch"], model.weights)
+    assert models.count_params(net) == model.card["params"]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_set5_psnr_matches_the_card(model, set5):
+    card = model.card["evaluation"]["datasets"]["Set5"]
+    got = evaluate(OnnxUpscaler(model.onnx), set5, model.card["scale"])
+    assert got.mean_psnr == pytest.approx(card["psnr"], abs=0.01)
+    assert card["psnr"] - card["bicubic_psnr"] > 0
+
+
+def test_upscale_runs_the_default_model_with_no_model_given(tmp_path):
+    from edgesr.cli import main
+    from edgesr.io.images import read_rgb, sample_images, write_rgb
+
+    lr = read_rgb(sample_images()[0])[:45, :60]
+    write_rgb(tmp_path / "lr.png", lr)
+    default = shipped.find(None)
+    assert main(["upscale", str(tmp_path / "lr.png"), "-o", str(tmp_path / "sr.png"), "--no-progress"]) == 0
+    scale = default.card["scale"]
+    assert read_rgb(tmp_path / "sr.png").shape == (45 * scale, 60 * scale, 3)
