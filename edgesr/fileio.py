@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -67,3 +68,12 @@ def check_writable_dir(path: str | os.PathLike) -> Path:
             f"cannot write to output directory {out} ({exc.strerror or exc}); choose a writable -o"
         ) from None
     return out
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks (models and engines can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -451,11 +451,7 @@ def _file_key(path: str | os.PathLike) -> str:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p} does not exist; check the path")
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return fileio.sha256(p)
 
 
 def _dir_key(path: Path) -> str:

@@ -28,8 +28,9 @@ class ShippedModel:
         return self.onnx.with_suffix(".pth")
 
 
-def shipped(folder: Path = FOLDER) -> list[ShippedModel]:
+def shipped(folder: Path | None = None) -> list[ShippedModel]:
     """Every shipped model whose card and ONNX file are both present, by name."""
+    folder = FOLDER if folder is None else folder
     out = []
     for card in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         onnx = card.with_suffix(".onnx")
@@ -38,7 +39,7 @@ def shipped(folder: Path = FOLDER) -> list[ShippedModel]:
     return out
 
 
-def find(name: str | None, folder: Path = FOLDER) -> ShippedModel:
+def find(name: str | None, folder: Path | None = None) -> ShippedModel:
     """The shipped model ``name``, or the default one when ``name`` is None."""
     models = shipped(folder)
     if name is None:

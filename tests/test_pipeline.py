@@ -7,7 +7,7 @@ import subprocess
 import onnx
 import pytest
 
-from edgesr import host, pipeline
+from edgesr import host, pipeline, shipped
 from edgesr.build import bundle, sidecar
 from edgesr.cli import main
 from edgesr.errors import DeviceError, InputError
@@ -102,12 +102,17 @@ def test_bundle_on_the_wrong_device(tmp_path, tiny, monkeypatch):
         pipeline.finish_bundle(result.directory)
 
 
+def test_no_shipped_default_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(shipped, "FOLDER", tmp_path / "none")
+    assert main(["build", "--device", "orin", "-o", str(tmp_path)]) != 0
+    assert "ships no default model" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["--device", "nano", "--precision", "int8"], "nano .* has no fast INT8"),
     (["--device", "orin-nano", "--dla", "0"], "orin-nano has no DLA cores"),
     (["--device", "orin-agx", "--dla", "0", "--input-range", "64x64:320x180"], "static input shape"),
     (["--device", "cpu", "--precision", "fp16"], "no fast FP16"),
-    (["--device", "orin"], "ships no default model"),
     (["--device", "orin", "--model", "nope"], "no shipped model named 'nope'"),
     (["--device", "orin", "--onnx", "missing.onnx"], "does not exist"),
     (["--device", "orin", "--input", "320by180", "--onnx", "x.onnx"], "WIDTHxHEIGHT"),

@@ -9,7 +9,7 @@ import pytest
 from edgesr import meta, models, shipped
 from edgesr.quality import evaluate
 from edgesr.quality.upscalers import OnnxUpscaler
-from edgesr.train.card import sha256
+from edgesr.fileio import sha256
 
 MODELS = shipped.shipped()
 MAX_TOTAL_BYTES = 5_000_000

@@ -99,7 +99,7 @@ class Convert:
         after = _stats(model)
         report = {
             "edgesr_version": __version__,
-            "source": {"path": str(self.model_path), "sha256": _sha256(self.model_path),
+            "source": {"path": str(self.model_path), "sha256": fileio.sha256(self.model_path),
                        "opset": source_opset, "ir_version": original.ir_version},
             "input": {"name": inp.name, "shape": inp.shape_text, "dtype": inp.dtype, "dynamic_hw": inp.dynamic_hw},
             "metadata": model_meta.to_props() if model_meta.known else None,
@@ -152,14 +152,6 @@ class _Timed:
 def _stats(model) -> dict:
     return {"nodes": len(model.graph.node), "initializers": len(model.graph.initializer),
             "ops": checks.op_counts(model)}
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynamic: bool) -> dict:

@@ -15,7 +15,6 @@ protocol: LR by MATLAB-compatible bicubic, Y-PSNR against the HR image.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgesr import fileio
 from edgesr.errors import InputError
 from edgesr.io import images
 from edgesr.log import logger
@@ -76,7 +76,7 @@ def default_manifest() -> dict:
                        "Patches are cut at the engine input shape (64x64 LR for dynamic-shape models) at "
                        "seeded random positions and pre-processed exactly as the runtime does.",
         "source": "package:edgesr/data/samples",
-        "images": [{"file": p.name, "sha256": _sha256(p)} for p in paths],
+        "images": [{"file": p.name, "sha256": fileio.sha256(p)} for p in paths],
         "views": ["native", "lr"],
         "patch": list(DEFAULT_PATCH),
         "count": DEFAULT_COUNT,
@@ -135,7 +135,7 @@ def _spec_from_manifest(path: Path) -> CalibrationSpec:
         if v not in ("native", "lr"):
             raise InputError(f"calibration manifest {path}: unknown view '{v}'; use 'native' and/or 'lr'")
     for p, e in zip(spec.images, m.get("images", [])):
-        if e.get("sha256") and p.is_file() and _sha256(p) != e["sha256"]:
+        if e.get("sha256") and p.is_file() and fileio.sha256(p) != e["sha256"]:
             raise InputError(f"{p} does not match the sha256 in {path}; the calibration set changed")
     return spec
 
@@ -145,10 +145,6 @@ def _list(source) -> list[Path]:
         return images.list_images(source)
     except PermissionError as exc:
         raise InputError(f"cannot read calibration folder {source} ({exc.strerror}); fix its permissions") from None
-
-
-def _sha256(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 # -- loading -----------------------------------------------------------------------------------

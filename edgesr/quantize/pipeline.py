@@ -250,7 +250,7 @@ class Quantize:
             kept_record.append(entry)
         record = {
             "edgesr_version": __version__,
-            "source": {"path": str(self.model_path), "sha256": _sha256(self.model_path)},
+            "source": {"path": str(self.model_path), "sha256": fileio.sha256(self.model_path)},
             "format": {"activations": "int8 symmetric, zero point 0, per tensor",
                        "weights": "int8 symmetric, zero point 0, per output channel (axis 0)",
                        "bias": "int32, scale = input scale x weight scale (see edgesr.quantize.for_tensorrt)",
@@ -469,12 +469,6 @@ def x86_path(out_path: Path) -> Path:
 
 def record_path(out_path: Path) -> Path:
     return out_path.with_name(out_path.stem + ".quant.json")
-
-
-def _sha256(p: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def quantize(model_path: str | os.PathLike, out_path: str | os.PathLike | None = None, *,

@@ -7,7 +7,6 @@ bicubic on the same images, so the numbers describe exactly what a user runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -18,14 +17,6 @@ from edgesr.log import stage
 
 CARD_FORMAT = "edgesr-model-card-1"
 MACS_AT = (720, 1280)  # MACs are quoted for a 1280x720 output, the stream size edgesr is tuned for
-
-
-def sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def training_recipe(summary: dict) -> dict:
@@ -117,7 +108,7 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
         },
         "studies": studies or {},
         "notes": [_without_paths(n, run) for n in run.get("notes", [])] + list(notes or []),
-        "files": {p.name: {"sha256": sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
+        "files": {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
         "edgesr_version": __version__,
     }
     fileio.write_json(card_path, card)

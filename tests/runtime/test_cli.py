@@ -144,7 +144,7 @@ def test_model_problems_are_one_line(video, tmp_path, capsys):
     (tmp_path / "m.onnx").write_bytes(b"not a model")
     assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "-m", str(tmp_path / "m.onnx")]) == 1
     assert "not an ONNX model" in one_error_line(capsys.readouterr().err)
-    assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "-m", "aidn-tiny"]) == 1
+    assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "-m", "no-such-model"]) == 1
     assert "does not exist" in one_error_line(capsys.readouterr().err)
 
 

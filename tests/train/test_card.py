@@ -12,7 +12,7 @@ from edgesr.cli import main
 from edgesr.quality import evaluate
 from edgesr.quality.upscalers import Bicubic, OnnxUpscaler
 from edgesr.train import train
-from edgesr.train.card import sha256
+from edgesr.fileio import sha256
 
 
 def test_card_describes_the_run_and_the_shipped_file(config, train_dir, val_dir, tmp_path, capsys):
