@@ -22,6 +22,7 @@ blocks), so the sink is finalised in every case.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -155,6 +156,7 @@ class Pipeline:
         }
         threads = [threading.Thread(target=self._guarded(fn), name=f"edgesr-{name}", daemon=True)
                    for name, fn in workers.items()]
+        _single_threaded_opencv()
         self.stats = PipelineStats()  # the clock starts with the run, not with construction
         for t in threads:
             t.start()
@@ -310,3 +312,12 @@ class Pipeline:
             except queue.Empty:
                 if self._abort.is_set():
                     raise _Aborted from None
+
+
+def _single_threaded_opencv() -> None:
+    """Each stage is already a thread of its own; OpenCV's worker pools inside decoding, colour
+    conversion and encoding would only compete with the model's threads for the same cores (on
+    2 cores this halved the CPU the pipeline adds to the model). Set once OpenCV is in use."""
+    cv2 = sys.modules.get("cv2")
+    if cv2 is not None:
+        cv2.setNumThreads(1)

@@ -158,3 +158,14 @@ def test_bad_options_are_refused():
         PipelineOptions(drop="sometimes")
     with pytest.raises(InputError, match="queue-size"):
         PipelineOptions(queue_size=0)
+
+
+def test_a_run_keeps_opencv_to_one_thread_of_its_own():
+    import cv2
+
+    cv2.setNumThreads(4)
+    try:
+        run(StampedFiles(32, 24, frames=3), FakeRunner(), RecordingSink())
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(-1)
