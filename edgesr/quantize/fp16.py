@@ -40,6 +40,19 @@ def _float32_only(idx: GraphIndex) -> set[str]:
     return keep
 
 
+def _copy_with_initializers(model, keep32: set[str], convert):
+    """A copy of ``model`` whose float32 initializers (except ``keep32``) are ``convert``-ed."""
+    onnx = require("onnx")
+    from onnx import numpy_helper
+
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    for t in out.graph.initializer:
+        if t.data_type == FLOAT and t.name not in keep32:
+            t.CopyFrom(numpy_helper.from_array(convert(numpy_helper.to_array(t)), t.name))
+    return out
+
+
 def to_fp16(model, *, keep_io_float32: bool = True):
     """A float16 copy of ``model`` (see the module docstring)."""
     onnx = require("onnx")
@@ -47,13 +60,8 @@ def to_fp16(model, *, keep_io_float32: bool = True):
 
     idx = GraphIndex.of(model)
     keep32 = _float32_only(idx)
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = _copy_with_initializers(model, keep32, lambda arr: np.clip(arr, -FP16_MAX, FP16_MAX).astype(np.float16))
     g = out.graph
-    for t in g.initializer:
-        if t.data_type == FLOAT and t.name not in keep32:
-            arr = numpy_helper.to_array(t)
-            t.CopyFrom(numpy_helper.from_array(np.clip(arr, -FP16_MAX, FP16_MAX).astype(np.float16), t.name))
     for n in g.node:
         if n.op_type == "Constant" and n.output[0] not in keep32:
             for a in n.attribute:
@@ -104,18 +112,13 @@ def to_fp16(model, *, keep_io_float32: bool = True):
 
 def emulate_fp16(model):
     """A float32 copy of ``model`` that rounds weights and every float activation to float16."""
-    onnx = require("onnx")
-    from onnx import helper, numpy_helper
+    require("onnx")
+    from onnx import helper
 
     idx = GraphIndex.of(model)
     keep32 = _float32_only(idx)
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out = _copy_with_initializers(model, keep32, lambda arr: arr.astype(np.float16).astype(np.float32))
     g = out.graph
-    for t in g.initializer:
-        if t.data_type == FLOAT and t.name not in keep32:
-            arr = numpy_helper.to_array(t)
-            t.CopyFrom(numpy_helper.from_array(arr.astype(np.float16).astype(np.float32), t.name))
     graph_inputs = {i.name for i in g.input}
     # round: rename each float output, then Cast->Cast back to the original name
     rounded = []
