@@ -18,7 +18,7 @@ interleaved in one process at 180x320 with 2 threads; the ratio FP32 / variant i
 the x86 encoding (UINT8+128 activations, the same grid, what ORT fuses on x86; for ``naive``
 too) and, in brackets, for the symmetric INT8 file itself.
 
-    python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-tiny \\
+    python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-rt aidn-tiny \\
         --calib ../shared/datasets/train/bsd68 --val ../shared/datasets/train/sunhays80
 """
 
@@ -38,17 +38,20 @@ WEIGHTS = {"rfdn": "rfdn_aim2020_x4.pth", "rlfn": "rlfn_ntire2024_x4.pth", "safm
 
 
 def prepare(name: str, work: Path) -> Path:
-    """Export (shared checkpoint, or random weights for edgesr's untrained seeds) and convert."""
+    """Convert edgesr's shipped model of that name, or export a shared checkpoint (random weights
+    for an architecture with neither) and convert it."""
+    from edgesr import shipped
     from edgesr.cli import main
 
-    onnx_path = work / f"{name}.onnx"
     converted = work / "converted" / f"{name}.onnx"
     if converted.is_file():
         return converted
+    ours = {m.name: m for m in shipped.shipped()}
+    onnx_path = ours[name].onnx if name in ours else work / f"{name}.onnx"
     args = ["export", name, "-o", str(onnx_path)]
     if name in WEIGHTS:
         args += ["--weights", str(SHARED / "weights" / WEIGHTS[name])]
-    if main(args) != 0 or main(["convert", str(onnx_path), "-o", str(work / "converted")]) != 0:
+    if (name not in ours and main(args) != 0) or main(["convert", str(onnx_path), "-o", str(work / "converted")]) != 0:
         sys.exit(f"could not export/convert {name}")
     return converted
 
@@ -72,7 +75,7 @@ def naive(src: Path, out: Path, calib, input_name: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-tiny"])
+    ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-rt", "aidn-tiny"])
     ap.add_argument("--calib", default=str(SHARED / "datasets" / "train" / "bsd68"))
     ap.add_argument("--val", default=str(SHARED / "datasets" / "train" / "sunhays80"))
     ap.add_argument("--sets", nargs="+", default=[str(SHARED / "datasets" / "Set5"), str(SHARED / "datasets" / "Set14")])

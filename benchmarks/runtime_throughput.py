@@ -8,9 +8,10 @@ file (mp4v). Measured, each as frames per second over the whole clip:
 
 - pipeline: edgesr's read -> pre -> infer -> post -> write threads (model already loaded);
 - model alone: the same runner's inference on the same, already decoded frames, one after another;
-- PyTorch eager: the plain loop read -> torch module -> write, the same architecture and weights,
-  with torch's default threads and with one thread (the faster of the two is the baseline: on a
-  busy machine torch's default OpenMP threads can be far slower);
+- PyTorch eager: the plain loop read -> torch module -> write, the same architecture and weights
+  in the form that is deployed (architectures with training-only branches folded, the fastest
+  eager form), with torch's default threads and with one thread (the faster of the two is the
+  baseline: on a busy machine torch's default OpenMP threads can be far slower);
 - with --qdq: model alone and pipeline again for a Q/DQ INT8 ONNX, against FP32; the ratios to
   the model alone and to PyTorch are then the Q/DQ artifact's, the one that is deployed
   (``--qdq auto`` makes one with edgesr's quantize stage, without an accuracy budget).
@@ -19,8 +20,7 @@ Each mode runs ``--repeats`` times, interleaved so that load from other processe
 alike, and the best run of each counts. Then, with --rss-frames, a long run on small frames
 (80x45 -> 320x180) samples the resident memory after warm-up and at the end.
 
-Without --onnx it exports edgesr's aidn-tiny (freshly initialised: timing does not depend on
-weight values) and converts it; the eager baseline uses that same module.
+Without --onnx it converts edgesr's shipped default model; the eager baseline loads its weights.
 """
 
 from __future__ import annotations
@@ -163,20 +163,19 @@ def quantize_for_timing(onnx_path: Path, work: Path) -> Path | None:
         return None
 
 
-def export_default(work: Path):
-    from edgesr.export import export_onnx
-    from edgesr.models import create
+def shipped_default(work: Path):
+    from edgesr import shipped
+    from edgesr.models import load
     from edgesr.onnx.convert import convert
 
-    module = create("aidn-tiny", scale=4).eval()
-    raw = export_onnx(module, work / "aidn-tiny.onnx")
-    return module, convert(raw, work / "converted").onnx_path
+    model = shipped.find(None)
+    return load(model.card["arch"], model.weights), convert(model.onnx, work / "converted").onnx_path
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--onnx", type=Path, help="x4 model to run (default: aidn-tiny, exported and converted)")
-    ap.add_argument("--arch", default="aidn-tiny", help="architecture of the eager baseline when --onnx is given")
+    ap.add_argument("--onnx", type=Path, help="x4 model to run (default: the shipped default model, converted)")
+    ap.add_argument("--arch", default="aidn-rt", help="architecture of the eager baseline when --onnx is given")
     ap.add_argument("--weights", type=Path, help="checkpoint of the eager baseline (default: fresh weights; "
                                                   "timing does not depend on their values)")
     ap.add_argument("--qdq", help="a Q/DQ INT8 ONNX of the same model to compare with FP32, or 'auto' to make one")
@@ -187,13 +186,14 @@ def main() -> None:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="edgesr-runtime-bench-"))
-    if args.onnx is None:
-        module, onnx_path = export_default(work)
-    else:
-        from edgesr.models import create, load
+    from edgesr.models import create, deployed, load
 
-        module = load(args.arch, args.weights) if args.weights else create(args.arch, scale=4).eval()
+    if args.onnx is None:
+        module, onnx_path = shipped_default(work)
+    else:
+        module = load(args.arch, args.weights) if args.weights else create(args.arch, scale=4)
         onnx_path = args.onnx
+    module = deployed(module).eval()
     clip = make_clip(work / "clip.mp4", args.frames, LR)
     frames = decode(clip)
     options = RunnerOptions(threads=args.threads)

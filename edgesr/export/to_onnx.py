@@ -19,7 +19,7 @@ from edgesr.export.parity import check_parity, sample_input
 from edgesr.fileio import atomic_path, check_writable_dir
 from edgesr.lazy import require
 from edgesr.log import stage
-from edgesr.models import meta_for
+from edgesr.models import deployed, meta_for
 
 MIN_OPSET = 17
 MAX_OPSET = 20  # the last opset torch 2.13's legacy exporter writes
@@ -44,6 +44,8 @@ class ExportOnnx:
         # A second size, different and odd in both axes here, proves the graph is really dynamic.
         sizes = [(h, w), (h + 17 + h % 2, w + 29 + w % 2)] if self.dynamic else [(h, w)]
         x, _ = sample_input(h, w, module.value_range)
+        # The parity check compares the file with ``module`` itself, so it also proves the fold.
+        target = deployed(module).eval()
         out.parent.mkdir(parents=True, exist_ok=True)
         with stage(f"export {module.name} to {out.name}") as info, atomic_path(out) as tmp:
             with torch.no_grad(), warnings.catch_warnings():
@@ -52,7 +54,7 @@ class ExportOnnx:
                 warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
                 try:
-                    torch.onnx.export(module, (torch.from_numpy(x),), str(tmp), dynamo=False,
+                    torch.onnx.export(target, (torch.from_numpy(x),), str(tmp), dynamo=False,
                                       opset_version=self.opset, input_names=[INPUT], output_names=[OUTPUT],
                                       dynamic_axes=self._dynamic_axes(), do_constant_folding=True)
                 except torch.onnx.errors.OnnxExporterError as exc:
@@ -60,7 +62,7 @@ class ExportOnnx:
                     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(" Please feel free")[0]
                     raise ModelError(f"torch cannot export {module.arch} to ONNX opset {self.opset}: {reason}") from exc
             model = onnx.load(str(tmp))
-            meta.write(model, meta_for(module))
+            meta.write(model, meta_for(target))
             onnx.checker.check_model(model, full_check=True)
             onnx.save(model, str(tmp))
             parity = check_parity(module, tmp, sizes)

@@ -18,7 +18,7 @@ from edgesr.errors import InputError, ModelError
 from edgesr.meta import ModelMeta
 from edgesr.models import registry
 
-__all__ = ["count_macs", "count_params", "create", "load", "meta_for"]
+__all__ = ["count_macs", "count_params", "create", "deployed", "load", "meta_for"]
 
 
 def create(name: str, scale: int = 4, **overrides):
@@ -94,6 +94,15 @@ def _load_strict(net, sd: dict, file: str, name: str) -> None:
     if problems:
         raise ModelError(f"{file} does not fit {name} {net.config}: " + "; ".join(problems))
     net.load_state_dict(sd, strict=True)
+
+
+def deployed(module):
+    """``module`` as it is deployed: architectures with training-only branches (``fold``) fold them.
+
+    The result computes the same function; ``module`` itself is left as it is.
+    """
+    fold = getattr(module, "fold", None)
+    return fold() if fold is not None else module
 
 
 def count_params(module) -> int:

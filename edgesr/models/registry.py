@@ -31,6 +31,8 @@ ARCHS: tuple[Arch, ...] = (
     Arch("espcn", "espcn", "ESPCN, efficient sub-pixel CNN (RGB variant)", 1.0),
     Arch("aidn", "aidn", "AIDN, asymmetric information distillation network (edgesr seed)", 1.0, seed=True),
     Arch("aidn-tiny", "aidn", "AIDN tiny real-time variant (edgesr seed)", 1.0, seed=True),
+    Arch("aidn-rt", "aidnrt", "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)", 1.0,
+         seed=True),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
     Arch("epfdn-tiny", "epfdn", "tiny real-time variant of epfdn (edgesr seed)", 1.0, seed=True),
 )

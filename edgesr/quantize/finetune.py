@@ -71,6 +71,11 @@ def hooks(idx: GraphIndex, plan: QdqPlan) -> tuple[set[str], dict[str, set[str]]
                 if o:
                     act.add(o)
                     key[o] = key.get(n.input[0], n.input[0]) if placement.is_pass(n.op_type) else o
+    for t, relu in placement.absorbed(idx, out_quantized).items():  # the pair follows the ReLU
+        act.discard(t)
+        r = idx.node(relu).output[0]
+        act.add(r)
+        key[r] = r
     return act, edges, key
 
 

@@ -33,16 +33,43 @@ VARIADIC = {"Concat": (1.0, 0.5)}
 # pooling kernels are generic loops, measured ~35x slower than its float MaxPool (SAFMN, 2 threads).
 PASS = {"MaxPool": (3.0, 100.0), "Resize": (2.0, 1.0), "Reshape": (0.1, 0.1), "Transpose": (1.0, 0.3),
         "Slice": (0.5, 0.2), "Gather": (0.5, 0.2), "Squeeze": (0.1, 0.1), "Unsqueeze": (0.1, 0.1),
-        "Flatten": (0.1, 0.1), "Split": (0.5, 0.2)}
+        "Flatten": (0.1, 0.1), "Split": (0.5, 0.2), "DepthToSpace": (1.0, 0.5)}
 CONVERT = 1.0  # one Q or DQ pass per element
 MAC_FLOAT = 1 / 16
 MAC_INT8 = 1 / 56
+# ONNX Runtime's INT8 convolutions are fast only as dense GEMMs: a grouped convolution that is
+# not depthwise (the bicubic rewrite's 3 -> 48 channels, 5x5) measured 7x slower than in float,
+# and a convolution to fewer than 8 channels (an edge map) 2.5x slower (2 threads, 180x320).
+MAC_INT8_GROUPED = 8 / 16
+MAC_INT8_NARROW = 2.5 / 16
+NARROW = 8
+
+
+# Activations a quantized convolution absorbs: with Q/DQ after the activation instead of between,
+# TensorRT fuses conv + activation + Q, and ONNX Runtime removes a ReLU whose Q has zero point
+# at the bottom of its range (the x86 encoding, see qdq.reencode) and fuses the rest into QLinearConv.
+ABSORBED = {"Relu": 0.3}  # op type -> float cost per output element when it stays a separate op
+
+
+def absorbed(idx: GraphIndex, int8: set[str]) -> dict[str, str]:
+    """Conv output tensor -> the activation node that takes over its Q/DQ, for every INT8
+    convolution whose output feeds exactly one absorbable activation and nothing else."""
+    out: dict[str, str] = {}
+    for n in idx.nodes:
+        if n.name not in int8 or n.op_type not in WEIGHTED:
+            continue
+        t = n.output[0]
+        readers = idx.consumers.get(t, [])
+        if len(readers) == 1 and t not in idx.graph_outputs and readers[0].op_type in ABSORBED \
+                and readers[0].name not in int8:
+            out[t] = readers[0].name
+    return out
 
 
 # Data movement that is made an INT8 unit itself (to pin its scale). The others need not be:
 # ONNX Runtime's QDQ propagation already runs them on INT8 data between INT8 units, and as
 # explicit units they would drag slow UINT8 pooling along (see PROPAGATE).
-PASS_UNITS = {"Resize"}
+PASS_UNITS = {"Resize", "DepthToSpace"}
 
 
 def op_costs(op: str) -> tuple[float, float] | None:
@@ -143,12 +170,22 @@ def _macs(idx: GraphIndex, node, sizes: dict[str, int]) -> float:
 
 def node_cost(idx: GraphIndex, node, sizes: dict[str, int], int8: bool) -> float:
     out = sum(sizes.get(o, 0) for o in node.output if o)
+    if node.op_type in ABSORBED:
+        return 0.0 if int8 else out * ABSORBED[node.op_type]
     if node.op_type in WEIGHTED:
-        return _macs(idx, node, sizes) * (MAC_INT8 if int8 else MAC_FLOAT)
+        return _macs(idx, node, sizes) * (_int8_mac_cost(idx, node) if int8 else MAC_FLOAT)
     costs = op_costs(node.op_type)
     if costs is None:
         return out * 1.0
     return out * costs[1 if int8 else 0]
+
+
+def _int8_mac_cost(idx: GraphIndex, node) -> float:
+    w = idx.inits[node.input[1]].dims
+    group = next((a.i for a in node.attribute if a.name == "group"), 1)
+    if group > 1 and not (w[1] == 1 and w[0] == group):
+        return MAC_INT8_GROUPED
+    return MAC_INT8_NARROW if w[0] < NARROW else MAC_INT8
 
 
 # ONNX Runtime's QDQ propagation moves a DequantizeLinear forward through these ops, so a
@@ -172,6 +209,7 @@ def propagated(idx: GraphIndex, int8: set[str]) -> set[str]:
 
 def total_cost(idx: GraphIndex, int8: set[str], sizes: dict[str, int]) -> float:
     """Cost-model units of the graph with ``int8`` units and the conversions they imply."""
+    int8 = int8 | set(absorbed(idx, int8).values())  # an absorbed activation is part of its unit
     cost = 0.0
     for name in propagated(idx, int8):  # slow UINT8 pooling reached through QDQ propagation
         n = idx.node(name)

@@ -93,7 +93,7 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
     g = out.graph
     del g.node[:]
     new_inits: list = []
-    zp = "qdq/zero_point"
+    zp, zp_nonneg = "qdq/zero_point", "qdq/zero_point/nonneg"
     zp_value = np.array(0, np.int8) if encoding == "int8" else np.array(128, np.uint8)
     new_inits.append(numpy_helper.from_array(zp_value, zp))
     scale_names: dict[str, str] = {}
@@ -116,13 +116,19 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
                 if p is None or p.name not in out_quantized:
                     read_quantized.add(t)
     produced_quantized = {o for n in idx.nodes if n.name in out_quantized for o in n.output if o}
+    # conv -> ReLU: the Q/DQ pair moves from the conv's output to the ReLU's (see placement.ABSORBED)
+    absorb = placement.absorbed(idx, out_quantized)
+    nonneg = {idx.node(r).output[0] for r in absorb.values()}
+    produced_quantized = (produced_quantized - set(absorb)) | nonneg
+    if nonneg:
+        new_inits.append(numpy_helper.from_array(_nonneg_zero_point(encoding), zp_nonneg))
     graph_outputs = set(idx.graph_outputs)
     renamed = {o: f"{o}/float" for o in produced_quantized if o in graph_outputs}
 
     def pair(src: str, key: str, dq_out: str) -> list:
-        s = scale_of(key)
-        return [helper.make_node("QuantizeLinear", [src, s, zp], [f"{key}/q"], name=f"{key}/Q"),
-                helper.make_node("DequantizeLinear", [f"{key}/q", s, zp], [dq_out], name=f"{key}/DQ")]
+        s, z = scale_of(key), zp_nonneg if key in nonneg else zp
+        return [helper.make_node("QuantizeLinear", [src, s, z], [f"{key}/q"], name=f"{key}/Q"),
+                helper.make_node("DequantizeLinear", [f"{key}/q", s, z], [dq_out], name=f"{key}/DQ")]
 
     removed_inits: set[str] = set()
     for t in idx.graph_inputs:
@@ -157,12 +163,21 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
     return out
 
 
+def _nonneg_zero_point(encoding: str) -> np.ndarray:
+    """Zero point of a non-negative (ReLU output) tensor: 0 in both encodings. In UINT8 that puts
+    zero at the bottom of the range, where ONNX Runtime drops the ReLU into the Q before it."""
+    return np.array(0, np.int8 if encoding == "int8" else np.uint8)
+
+
 def reencode(model, encoding: str):
     """The same Q/DQ ``model`` with its *activation* zero points in ``encoding`` ("int8" or "uint8").
 
-    Exact: an INT8 code q and the UINT8 code q + 128 are the same grid point, with the same
-    clamping. Weight and bias DequantizeLinear nodes (constant inputs) are left as they are.
-    Works on any Q/DQ model (ONNX Runtime's ``quantize_static`` output too).
+    An INT8 code q and the UINT8 code q + 128 are the same grid point, with the same clamping, so
+    this is exact for every tensor but the outputs of ReLUs: those keep zero point 0 (UINT8 codes
+    0..255 on the same scale), which ONNX Runtime needs to fuse the ReLU. Their grid is the same up
+    to the INT8 clamp at 127 steps, so the UINT8 form never rounds a value further from it.
+    Weight and bias DequantizeLinear nodes (constant inputs) are left as they are. Works on any
+    Q/DQ model (ONNX Runtime's ``quantize_static`` output too).
     """
     onnx = require("onnx")
     from onnx import numpy_helper
@@ -173,7 +188,10 @@ def reencode(model, encoding: str):
     out.CopyFrom(model)
     g = out.graph
     inits = {t.name: t for t in g.initializer}
-    converted: dict[str, str] = {}
+    producer = {o: n for n in g.node for o in n.output}
+    relu_codes = {n.output[0] for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] in producer
+                  and producer[n.input[0]].op_type == "Relu"}
+    converted: dict[tuple[str, bool], str] = {}
     for n in g.node:
         if n.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(n.input) < 3 or n.input[2] not in inits:
             continue
@@ -182,13 +200,18 @@ def reencode(model, encoding: str):
         zp = inits[n.input[2]]
         if (encoding == "uint8" and zp.data_type != 3) or (encoding == "int8" and zp.data_type != 2):
             continue  # already in the target encoding (INT8 = 3, UINT8 = 2)
-        if n.input[2] not in converted:
+        code = n.output[0] if n.op_type == "QuantizeLinear" else n.input[0]
+        key = (n.input[2], code in relu_codes)
+        if key not in converted:
             v = numpy_helper.to_array(zp).astype(np.int32)
-            v = (v + 128).astype(np.uint8) if encoding == "uint8" else (v - 128).astype(np.int8)
-            name = f"{n.input[2]}/{encoding}"
+            if key[1] and not v.any():
+                v, name = _nonneg_zero_point(encoding), f"{n.input[2]}/{encoding}/nonneg"
+            else:
+                v = (v + 128).astype(np.uint8) if encoding == "uint8" else (v - 128).astype(np.int8)
+                name = f"{n.input[2]}/{encoding}"
             g.initializer.append(numpy_helper.from_array(v, name))
-            converted[n.input[2]] = name
-        n.input[2] = converted[n.input[2]]
+            converted[key] = name
+        n.input[2] = converted[key]
     used = {i for n in g.node for i in n.input}
     kept = [t for t in g.initializer if t.name in used or t.name in {i.name for i in g.input}]
     del g.initializer[:]

@@ -84,7 +84,7 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
     if not summary_path.is_file():
         raise InputError(f"no training summary at {summary_path}; pass --summary RUN/summary.json")
     run = json.loads(summary_path.read_text())
-    net = models.load(arch, weights)
+    net = models.deployed(models.load(arch, weights))
     out = Path(out_dir)
     onnx_path, pth_path, card_path = (out / f"{name}{ext}" for ext in (".onnx", ".pth", ".json"))
     export_onnx(net, onnx_path)
@@ -112,4 +112,23 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
         "edgesr_version": __version__,
     }
     fileio.write_json(card_path, card)
+    if default:
+        _clear_other_defaults(out, card_path)
     return card_path
+
+
+def _clear_other_defaults(folder: Path, keep: Path) -> None:
+    """One default per folder: the newly shipped default takes over from any other card's."""
+    from edgesr.log import logger
+
+    for other in sorted(folder.glob("*.json")):
+        if other == keep:
+            continue
+        try:
+            data = json.loads(other.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("format") == CARD_FORMAT and data.get("default"):
+            data["default"] = False
+            fileio.write_json(other, data)
+            logger.info("%s is no longer the default model", data.get("name", other.stem))

@@ -179,3 +179,57 @@ def test_output_image_range_is_clipped(tmp_path):
     scales = {n.input[0]: _inits(result.model)[n.input[1]] for n in result.model.graph.node
               if n.op_type == "QuantizeLinear"}
     assert scales[y] == pytest.approx(1.0 / 127)
+
+
+def test_relu_joins_its_convolution_and_fuses_on_x86(tmp_path):
+    import onnxruntime as ort
+
+    from tests.quantize.models import conv_chain
+
+    path = save(conv_chain(act="Relu"), tmp_path / "relu.onnx")
+    quantize(path, tmp_path / "r.onnx", max_drop=None, **FAST)
+    m, x86 = onnx.load(str(tmp_path / "r.onnx")), onnx.load(str(tmp_path / "r.x86.onnx"))
+    for model, zp_type in ((m, np.int8), (x86, np.uint8)):
+        inits = _inits(model)
+        producers = {o: n for n in model.graph.node for o in n.output}
+        readers = {i: n for n in model.graph.node for i in n.input}
+        relus = [n for n in model.graph.node if n.op_type == "Relu"]
+        assert len(relus) == 2
+        for r in relus:  # no Q/DQ between the conv and its ReLU; the pair follows the ReLU, zero point 0
+            assert producers[r.input[0]].op_type == "Conv"
+            q = readers[r.output[0]]
+            assert q.op_type == "QuantizeLinear"
+            zp = inits[q.input[2]]
+            assert zp.dtype == zp_type and not zp.any()
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    ort.InferenceSession(str(tmp_path / "r.x86.onnx"), so, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "opt.onnx")).graph.node]
+    assert ops.count("QLinearConv") == 3 and "Relu" not in ops and "Conv" not in ops
+    x = _photo(24, 20)
+    ref = _run(onnx.load(str(path)), x)
+    assert np.abs(_run(x86, x) - ref).mean() < 0.01 and np.abs(_run(m, x) - ref).mean() < 0.01
+
+
+def test_grouped_and_narrow_convolutions_stay_float_where_int8_is_slower():
+    from edgesr.quantize import placement
+    from edgesr.quantize.graph import GraphIndex
+    from tests.tiny_models import Builder
+
+    b = Builder(seed=0)
+    phases = b.conv("input", 3, 48, k=5, groups=3)  # like the bicubic rewrite's 3 -> 48 grouped conv
+    b.nodes[-1].name = "grouped"
+    edge = b.conv("input", 3, 2)
+    b.nodes[-1].name = "narrow"
+    f = b.op("Relu", [b.conv(b.op("Concat", ["input", edge], axis=1), 5, 16)])
+    b.nodes[-2].name = "dense"
+    g = b.conv(f, 16, 48)
+    b.nodes[-1].name = "recon"
+    y = b.op("DepthToSpace", [b.op("Add", [phases, g])], blocksize=4, mode="CRD")
+    model = onnx.shape_inference.infer_shapes(b.model(y, dims=(1, 3, 90, 160)))
+    idx = GraphIndex.of(model)
+    sizes = {vi.name: int(np.prod([d.dim_value for d in vi.type.tensor_type.shape.dim]))
+             for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output)}
+    pl = placement.place(idx, sizes)
+    assert {"dense", "recon"} <= pl.int8
+    assert "grouped" not in pl.int8 and "narrow" not in pl.int8

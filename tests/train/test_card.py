@@ -39,6 +39,13 @@ def test_card_describes_the_run_and_the_shipped_file(config, train_dir, val_dir,
     found = shipped.find(None, onnx.parent)
     assert found.name == "tiny-x2" and found.onnx == onnx and found.weights.is_file()
 
+    # a second model shipped as the default takes over: one default per folder
+    other = onnx.with_name("other-x2.onnx")
+    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(other), "--card",
+                 "--eval", str(val_dir), "--default"]) == 0
+    assert shipped.find(None, onnx.parent).name == "other-x2"
+    assert json.loads(onnx.with_suffix(".json").read_text())["default"] is False
+
 
 def test_card_options_need_card_and_weights(config, val_dir, tmp_path, capsys):
     out = str(tmp_path / "m.onnx")

@@ -1,0 +1,143 @@
+"""AIDN-RT: the real-time AIDN, built so that INT8 pays on every runtime (edgesr seed, DESIGN.md section 7).
+
+It keeps AIDN's edge-map input, asymmetric convolutions and bicubic global residual, and drops
+what costs more than it computes once quantised. Measured on ONNX Runtime CPU at 320x180
+(``benchmarks/quantize_tradeoff.py``): AIDN-tiny's channel splits, concatenations, narrow 1xk /
+kx1 convolutions, attention fusion of several residuals and LeakyReLU leave INT8 about 1.5x
+faster than FP32, while a stack of plain 3x3 convolutions with ReLU, which every runtime fuses
+into one quantised convolution each, runs about 2.8x faster.
+
+So the asymmetric convolutions sit *beside* the square one (DESIGN.md allows both): during
+training every convolution is the sum of a kxk, a 1xk and a kx1 branch, which trains better
+than the kxk alone; all three read the same zero-padded input, so their sum is exactly one kxk
+convolution and :meth:`Net.fold` turns the trained network into a plain stack of convolutions
+for deployment. Exported models and shipped weights are folded.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgesr.errors import InputError, ModelError
+from edgesr.models.aidn import EdgeMap
+from edgesr.models.common import check_state_dict, conv, count_blocks, scale_from_channels, shape
+
+ARCH = "AIDN-RT"
+
+
+@dataclass
+class Config:
+    scale: int = 4
+    channels: int = 32
+    convs: int = 6  # body convolutions between the head and the reconstruction
+    kernel: int = 3
+    folded: bool = False  # True: each asymmetric triple is already one kxk convolution
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.scale < 1:
+            problems.append(f"scale must be a positive integer, not {self.scale}")
+        if min(self.channels, self.convs) < 1:
+            problems.append("channels and convs must be at least 1")
+        if self.kernel < 1 or self.kernel % 2 == 0:
+            problems.append(f"kernel must be odd so the feature map keeps its size, not {self.kernel}")
+        if problems:
+            raise InputError("AIDN-RT config: " + "; ".join(problems))
+
+
+VARIANTS: dict[str, Config] = {"aidn-rt": Config()}
+
+
+class AsymTriple(nn.Module):
+    """kxk + 1xk + kx1 convolutions of one input, summed; :meth:`fold` makes them one kxk conv."""
+
+    def __init__(self, cin: int, cout: int, k: int) -> None:
+        super().__init__()
+        self.square = conv(cin, cout, k)
+        self.hor = nn.Conv2d(cin, cout, (1, k), padding=(0, k // 2), bias=False)
+        self.ver = nn.Conv2d(cin, cout, (k, 1), padding=(k // 2, 0), bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.square(x) + self.hor(x) + self.ver(x)
+
+    def fold(self) -> nn.Conv2d:
+        k = self.square.kernel_size[0]
+        out = conv(self.square.in_channels, self.square.out_channels, k)
+        mid = k // 2
+        with torch.no_grad():
+            w = self.square.weight.clone()
+            w[:, :, mid:mid + 1, :] += self.hor.weight
+            w[:, :, :, mid:mid + 1] += self.ver.weight
+            out.weight.copy_(w)
+            out.bias.copy_(self.square.bias)
+        return out.to(self.square.weight.device)
+
+
+def _layer(cfg: Config, cin: int, cout: int) -> nn.Module:
+    return conv(cin, cout, cfg.kernel) if cfg.folded else AsymTriple(cin, cout, cfg.kernel)
+
+
+class Net(nn.Module):
+    """AIDN-RT: N x 3 x H x W RGB in [0, 1] -> N x 3 x sH x sW."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        c = cfg.channels
+        self.edge = EdgeMap()
+        self.head = _layer(cfg, 4, c)  # RGB and the edge map, as four input channels
+        self.body = nn.ModuleList(_layer(cfg, c, c) for _ in range(cfg.convs))
+        self.recon = _layer(cfg, c, 3 * cfg.scale ** 2)
+        self.shuffle = nn.PixelShuffle(cfg.scale)
+        # ReLU, not LeakyReLU: quantised convolutions absorb it (a clamp of the output range) on
+        # ONNX Runtime and TensorRT, where a LeakyReLU stays a separate INT8 op on ONNX Runtime.
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.act(self.head(torch.cat([x, self.edge(x)], dim=1)))
+        h = f
+        for layer in self.body:
+            h = self.act(layer(h))
+        residual = self.shuffle(self.recon(h + f))
+        return residual + F.interpolate(x, scale_factor=self.cfg.scale, mode="bicubic", align_corners=False)
+
+    def fold(self) -> Net:
+        """The same function as a plain stack of kxk convolutions (a copy; ``self`` is unchanged)."""
+        if self.cfg.folded:
+            return self
+        out = copy.deepcopy(self)
+        out.cfg = replace(self.cfg, folded=True)
+        out.head = self.head.fold()
+        out.body = nn.ModuleList(layer.fold() for layer in self.body)
+        out.recon = self.recon.fold()
+        if hasattr(out, "config"):  # attributes set by edgesr.models for export metadata
+            out.config = out.cfg
+        return out
+
+
+def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
+    """The :class:`Config` whose :class:`Net` has exactly the keys and shapes of ``sd`` (folded or not)."""
+    folded = "head.weight" in sd
+    suffix = "weight" if folded else "square.weight"
+    try:
+        head = shape(sd, f"head.{suffix}", ARCH)
+        if head[1] != 4:
+            raise ModelError(f"{ARCH} checkpoint: head.{suffix} takes {head[1]} channels, not RGB + edge (4)")
+        cfg = Config(
+            scale=scale_from_channels(shape(sd, f"recon.{suffix}", ARCH)[0], f"recon.{suffix}", ARCH),
+            channels=head[0],
+            convs=count_blocks(sd, "body.{}.", 0, ARCH),
+            kernel=head[-1],
+            folded=folded,
+        )
+    except InputError as exc:
+        raise ModelError(f"{ARCH} checkpoint: {exc}") from None
+    with torch.device("meta"):  # shapes only: no memory, no draw from the random generator
+        check_state_dict(Net(cfg), sd, ARCH, asdict(cfg))
+    return cfg
