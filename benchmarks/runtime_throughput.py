@@ -175,7 +175,7 @@ def shipped_default(work: Path):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onnx", type=Path, help="x4 model to run (default: the shipped default model, converted)")
-    ap.add_argument("--arch", default="aidn-rt", help="architecture of the eager baseline when --onnx is given")
+    ap.add_argument("--arch", default="aidn-tiny", help="architecture of the eager baseline when --onnx is given")
     ap.add_argument("--weights", type=Path, help="checkpoint of the eager baseline (default: fresh weights; "
                                                   "timing does not depend on their values)")
     ap.add_argument("--qdq", help="a Q/DQ INT8 ONNX of the same model to compare with FP32, or 'auto' to make one")

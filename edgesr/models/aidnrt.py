@@ -1,11 +1,11 @@
 """AIDN-RT: the real-time AIDN, built so that INT8 pays on every runtime (edgesr seed, DESIGN.md section 7).
 
 It keeps AIDN's edge-map input, asymmetric convolutions and bicubic global residual, and drops
-what costs more than it computes once quantised. Measured on ONNX Runtime CPU at 320x180
-(``benchmarks/quantize_tradeoff.py``): AIDN-tiny's channel splits, concatenations, narrow 1xk /
-kx1 convolutions, attention fusion of several residuals and LeakyReLU leave INT8 about 1.5x
-faster than FP32, while a stack of plain 3x3 convolutions with ReLU, which every runtime fuses
-into one quantised convolution each, runs about 2.8x faster.
+what costs more than it computes once quantised: AIDN-tiny's channel splits, concatenations,
+narrow 1xk / kx1 convolutions, attention fusion of several residuals and LeakyReLU. Measured on
+ONNX Runtime CPU at 320x180, 2 threads, FP32 and INT8 interleaved in one run
+(``benchmarks/quantize_tradeoff.py --models aidn-rt aidn-tiny --skip-steps``), the budgeted INT8
+model is 2.41x faster than FP32 for AIDN-RT and 1.41x for AIDN-tiny.
 
 So the asymmetric convolutions sit *beside* the square one (DESIGN.md allows both): during
 training every convolution is the sum of a kxk, a 1xk and a kx1 branch, which trains better

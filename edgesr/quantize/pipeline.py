@@ -454,7 +454,7 @@ def _write_metadata(qmodel, source, record: dict, encoding: str = "int8") -> Non
     props[QUANT_PREFIX + "precision"] = "int8-qdq"
     props[QUANT_PREFIX + "activation_encoding"] = {
         "int8": "int8, zero point 0 (TensorRT, ONNX Runtime on ARM)",
-        "uint8": "uint8, zero point 128: the same grid as symmetric int8 (ONNX Runtime on x86)"}[encoding]
+        "uint8": "uint8, zero point 128 (0 after a ReLU): the grid of symmetric int8 (ONNX Runtime on x86)"}[encoding]
     props[QUANT_PREFIX + "recipe"] = json.dumps(summary, separators=(",", ":"))
     del qmodel.metadata_props[:]
     for k, v in props.items():
