@@ -34,3 +34,13 @@ def op_counts(model) -> dict[str, int]:
     for node in model.graph.node:
         counts[node.op_type] = counts.get(node.op_type, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def node_attr(node, name: str, default):
+    """The value of attribute ``name`` of ``node`` (strings decoded), or ``default``."""
+    helper = require("onnx").helper
+    for a in node.attribute:
+        if a.name == name:
+            value = helper.get_attribute_value(a)
+            return value.decode() if isinstance(value, bytes) else value
+    return default

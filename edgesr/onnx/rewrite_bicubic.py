@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.log import logger
+from edgesr.onnx.checks import image_tensors, node_attr
 
 _TAPS = 5  # offsets -2..2 cover the four taps of every phase for the supported transforms
 _PAD = _TAPS // 2
@@ -71,8 +72,6 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
     """
     from onnx import checker, helper, numpy_helper
 
-    from edgesr.onnx.checks import image_tensors
-
     graph = model.graph
     tensors = image_tensors(model)
     channels_of = {name: c for name, (c, _) in tensors.items()}
@@ -81,7 +80,7 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
     skipped: list[str] = []
     new_nodes = []
     for node in graph.node:
-        if node.op_type != "Resize" or _attr(node, "mode", "nearest") != "cubic":
+        if node.op_type != "Resize" or node_attr(node, "mode", "nearest") != "cubic":
             new_nodes.append(node)
             continue
         reason, scale = _rewritable(node, consts, channels_of)
@@ -90,8 +89,8 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
             new_nodes.append(node)
             continue
         channels = channels_of[node.input[0]]
-        transform = _attr(node, "coordinate_transformation_mode", "half_pixel")
-        a = float(_attr(node, "cubic_coeff_a", -0.75))
+        transform = node_attr(node, "coordinate_transformation_mode", "half_pixel")
+        a = float(node_attr(node, "cubic_coeff_a", -0.75))
         tag = (node.name or node.output[0]).replace("/", "_").strip("_") + "_bicubic"
         pads = numpy_helper.from_array(np.array([0, 0, _PAD, _PAD, 0, 0, _PAD, _PAD], np.int64), f"{tag}_pads")
         dtype = np.float16 if tensors[node.input[0]][1] == _FLOAT16 else np.float32
@@ -116,14 +115,14 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
 
 def _rewritable(node, consts: dict[str, np.ndarray], channels_of: dict[str, int]) -> tuple[str, int]:
     """Why ``node`` cannot be rewritten ('' when it can), and its integer scale."""
-    transform = _attr(node, "coordinate_transformation_mode", "half_pixel")
+    transform = node_attr(node, "coordinate_transformation_mode", "half_pixel")
     if transform not in _TRANSFORMS:
         return f"coordinate_transformation_mode {transform} has no fixed per-phase kernel", 0
-    if _attr(node, "exclude_outside", 0):
+    if node_attr(node, "exclude_outside", 0):
         return "exclude_outside=1 renormalises border weights", 0
-    if _attr(node, "antialias", 0):
+    if node_attr(node, "antialias", 0):
         return "antialias=1", 0
-    if _attr(node, "axes", None) is not None:
+    if node_attr(node, "axes", None) is not None:
         return "explicit axes", 0
     if node.input[0] not in channels_of:
         return "the channel count of its input is not static", 0
@@ -148,16 +147,6 @@ def _constants(graph) -> dict[str, np.ndarray]:
                 if a.name == "value":
                     consts[n.output[0]] = numpy_helper.to_array(a.t)
     return consts
-
-
-def _attr(node, name: str, default):
-    from onnx import helper
-
-    for a in node.attribute:
-        if a.name == name:
-            value = helper.get_attribute_value(a)
-            return value.decode() if isinstance(value, bytes) else value
-    return default
 
 
 def _drop_unused_initializers(graph) -> None:

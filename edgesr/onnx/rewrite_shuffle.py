@@ -12,13 +12,12 @@ where a quantized model can run it in INT8.
 from __future__ import annotations
 
 from edgesr.log import logger
+from edgesr.onnx.checks import image_tensors, node_attr
 
 
 def merge_shuffled_adds(model) -> list[str]:
     """Merge every such Add in ``model`` (in place); returns the names of the Adds merged."""
     from onnx import checker, helper
-
-    from edgesr.onnx.checks import image_tensors
 
     graph = model.graph
     channels = {name: c for name, (c, _) in image_tensors(model).items()}
@@ -75,10 +74,4 @@ def merge_shuffled_adds(model) -> list[str]:
 
 
 def _attrs(node) -> tuple[int, str]:
-    blocksize, mode = 0, "DCR"
-    for a in node.attribute:
-        if a.name == "blocksize":
-            blocksize = a.i
-        elif a.name == "mode":
-            mode = a.s.decode()
-    return blocksize, mode
+    return node_attr(node, "blocksize", 0), node_attr(node, "mode", "DCR")

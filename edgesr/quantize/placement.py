@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgesr.onnx.checks import node_attr
 from edgesr.quantize.graph import GraphIndex
 
 # op type -> (kind, float cost per output element, int8 cost per output element)
@@ -182,7 +183,7 @@ def node_cost(idx: GraphIndex, node, sizes: dict[str, int], int8: bool) -> float
 
 def _int8_mac_cost(idx: GraphIndex, node) -> float:
     w = idx.inits[node.input[1]].dims
-    group = next((a.i for a in node.attribute if a.name == "group"), 1)
+    group = node_attr(node, "group", 1)
     if group > 1 and not (w[1] == 1 and w[0] == group):
         return MAC_INT8_GROUPED
     return MAC_INT8_NARROW if w[0] < NARROW else MAC_INT8
