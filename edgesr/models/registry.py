@@ -20,6 +20,7 @@ class Arch:
     title: str
     value_range: float  # 1.0: RGB in [0, 1]; 255.0: RGB in [0, 255], as the authors' code
     seed: bool = False  # one of edgesr's own seed architectures (DESIGN.md section 7)
+    lr: float | None = None  # peak training learning rate where the trainer's default does not suit it
 
 
 ARCHS: tuple[Arch, ...] = (
@@ -31,8 +32,10 @@ ARCHS: tuple[Arch, ...] = (
     Arch("espcn", "espcn", "ESPCN, efficient sub-pixel CNN (RGB variant)", 1.0),
     Arch("aidn", "aidn", "AIDN, asymmetric information distillation network (edgesr seed)", 1.0, seed=True),
     Arch("aidn-tiny", "aidn", "AIDN tiny real-time variant (edgesr seed)", 1.0, seed=True),
+    # ReLU after every convolution and no normalisation: at lr 2e-3 whole layers died (0 of 32
+    # channels of the last body conv ever positive); at 5e-4 nearly all stay alive.
     Arch("aidn-rt", "aidnrt", "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)", 1.0,
-         seed=True),
+         seed=True, lr=5e-4),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
     Arch("epfdn-tiny", "epfdn", "tiny real-time variant of epfdn (edgesr seed)", 1.0, seed=True),
 )

@@ -72,14 +72,20 @@ class Drop:
     images it can understate the damage by chance (noise that happens to move some pixels
     towards the HR image), so ``expected`` is also computed: the drop that the candidate's
     deviation from the reference output would cause if it were independent of the
-    reference's own error, ``mean_i 10 log10(1 + noise_i / error_i)`` on Y. The budget uses
-    the larger of the two (``drop``).
+    reference's own error, ``mean_i 10 log10(1 + noise_i / error_i)`` on Y.
+
+    The same noise costs more dB where the reference error is small, so a validation set of
+    textured photos understates the drop on cleaner content such as Set5 (measured for the
+    budgeted RFDN: 0.090 dB expected on 16 SUN-Hays images, 0.119 dB on Set5). ``clean`` is
+    the expected drop over the cleaner half of the images (highest reference PSNR). The
+    budget uses the largest of the three (``drop``).
     """
 
     reference_psnr: float
     candidate_psnr: float
     output_psnr: float  # candidate output vs reference output (float, model range), dB
     expected: float = 0.0
+    clean: float = 0.0
     per_image: list[float] = field(default_factory=list)
 
     @property
@@ -89,18 +95,19 @@ class Drop:
 
     @property
     def drop(self) -> float:
-        return max(self.measured, self.expected)
+        return max(self.measured, self.expected, self.clean)
 
     def as_dict(self) -> dict:
         return {"reference_psnr": round(self.reference_psnr, 4), "candidate_psnr": round(self.candidate_psnr, 4),
                 "drop_db": round(self.drop, 4), "measured_drop_db": round(self.measured, 4),
-                "expected_drop_db": round(self.expected, 4), "output_psnr_vs_fp32_db": round(self.output_psnr, 2)}
+                "expected_drop_db": round(self.expected, 4), "clean_half_drop_db": round(self.clean, 4),
+                "output_psnr_vs_fp32_db": round(self.output_psnr, 2)}
 
 
 def compare(reference: Outputs, candidate: Outputs, value_range: float, scale: int | None = None) -> Drop:
     mse = float(np.mean([np.mean((a - b) ** 2) for a, b in zip(reference.sr, candidate.sr)]))
     out_psnr = math.inf if mse == 0 else 10 * math.log10(value_range ** 2 / mse)
-    expected = 0.0
+    expected = clean = 0.0
     if scale:
         drops = []
         for a, b, p_ref in zip(reference.sr, candidate.sr, reference.psnr):
@@ -110,7 +117,9 @@ def compare(reference: Outputs, candidate: Outputs, value_range: float, scale: i
             else:
                 drops.append(0.0)
         expected = float(np.mean(drops))
-    return Drop(reference.mean_psnr, candidate.mean_psnr, out_psnr, expected,
+        cleaner = np.argsort(reference.psnr, kind="stable")[len(drops) // 2:]
+        clean = float(np.mean(np.asarray(drops)[cleaner]))
+    return Drop(reference.mean_psnr, candidate.mean_psnr, out_psnr, expected, clean,
                 [r - c for r, c in zip(reference.psnr, candidate.psnr)])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from edgesr.errors import InputError
 from edgesr.log import logger
+from edgesr.models import registry
 
 # Benchmark sets a model is scored on; training on them makes its scores meaningless.
 BENCHMARKS = ("set5", "set14", "urban100", "bsd100", "b100", "manga109")
@@ -18,6 +19,7 @@ OVERLAPS = {"bsd68": "B100 (BSD68 is a subset of BSD100)"}
 # Settings that may change when a run is continued: where it runs and how often it saves.
 OPERATIONAL = ("out", "device", "checkpoint_every", "cache_dir", "cache")
 
+DEFAULT_LR = 1e-3
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([hms]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 _MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -42,7 +44,7 @@ class TrainConfig:
     iterations: tuple[int, ...] | None = None  # per stage: one value for all, or one each
     budget_pixels: int | None = None  # LR pixels over the whole run, split evenly among stages
     time: float | None = None  # seconds of training steps over the whole run, split evenly
-    lr: float = 1e-3
+    lr: float | None = None  # None: the architecture's own (models table), else DEFAULT_LR
     min_lr: float = 1e-6
     stage_lr_decay: float = 0.5  # stage i peaks at lr * stage_lr_decay**i
     ema: float = 0.999
@@ -58,6 +60,8 @@ class TrainConfig:
     allow_benchmark_data: bool = False
 
     def __post_init__(self) -> None:
+        if self.lr is None:
+            self.lr = registry.get(self.arch).lr or DEFAULT_LR
         self.data = tuple(str(d) for d in self.data)
         self.stages = tuple(int(p) for p in self.stages)
         if self.iterations is not None:

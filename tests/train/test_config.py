@@ -51,3 +51,11 @@ def test_parsers():
 def test_benchmark_folders_are_recognised_by_name():
     assert benchmark_folders(("/x/datasets/Set5", "/x/train/bsd68", "/x/SET14/sub")) == ["/x/datasets/Set5",
                                                                                           "/x/SET14/sub"]
+
+
+def test_learning_rate_defaults_to_the_architectures_own():
+    assert cfg().lr == 1e-3
+    assert TrainConfig(arch="aidn-rt", data=("d",), out="o").lr == 5e-4
+    assert TrainConfig(arch="aidn-rt", data=("d",), out="o", lr=2e-3).lr == 2e-3
+    with pytest.raises(InputError, match="unknown architecture"):
+        TrainConfig(arch="nope", data=("d",), out="o")

@@ -1,0 +1,32 @@
+"""The drop estimate the budget fits: measured, expected from the output noise, and on clean content."""
+
+import math
+
+import numpy as np
+import pytest
+
+from edgesr.quality.metrics import psnr_y
+from edgesr.quality.upscalers import to_uint8
+from edgesr.quantize.evaluate import Outputs, compare
+
+
+def test_the_same_noise_costs_more_on_the_cleaner_images():
+    rng = np.random.default_rng(0)
+    reference = [rng.random((40, 40, 3), dtype=np.float32) for _ in range(4)]
+    candidate = [np.clip(r + rng.normal(0, 0.01, r.shape).astype(np.float32), 0, 1) for r in reference]
+    ref_psnr = [26.0, 38.0, 27.0, 36.0]  # two textured images, two clean ones
+    d = compare(Outputs(reference, ref_psnr), Outputs(candidate, [p - 0.01 for p in ref_psnr]), 1.0, scale=4)
+
+    per_image = [10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
+                 for r, c, p in zip(reference, candidate, ref_psnr)]
+    assert d.expected == pytest.approx(np.mean(per_image))
+    assert d.clean == pytest.approx((per_image[1] + per_image[3]) / 2)
+    assert d.clean > d.expected > d.measured == pytest.approx(0.01)
+    assert d.drop == d.clean
+    assert d.as_dict()["clean_half_drop_db"] == round(d.clean, 4)
+
+
+def test_without_a_scale_only_the_measured_drop_counts():
+    a = [np.zeros((8, 8, 3), np.float32)]
+    d = compare(Outputs(a, [30.0]), Outputs(a, [29.9]), 1.0)
+    assert d.expected == d.clean == 0.0 and d.drop == pytest.approx(0.1)
