@@ -336,15 +336,11 @@ class Quantize:
         return qweights, bias_delta
 
     def _finetune(self, model, idx, sizes, cal, fit, amax, opts, build, score, value_range, inp_name, tensors):
-        """Fine-tune, then give kept units back to INT8 while the budget holds.
-
-        The fine-tune quantizes every unit the runtime can run in INT8, the ones the budget kept
-        included: weights adapted only around float units could not take those units back.
-        """
+        """Fine-tune the budgeted placement, then give kept units back to INT8 while the budget holds."""
         from edgesr.quantize.finetune import FinetuneOptions, finetune
 
         with stage("quantization-aware fine-tune") as info:
-            pl = placement.place(idx, sizes, keep=set())
+            pl = placement.place(idx, sizes, keep=set(fit.kept))
             plan = qdq.QdqPlan(int8=pl.int8, amax=amax)
             ft = finetune(model, plan, cal.arrays, FinetuneOptions(steps=opts.finetune_steps), value_range=value_range)
             tuned_stats = collect_stats(ft.model, inp_name, cal.arrays, tensors, progress=None)
