@@ -18,7 +18,7 @@ interleaved in one process at 180x320 with 2 threads; the ratio FP32 / variant i
 the x86 encoding (UINT8+128 activations, the same grid, what ORT fuses on x86; for ``naive``
 too) and, in brackets, for the symmetric INT8 file itself.
 
-    python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-tiny \\
+    python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-rt aidn-tiny \\
         --calib ../shared/datasets/train/bsd68 --val ../shared/datasets/train/sunhays80
 """
 
@@ -75,7 +75,7 @@ def naive(src: Path, out: Path, calib, input_name: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-tiny"])
+    ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-rt", "aidn-tiny"])
     ap.add_argument("--calib", default=str(SHARED / "datasets" / "train" / "bsd68"))
     ap.add_argument("--val", default=str(SHARED / "datasets" / "train" / "sunhays80"))
     ap.add_argument("--sets", nargs="+", default=[str(SHARED / "datasets" / "Set5"), str(SHARED / "datasets" / "Set14")])

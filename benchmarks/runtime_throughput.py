@@ -26,6 +26,7 @@ Without --onnx it converts edgesr's shipped default model; the eager baseline lo
 from __future__ import annotations
 
 import argparse
+import sys
 import os
 import tempfile
 import time
@@ -172,10 +173,22 @@ def shipped_default(work: Path):
     return load(model.card["arch"], model.weights), convert(model.onnx, work / "converted").onnx_path
 
 
+def _arch_of(path: Path) -> str:
+    import onnx
+
+    from edgesr import meta
+
+    arch = meta.read(onnx.load(str(path))).arch
+    if not arch:
+        sys.exit(f"{path} has no edgesr metadata naming its architecture; give --arch")
+    return arch
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onnx", type=Path, help="x4 model to run (default: the shipped default model, converted)")
-    ap.add_argument("--arch", default="aidn-tiny", help="architecture of the eager baseline when --onnx is given")
+    ap.add_argument("--arch", help="architecture of the eager baseline when --onnx is given (default: the one "
+                                   "its edgesr metadata names)")
     ap.add_argument("--weights", type=Path, help="checkpoint of the eager baseline (default: fresh weights; "
                                                   "timing does not depend on their values)")
     ap.add_argument("--qdq", help="a Q/DQ INT8 ONNX of the same model to compare with FP32, or 'auto' to make one")
@@ -191,7 +204,8 @@ def main() -> None:
     if args.onnx is None:
         module, onnx_path = shipped_default(work)
     else:
-        module = load(args.arch, args.weights) if args.weights else create(args.arch, scale=4)
+        arch = args.arch or _arch_of(args.onnx)
+        module = load(arch, args.weights) if args.weights else create(arch, scale=4)
         onnx_path = args.onnx
     module = deployed(module).eval()
     clip = make_clip(work / "clip.mp4", args.frames, LR)
