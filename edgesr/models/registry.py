@@ -33,7 +33,7 @@ ARCHS: tuple[Arch, ...] = (
     Arch("aidn", "aidn", "AIDN, asymmetric information distillation network (edgesr seed)", 1.0, seed=True),
     Arch("aidn-tiny", "aidn", "AIDN tiny real-time variant (edgesr seed)", 1.0, seed=True),
     # ReLU after every convolution and no normalisation: at lr 2e-3 whole layers died (0 of 32
-    # channels of the last body conv ever positive); at 5e-4 nearly all stay alive.
+    # channels of the last body conv positive anywhere on the sample photos); at 5e-4 nearly all live.
     Arch("aidn-rt", "aidnrt", "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)", 1.0,
          seed=True, lr=5e-4),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
