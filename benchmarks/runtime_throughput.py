@@ -26,8 +26,8 @@ Without --onnx it converts edgesr's shipped default model; the eager baseline lo
 from __future__ import annotations
 
 import argparse
-import sys
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
