@@ -52,7 +52,8 @@ def add_parser(sub) -> None:
     p.add_argument("--time", type=_arg(parse_duration), metavar="DURATION", default=S,
                    help="time in training steps over the run (e.g. 2h, 90m; validation not counted), "
                         "split evenly among stages")
-    p.add_argument("--lr", type=float, default=S, help=f"peak learning rate (default: the architecture's own, else {DEFAULT_LR:g})")
+    p.add_argument("--lr", type=float, default=S,
+                   help=f"peak learning rate (default: the architecture's own, else {DEFAULT_LR:g})")
     p.add_argument("--min-lr", type=float, default=S, help=f"learning rate at the end of a stage (default {d['min_lr']:g})")
     p.add_argument("--stage-lr-decay", type=float, default=S,
                    help=f"stage i peaks at lr * this**i (default {d['stage_lr_decay']:g})")
