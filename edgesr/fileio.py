@@ -15,8 +15,12 @@ from edgesr.errors import InputError
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds.
+
+    Missing parent folders are made here, when the artifact is ready to be written (an output
+    folder checked by :func:`check_writable_dir` may not exist yet)."""
     final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -23,6 +23,14 @@ def test_atomic_write_replaces_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
+def test_atomic_write_makes_missing_folders(tmp_path):
+    target = tmp_path / "new" / "deeper" / "a.json"
+    fileio.check_writable_dir(target.parent)
+    fileio.write_json(target, {"x": 1})
+    assert '"x": 1' in target.read_text()
+    assert [p.name for p in target.parent.iterdir()] == ["a.json"]
+
+
 def test_check_writable_dir_creates_nothing(tmp_path):
     out = tmp_path / "new" / "deeper"
     fileio.check_writable_dir(out)
