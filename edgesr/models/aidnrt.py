@@ -33,6 +33,7 @@ from edgesr.models.aidn import EdgeMap
 from edgesr.models.common import check_state_dict, conv, count_blocks, scale_from_channels, shape
 
 ARCH = "AIDN-RT"
+IMAGE = 3  # RGB channels of the LR image
 
 
 @dataclass
@@ -42,6 +43,9 @@ class Config:
     convs: int = 6  # body convolutions between the head and the reconstruction
     kernel: int = 3
     folded: bool = False  # True: each asymmetric triple is already one kxk convolution
+    # True: the LR image rides in the last 3 of the feature channels to the reconstruction
+    # convolution, which learns the global skip, instead of a bicubic residual added after it.
+    carry: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -49,6 +53,8 @@ class Config:
             problems.append(f"scale must be a positive integer, not {self.scale}")
         if min(self.channels, self.convs) < 1:
             problems.append("channels and convs must be at least 1")
+        if self.carry and self.channels <= IMAGE:
+            problems.append(f"carry needs more than {IMAGE} channels, not {self.channels}")
         if self.kernel < 1 or self.kernel % 2 == 0:
             problems.append(f"kernel must be odd so the feature map keeps its size, not {self.kernel}")
         if problems:
@@ -94,22 +100,59 @@ class Net(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.channels
+        learned = c - IMAGE if cfg.carry else c
         self.edge = EdgeMap()
-        self.head = _layer(cfg, 4, c)  # RGB and the edge map, as four input channels
-        self.body = nn.ModuleList(_layer(cfg, c, c) for _ in range(cfg.convs))
+        self.head = _layer(cfg, 4, learned)  # RGB and the edge map, as four input channels
+        self.body = nn.ModuleList(_layer(cfg, c, learned if i == cfg.convs - 1 else c) for i in range(cfg.convs))
         self.recon = _layer(cfg, c, 3 * cfg.scale ** 2)
         self.shuffle = nn.PixelShuffle(cfg.scale)
         # ReLU, not LeakyReLU: quantised convolutions absorb it (a clamp of the output range) on
         # ONNX Runtime and TensorRT, where a LeakyReLU stays a separate INT8 op on ONNX Runtime.
         self.act = nn.ReLU()
+        if cfg.carry:
+            k, mid = cfg.kernel, cfg.kernel // 2
+            # Folded, the image channels are extra output rows of the head (identity taps: ReLU
+            # keeps an image in [0, 1]) and zero rows of the last body conv, so the exported graph
+            # stays a plain chain of convolutions: no concatenation, slice or residual add.
+            carry_in = torch.zeros(IMAGE, 4, k, k)
+            carry_in[range(IMAGE), range(IMAGE), mid, mid] = 1.0
+            self.register_buffer("carry_in", carry_in, persistent=False)
+            self.register_buffer("carry_zero", torch.zeros(IMAGE, c, k, k), persistent=False)
+            if not cfg.folded:
+                self.add_nearest()
+
+    def add_nearest(self) -> None:
+        """Add nearest-neighbour upscaling of the carried image to the reconstruction (training starts there)."""
+        s2, mid, first = self.cfg.scale ** 2, self.cfg.kernel // 2, self.cfg.channels - IMAGE
+        weight = self.recon.weight if self.cfg.folded else self.recon.square.weight
+        with torch.no_grad():
+            for colour in range(IMAGE):  # every phase of a colour copies that colour's LR pixel
+                weight[colour * s2:(colour + 1) * s2, first + colour, mid, mid] += 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.act(self.head(torch.cat([x, self.edge(x)], dim=1)))
+        inp = torch.cat([x, self.edge(x)], dim=1)
+        if self.cfg.carry:
+            return self.shuffle(self.recon(self._carried(x, inp)))
+        f = self.act(self.head(inp))
         h = f
         for layer in self.body:
             h = self.act(layer(h))
         residual = self.shuffle(self.recon(h + f))
         return residual + F.interpolate(x, scale_factor=self.cfg.scale, mode="bicubic", align_corners=False)
+
+    def _carried(self, x: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
+        """The reconstruction's input: body output plus head features, then the image channels."""
+        if self.cfg.folded:
+            f = self.act(_with_rows(self.head, inp, self.carry_in))
+            h = f
+            for layer in self.body[:-1]:
+                h = self.act(layer(h))
+            return self.act(_with_rows(self.body[-1], h, self.carry_zero)) + f
+        f = torch.cat([self.act(self.head(inp)), x], dim=1)
+        h = f
+        for layer in self.body:
+            h = self.act(layer(h))
+        return torch.cat([h + f[:, :-IMAGE], f[:, -IMAGE:]], dim=1)
 
     def fold(self) -> Net:
         """The same function as a plain stack of kxk convolutions (a copy; ``self`` is unchanged)."""
@@ -125,6 +168,13 @@ class Net(nn.Module):
         return out
 
 
+def _with_rows(layer: nn.Conv2d, x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``layer(x)`` with extra output channels of weights ``rows`` and zero bias (one convolution)."""
+    weight = torch.cat([layer.weight, rows])
+    bias = torch.cat([layer.bias, rows.new_zeros(rows.shape[0])])
+    return F.conv2d(x, weight, bias, padding=layer.padding)
+
+
 def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     """The :class:`Config` whose :class:`Net` has exactly the keys and shapes of ``sd`` (folded or not)."""
     folded = "head.weight" in sd
@@ -133,12 +183,14 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
         head = shape(sd, f"head.{suffix}", ARCH)
         if head[1] != 4:
             raise ModelError(f"{ARCH} checkpoint: head.{suffix} takes {head[1]} channels, not RGB + edge (4)")
+        recon = shape(sd, f"recon.{suffix}", ARCH)
         cfg = Config(
-            scale=scale_from_channels(shape(sd, f"recon.{suffix}", ARCH)[0], f"recon.{suffix}", ARCH),
-            channels=head[0],
+            scale=scale_from_channels(recon[0], f"recon.{suffix}", ARCH),
+            channels=recon[1],
             convs=count_blocks(sd, "body.{}.", 0, ARCH),
             kernel=head[-1],
             folded=folded,
+            carry=recon[1] == head[0] + IMAGE,  # the head computes all but the carried image channels
         )
     except InputError as exc:
         raise ModelError(f"{ARCH} checkpoint: {exc}") from None
