@@ -9,8 +9,9 @@ For each model this builds, from the same converted FP32 ONNX:
   correction;
 - ``budget``: the full recipe with per-unit sensitivity and fallback to ``--max-drop`` on the
   validation images (never Set5/Set14);
-- ``finetune`` (with ``--finetune STEPS``, trained checkpoints only): the budgeted placement
-  fine-tuned by distillation, then units given back to INT8 while the budget holds.
+- ``finetune`` (trained weights only): the budgeted placement fine-tuned by distillation for
+  ``--finetune STEPS`` (default: the models table's steps for the architecture, what
+  ``edgesr build`` runs), then units given back to INT8 while the budget holds.
 
 Accuracy: Set5 and Set14 at x4 under the standard protocol, each variant against the FP32
 model (the drop is FP32 PSNR minus variant PSNR). Speed: all variants and FP32 run
@@ -56,6 +57,13 @@ def prepare(name: str, work: Path) -> Path:
     return converted
 
 
+def trained(name: str) -> bool:
+    """True for a shared checkpoint or a model edgesr ships; :func:`prepare` gives others random weights."""
+    from edgesr import shipped
+
+    return name in WEIGHTS or name in {m.name for m in shipped.shipped()}
+
+
 def naive(src: Path, out: Path, calib, input_name: str) -> None:
     """ONNX Runtime's quantize_static with the settings the issue measured."""
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
@@ -80,7 +88,8 @@ def main(argv=None) -> int:
     ap.add_argument("--val", default=str(SHARED / "datasets" / "train" / "sunhays80"))
     ap.add_argument("--sets", nargs="+", default=[str(SHARED / "datasets" / "Set5"), str(SHARED / "datasets" / "Set14")])
     ap.add_argument("--max-drop", type=float, default=0.1)
-    ap.add_argument("--finetune", type=int, default=0, metavar="STEPS")
+    ap.add_argument("--finetune", type=int, metavar="STEPS",
+                    help="fine-tune steps (default: the models table's for each architecture; 0: no fine-tune row)")
     ap.add_argument("--rounds", type=int, default=10, help="latency rounds (interleaved)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "edgesr-quantize-tradeoff")
     ap.add_argument("--json", type=Path, help="also write all numbers here")
@@ -91,6 +100,7 @@ def main(argv=None) -> int:
 
     from edgesr import meta
     from edgesr.log import configure
+    from edgesr.models import registry
     from edgesr.onnx.loading import image_input
     from edgesr.quality import evaluate
     from edgesr.quality.upscalers import OnnxUpscaler
@@ -132,10 +142,11 @@ def main(argv=None) -> int:
                                                              latency=False))()
         files["budget"] = wd / "budget.onnx"
         records["budget"] = r.record
-        if args.finetune and name in WEIGHTS:  # fine-tuning an untrained seed model means nothing
+        ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
+        if ft_steps and trained(name):  # fine-tuning random weights means nothing
             r = Quantize(src, wd / "finetune.onnx", QuantizeOptions(calib=args.calib, val=args.val,
                                                                    max_drop=args.max_drop, latency=False,
-                                                                   finetune_steps=args.finetune))()
+                                                                   finetune_steps=ft_steps))()
             files["finetune"] = wd / "finetune.onnx"
             records["finetune"] = r.record
         # accuracy on the reporting sets

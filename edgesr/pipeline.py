@@ -46,6 +46,7 @@ class BuildOptions:
     input_range: tuple[tuple[int, int], tuple[int, int]] | None = None  # (min W, H), (max W, H)
     max_drop: float = 0.1
     calib: Path | None = None
+    finetune: int | None = None  # INT8 fine-tune steps; None: the architecture's own (models table), 0: off
     data: list[Path] = field(default_factory=list)  # images for the accuracy report; empty: shipped samples
     dla: int | None = None
     workspace_mb: int | None = None
@@ -80,13 +81,15 @@ class Build:
         plan = policy.plan(device, o.precision, dla_core=o.dla, dynamic=o.input_range is not None)
         if not o.max_drop >= 0:
             raise InputError(f"--max-drop must be >= 0 dB, got {o.max_drop}")
+        if o.finetune is not None and o.finetune < 0:
+            raise InputError(f"--finetune takes a number of steps >= 0 (0: off), got {o.finetune}")
         fileio.check_writable_dir(o.out)
         data_dirs = [Path(d) for d in o.data] or [_samples_dir()]
         source_key, name = self._source_key()
         work = Path(o.out) / device.id / ".work" / name
         with lock.locked(work):
             request = _key(source_key, device.id, asdict(plan), o.input, o.input_range, o.max_drop,
-                           _calib_key(o.calib), [_dir_key(d) for d in data_dirs], o.workspace_mb, o.opt_level,
+                           o.finetune, _calib_key(o.calib), [_dir_key(d) for d in data_dirs], o.workspace_mb, o.opt_level,
                            __version__)
             hit = self._cache_hit(work, request)
             if hit is not None:
@@ -195,10 +198,28 @@ class Build:
         target = out / "model.int8.onnx"
         opt = shapes if isinstance(shapes[0], int) else shapes[1]
         patch = (opt[2], opt[3])
-        key = _key(_file_key(converted), _calib_key(o.calib), o.max_drop, patch)
+        steps = self._finetune_steps(converted)
+        key = _key(_file_key(converted), _calib_key(o.calib), o.max_drop, patch, steps)
         _reuse(out, key, target, lambda: quantize(converted, target, calib=o.calib, max_drop=o.max_drop,
-                                                  input_shape=patch))
+                                                  input_shape=patch, finetune_steps=steps))
         return json.loads(_record_path(target).read_text())
+
+    def _finetune_steps(self, converted: Path) -> int:
+        """--finetune, else the models table's steps for the model's architecture; 0 without PyTorch."""
+        from importlib.util import find_spec
+
+        from edgesr.models import registry
+
+        if self.options.finetune is not None:
+            return self.options.finetune
+        arch = meta.read_file(converted).arch
+        steps = registry.get(arch).qat_steps if arch in registry.names() else 0
+        if steps and find_spec("torch") is None:
+            logger.warning("PyTorch is not installed, so the INT8 model of %s is built without its %d-step "
+                           "quantization-aware fine-tune and may lose more dB; pip install 'edgesr[torch]' "
+                           "for it", arch, steps)
+            return 0
+        return steps
 
     def _fp16(self, work: Path, converted: Path) -> Path:
         from edgesr.quantize import to_fp16

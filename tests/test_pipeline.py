@@ -117,6 +117,7 @@ def test_no_shipped_default_is_one_line(tmp_path, capsys, monkeypatch):
     (["--device", "orin", "--onnx", "missing.onnx"], "does not exist"),
     (["--device", "orin", "--input", "320by180", "--onnx", "x.onnx"], "WIDTHxHEIGHT"),
     (["--device", "orim"], "did you mean 'orin'"),
+    (["--device", "cpu", "--finetune", "-5"], "--finetune takes a number of steps >= 0"),
     ([], "pass --device"),
 ])
 def test_bad_requests_are_one_line(tmp_path, capsys, args, message):
@@ -125,6 +126,32 @@ def test_bad_requests_are_one_line(tmp_path, capsys, args, message):
     assert "Traceback" not in err
     line = [x for x in err.splitlines() if x.startswith("edgesr: error:")]
     assert len(line) == 1 and __import__("re").search(message, line[0]), err
+
+
+def _with_arch(tmp_path, arch):
+    from edgesr import meta
+
+    model = sr_model(channels=8)
+    meta.write(model, meta.ModelMeta(arch=arch, scale=4))
+    return save(model, tmp_path / f"{arch}.onnx")
+
+
+@pytest.mark.parametrize("arch, given, steps", [("aidn-rt", None, 200), ("aidn-rt", 0, 0), ("rfdn", None, 0),
+                                                ("unknown", None, 0), ("rfdn", 30, 30)])
+def test_int8_fine_tune_steps_come_from_the_models_table_unless_given(tmp_path, arch, given, steps):
+    build = pipeline.Build(pipeline.BuildOptions(device="cpu", finetune=given))
+    assert build._finetune_steps(_with_arch(tmp_path, arch)) == steps
+
+
+def test_without_torch_the_fine_tune_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    build = pipeline.Build(pipeline.BuildOptions(device="cpu"))
+    with caplog.at_level("WARNING", logger="edgesr"):
+        assert build._finetune_steps(_with_arch(tmp_path, "aidn-rt")) == 0
+    assert "without its 200-step quantization-aware fine-tune" in caplog.text
 
 
 def test_interrupted_build_leaves_no_artifact(tmp_path, tiny, monkeypatch):

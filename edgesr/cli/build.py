@@ -31,6 +31,9 @@ def add_parser(sub) -> None:
     shape.add_argument("--input-range", metavar="MINxMAX", help="dynamic input sizes, e.g. 64x64:480x270")
     p.add_argument("--max-drop", type=float, default=0.1, metavar="DB", help="accuracy budget in dB (default 0.1)")
     p.add_argument("--calib", type=Path, metavar="DIR", help="calibration images (default: the shipped set)")
+    p.add_argument("--finetune", type=int, metavar="STEPS",
+                   help="INT8 quantization-aware fine-tune steps, 0 off (default: the models table's steps "
+                        "for the architecture, 200 for aidn-rt, else 0; needs PyTorch)")
     p.add_argument("--data", type=Path, action="append", default=[], metavar="DIR",
                    help="images for the accuracy report (repeatable; default: the shipped samples)")
     p.add_argument("--dla", type=int, metavar="N", help="build for DLA core N (static shapes, FP16/INT8)")
@@ -68,7 +71,7 @@ def run(args) -> int:
             scale=args.scale, precision=args.precision,
             input=_wh(args.input, "--input") if args.input else None,
             input_range=_range(args.input_range) if args.input_range else None,
-            max_drop=args.max_drop, calib=args.calib, data=args.data, dla=args.dla,
+            max_drop=args.max_drop, calib=args.calib, finetune=args.finetune, data=args.data, dla=args.dla,
             workspace_mb=args.workspace, opt_level=args.opt_level, out=args.out))()
     ident = result.identity
     state = "reused (identity unchanged)" if result.cached else "written"

@@ -66,6 +66,6 @@ def run(args) -> int:
     path = export_onnx(net, args.output, opset=args.opset, dynamic=not static,
                        sample_hw=args.static if static else (64, 64))
     shape = f"1x3x{args.static[0]}x{args.static[1]}" if static else "Nx3xHxW"
-    print(f"wrote {path}: {net.arch} x{net.scale}, {models.count_params(net):,} params, "
+    print(f"wrote {path}: {net.arch} x{net.scale}, {models.count_params(models.deployed(net)):,} params, "
           f"input {shape} RGB in [0, {net.value_range:g}]")
     return 0
