@@ -1,21 +1,28 @@
 """AIDN-RT: the real-time AIDN, built so that INT8 pays on every runtime (edgesr seed, DESIGN.md section 7).
 
-It keeps AIDN's edge-map input, asymmetric convolutions and bicubic global residual, and drops
-what costs more than it computes once quantised: AIDN-tiny's channel splits, concatenations,
-narrow 1xk / kx1 convolutions, attention fusion of several residuals and LeakyReLU. Measured on
-ONNX Runtime CPU at 320x180, 2 threads, FP32 and INT8 interleaved in one run
-(``benchmarks/quantize_tradeoff.py --skip-steps``), the budgeted INT8 model is 2.36x faster than
-FP32 for the shipped AIDN-RT and 1.27x for AIDN-tiny.
-
-ReLU after every convolution and no normalisation make it sensitive to the learning rate: at
-2e-3 whole channels died (never positive) and the model scored 1.2 dB lower on Set5 than at
-5e-4, the architecture's default in the models table (the shipped card's ``learning_rate`` study).
+It keeps AIDN's edge-map input and asymmetric convolutions, and drops what costs more than it
+computes once quantised: AIDN-tiny's channel splits, concatenations, narrow 1xk / kx1
+convolutions, attention fusion of several residuals and LeakyReLU.
 
 So the asymmetric convolutions sit *beside* the square one (DESIGN.md allows both): during
 training every convolution is the sum of a kxk, a 1xk and a kx1 branch, which trains better
 than the kxk alone; all three read the same zero-padded input, so their sum is exactly one kxk
 convolution and :meth:`Net.fold` turns the trained network into a plain stack of convolutions
 for deployment. Exported models and shipped weights are folded.
+
+The global skip is carried, not added (``carry``, the shipped default): three of the feature
+channels are the LR image itself, which the reconstruction convolution turns into the skip it
+learns (nearest-neighbour upscaling at the start). AIDN's bicubic residual, kept with
+``carry=False``, cost a float grouped 5x5 convolution, a padding and an add at every frame once
+quantised. Measured on ONNX Runtime CPU at 320x180, 2 threads, FP32 and INT8 interleaved in one
+process: the built INT8 model of the carried form is 2.49-2.62x faster than its FP32, the bicubic
+form's 2.11-2.28x in the same runs; on Set5 / Set14 the carried form scores 0.07 / 0.03 dB less
+(the shipped card's ``image_skip`` study). The image shares its tensors' INT8 grid with the
+features, which is why ``edgesr build`` fine-tunes this model's INT8 weights (models table).
+
+ReLU after every convolution and no normalisation make it sensitive to the learning rate: at
+2e-3 whole channels died (never positive) and the model scored 1.2 dB lower on Set5 than at
+5e-4, the architecture's default in the models table (the shipped card's ``learning_rate`` study).
 """
 
 from __future__ import annotations
@@ -61,7 +68,7 @@ class Config:
             raise InputError("AIDN-RT config: " + "; ".join(problems))
 
 
-VARIANTS: dict[str, Config] = {"aidn-rt": Config()}
+VARIANTS: dict[str, Config] = {"aidn-rt": Config(carry=True)}
 
 
 class AsymTriple(nn.Module):
