@@ -20,7 +20,7 @@ from edgesr import __version__, devices, fileio, host, lock, meta, shipped
 from edgesr.build import bundle, policy, sidecar
 from edgesr.build.identity import Identity, input_text
 from edgesr.errors import EdgeSRError, InputError
-from edgesr.lazy import require
+from edgesr.lazy import available, require
 from edgesr.log import logger, stage
 
 # The default static frame: a 1280x720 output, the stream size edgesr is tuned for.
@@ -206,15 +206,13 @@ class Build:
 
     def _finetune_steps(self, converted: Path) -> int:
         """--finetune, else the models table's steps for the model's architecture; 0 without PyTorch."""
-        from importlib.util import find_spec
-
         from edgesr.models import registry
 
         if self.options.finetune is not None:
             return self.options.finetune
         arch = meta.read_file(converted).arch
         steps = registry.get(arch).qat_steps if arch in registry.names() else 0
-        if steps and find_spec("torch") is None:
+        if steps and not available("torch"):  # the fine-tune imports it next anyway
             logger.warning("PyTorch is not installed, so the INT8 model of %s is built without its %d-step "
                            "quantization-aware fine-tune and may lose more dB; pip install 'edgesr[torch]' "
                            "for it", arch, steps)

@@ -144,10 +144,7 @@ def test_int8_fine_tune_steps_come_from_the_models_table_unless_given(tmp_path, 
 
 
 def test_without_torch_the_fine_tune_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog):
-    import importlib.util
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(pipeline, "available", lambda name: name != "torch")
     build = pipeline.Build(pipeline.BuildOptions(device="cpu"))
     with caplog.at_level("WARNING", logger="edgesr"):
         assert build._finetune_steps(_with_arch(tmp_path, "aidn-rt")) == 0
