@@ -22,7 +22,7 @@ from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.quantize import budget as budget_mod
-from edgesr.quantize import calibration, evaluate, placement, qdq, ranges
+from edgesr.quantize import calibration, evaluate, placement, qdq, ranges, recentre
 from edgesr.quantize.graph import GraphIndex, constants_to_initializers, unique_names
 from edgesr.quantize.observe import collect_stats
 
@@ -47,6 +47,7 @@ class QuantizeOptions:
     equalize: bool = False  # cross-layer equalisation of conv -> activation -> conv pairs
     fallback_order: str = "cost"  # "cost": most output noise removed per latency added first; "damage": most damaging first
     finetune_steps: int = 0  # quantization-aware fine-tune (needs torch); 0: off
+    recentre_output: bool = True  # the output image on all 255 INT8 codes (see edgesr.quantize.recentre)
     scale: int | None = None  # only for models without edgesr metadata
     latency: bool = True
     latency_shape: tuple[int, int] = evaluate.LATENCY_SHAPE
@@ -124,6 +125,9 @@ class Quantize:
             if not scale:
                 raise InputError(f"{self.model_path} has no edgesr metadata giving its scale; pass --scale")
             value_range = mm.value_range
+            recentred = []
+            if opts.recentre_output:
+                model, recentred = recentre.recentre_output(model, value_range)
             idx = GraphIndex.of(model)
             info["outcome"] = f"{len(model.graph.node)} nodes, x{scale}, input {inp.shape_text}"
         timings["load"] = info["seconds"]
@@ -176,6 +180,9 @@ class Quantize:
         def build(keep: tuple[str, ...] | set[str], *, amax_=None, model_=None, weights_=None, bias_=None,
                   encoding: str = "int8"):
             pl = placement.place(idx, sizes, keep=set(keep))
+            float_images = [r for r in recentred if not pl.int8.intersection(recentre.chain(idx, r))]
+            if float_images:
+                model_ = recentre.undo(model_ or model, float_images)
             plan = qdq.QdqPlan(int8=pl.int8, amax=amax_ or amax, weights=weights_ if weights_ is not None else qweights,
                                bias_delta=bias_ if bias_ is not None else bias_delta)
             return qdq.build(model_ or model, plan, encoding=encoding), pl
@@ -259,6 +266,8 @@ class Quantize:
                        "equalized_pairs": [f"{e.first} -> {e.second}" for e in equalized],
                        "fallback_order": opts.fallback_order,
                        "clipped_outputs": clipped,
+                       "recentred_outputs": [r.as_dict() for r in recentred
+                                             if final_pl.int8.intersection(recentre.chain(idx, r))],
                        "rounding": opts.rounding, "bias_correction": opts.bias_correction,
                        "finetune": finetune_summary,
                        "placement": "units ONNX Runtime and TensorRT fuse, one shared Q/DQ pair per tensor"},
@@ -376,24 +385,18 @@ class Quantize:
         return final, pl2, new_fit, {**ft.summary(), "used": True}
 
 
-MOVEMENT = {"DepthToSpace", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten"}
-
-
 def _clip_outputs(idx: GraphIndex, amax: dict[str, float], value_range: float) -> list[str]:
-    """Cap the range of tensors that *are* the output image (reached through data movement only)
-    at the model's value range: post-processing clips anything beyond it, so INT8 steps spent
-    on overshoot are wasted. Returns the capped tensors."""
+    """Cap the range of tensors that *are* the output image (reached through data movement and
+    the recentring offset only) at what ``[0, value_range]`` needs: post-processing clips anything
+    beyond it, so INT8 steps spent on overshoot are wasted. A recentred image is set to exactly
+    half the range, so that its offset is a whole number of steps (see recentre.fold_offsets).
+    Returns the capped tensors."""
     capped = []
-    for out in idx.graph_outputs:
-        t = out
-        while True:
-            if t in amax and amax[t] > value_range:
-                amax[t] = float(value_range)
-                capped.append(t)
-            p = idx.producer.get(t)
-            if p is None or p.op_type not in MOVEMENT or not p.input:
-                break
-            t = p.input[0]
+    for t, (lo, hi) in recentre.output_interval(idx, value_range).items():
+        cap = max(abs(lo), abs(hi))
+        if t in amax and (amax[t] > cap or lo < 0):
+            amax[t] = cap
+            capped.append(t)
     return capped
 
 
@@ -413,8 +416,11 @@ def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Pla
 
 
 def _fast(qmodel):
-    """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86)."""
-    return qdq.reencode(qmodel, "uint8")
+    """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86), recentring offsets
+    folded into zero points."""
+    fast = qdq.reencode(qmodel, "uint8")
+    recentre.fold_offsets(fast)
+    return fast
 
 
 def _float_reasons(idx: GraphIndex, pl: placement.Placement, sizes: dict, kept: set[str]) -> dict[str, int]:

@@ -174,11 +174,12 @@ def test_output_image_range_is_clipped(tmp_path):
     out = b.op("DepthToSpace", [y], blocksize=2, mode="CRD")
     m = b.model(out, metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0})
     p = save(m, tmp_path / "plain.onnx")
-    result = quantize(p, None, max_drop=None, **FAST)
-    assert y in result.record["recipe"]["clipped_outputs"]
-    scales = {n.input[0]: _inits(result.model)[n.input[1]] for n in result.model.graph.node
-              if n.op_type == "QuantizeLinear"}
-    assert scales[y] == pytest.approx(1.0 / 127)
+    for recentre, amax in ((False, 1.0), (True, 0.5)):  # [0, 1], or [-0.5, 0.5] around the recentring offset
+        result = quantize(p, None, max_drop=None, recentre_output=recentre, **FAST)
+        assert y in result.record["recipe"]["clipped_outputs"]
+        scales = {n.input[0]: _inits(result.model)[n.input[1]] for n in result.model.graph.node
+                  if n.op_type == "QuantizeLinear"}
+        assert scales[y] == pytest.approx(amax / 127)
 
 
 def test_relu_joins_its_convolution_and_fuses_on_x86(tmp_path):
