@@ -7,8 +7,9 @@ For each model this builds, from the same converted FP32 ONNX:
 - edgesr's recipe, one technique added at a time, every unit INT8 (no budget):
   ``minmax`` -> ``mse`` ranges (consumer-aware) -> ``+gptq`` adaptive rounding -> ``+bias``
   correction;
-- ``budget``: the full recipe with per-unit sensitivity and fallback to ``--max-drop`` on the
-  validation images (never Set5/Set14);
+- ``unit``: the full recipe with fallback to ``--max-drop`` on the validation images (never
+  Set5/Set14), units ordered by their damage quantized alone per latency added;
+- ``budget``: the same with the default order, whole tensors by the per-tensor noise model;
 - ``finetune`` (trained weights only): the budgeted placement fine-tuned by distillation for
   ``--finetune STEPS`` (default: the models table's steps for the architecture, what
   ``edgesr build`` runs), then units given back to INT8 while the budget holds.
@@ -93,7 +94,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=10, help="latency rounds (interleaved)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "edgesr-quantize-tradeoff")
     ap.add_argument("--json", type=Path, help="also write all numbers here")
-    ap.add_argument("--skip-steps", action="store_true", help="only naive and budget (faster)")
+    ap.add_argument("--skip-steps", action="store_true", help="only naive, unit and budget (faster)")
     args = ap.parse_args(argv)
 
     import onnx
@@ -138,10 +139,12 @@ def main(argv=None) -> int:
                                                                    latency=False, **kw))()
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
-        r = Quantize(src, wd / "budget.onnx", QuantizeOptions(calib=args.calib, val=args.val, max_drop=args.max_drop,
-                                                             latency=False))()
-        files["budget"] = wd / "budget.onnx"
-        records["budget"] = r.record
+        for label, order in (("unit", "cost"), ("budget", "tensor")):
+            r = Quantize(src, wd / f"{label}.onnx", QuantizeOptions(calib=args.calib, val=args.val,
+                                                                   max_drop=args.max_drop, latency=False,
+                                                                   fallback_order=order))()
+            files[label] = wd / f"{label}.onnx"
+            records[label] = r.record
         ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
         if ft_steps and trained(name):  # fine-tuning random weights means nothing
             r = Quantize(src, wd / "finetune.onnx", QuantizeOptions(calib=args.calib, val=args.val,

@@ -45,9 +45,10 @@ def add_parser(sub) -> None:
     p.add_argument("--equalize", action="store_true", help="cross-layer equalisation of conv -> activation -> conv")
     p.add_argument("--finetune", type=int, default=0, metavar="STEPS",
                    help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
-    p.add_argument("--fallback-order", default="cost", choices=("cost", "damage"),
-                   help="which units go back to higher precision first: the most output noise removed per latency "
-                        "added (cost, default: faster models) or simply the most damaging (damage: fewest units)")
+    p.add_argument("--fallback-order", default="tensor", choices=("tensor", "cost", "damage"),
+                   help="which units go back to higher precision first: whole tensors by a per-tensor noise model, "
+                        "most noise removed per latency added (tensor, default: fastest), units by their damage "
+                        "quantized alone per latency added (cost), or simply the most damaging units (damage)")
     p.add_argument("--scale", type=int, help="upscale factor, only for models without edgesr metadata")
     p.add_argument("--no-latency", action="store_true", help="skip the INT8 vs FP32 latency measurement")
     p.add_argument("--tensorrt-onnx", type=Path, metavar="PATH",

@@ -2,10 +2,11 @@
 
 1. Sensitivity: each candidate unit is quantized *alone* (every other op float) and scored
    by how far the output moves from the float model's on the validation images (output
-   PSNR, dB; lower = more damaging). That isolates each unit's own cost.
-2. Order: most damaging first, or (the pipeline's default) most output noise removed per unit
-   of latency that keeping it in float adds, so cheap units go back to float before the
-   expensive convolutions that make INT8 fast.
+   PSNR, dB; lower = more damaging). That isolates each unit's own cost. (The pipeline's
+   default measures tensors instead and orders whole tensors: :mod:`edgesr.quantize.noise`.)
+2. Order: most damaging first, or most output noise removed per unit of latency that keeping
+   it in float adds, so cheap units go back to float before the expensive convolutions that
+   make INT8 fast.
 3. Fallback: the smallest prefix of that order whose full model fits ``max_drop`` (Y-PSNR drop
    on the validation set) is found by binary search on measured drops, then every kept unit
    that can go back to INT8 without breaking the budget does.
@@ -27,10 +28,14 @@ from edgesr.quantize.evaluate import Drop
 class UnitDamage:
     name: str
     op_type: str
-    output_psnr: float  # model output vs float output with only this unit in INT8, dB
+    # "alone": model output vs float output with only this unit in INT8, dB; "move": the output
+    # noise (as PSNR, dB) that the noise model's step keeping this unit removes (edgesr.quantize.noise)
+    output_psnr: float
+    kind: str = "alone"
 
     def as_dict(self) -> dict:
-        return {"node": self.name, "op": self.op_type, "alone_output_psnr_db": round(self.output_psnr, 2)}
+        key = "alone_output_psnr_db" if self.kind == "alone" else "removed_noise_psnr_db"
+        return {"node": self.name, "op": self.op_type, key: round(self.output_psnr, 2)}
 
 
 @dataclass

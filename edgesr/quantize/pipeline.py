@@ -2,7 +2,7 @@
 
 Order (each step logged and timed): load and check -> calibration data -> statistics ->
 placement (which nodes become INT8 units) -> activation ranges -> weights (adaptive rounding,
-bias correction) -> validation reference -> per-unit sensitivity and fallback to the budget
+bias correction) -> validation reference -> per-tensor noise and fallback to the budget
 -> optional quantization-aware fine-tune -> latency against FP32 -> atomic write of the model
 (its metadata records the recipe) and of a JSON record beside it.
 """
@@ -22,7 +22,7 @@ from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.quantize import budget as budget_mod
-from edgesr.quantize import calibration, evaluate, placement, qdq, ranges, recentre
+from edgesr.quantize import calibration, evaluate, noise, placement, qdq, ranges, recentre
 from edgesr.quantize.graph import GraphIndex, constants_to_initializers, unique_names
 from edgesr.quantize.observe import collect_stats
 
@@ -30,6 +30,7 @@ QUANT_PREFIX = "edgesr.quant."
 QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
                  "DynamicQuantizeLinear", "QLinearAdd", "QLinearMul"}
 ROUNDINGS = ("gptq", "nearest")
+FALLBACK_ORDERS = ("cost", "damage", "tensor")
 
 
 @dataclass
@@ -45,7 +46,10 @@ class QuantizeOptions:
     rounding: str = "gptq"
     bias_correction: bool = True
     equalize: bool = False  # cross-layer equalisation of conv -> activation -> conv pairs
-    fallback_order: str = "cost"  # "cost": most output noise removed per latency added first; "damage": most damaging first
+    # "tensor": whole tensors made float by a per-tensor noise model, most noise removed per latency
+    # added first (see edgesr.quantize.noise); "cost": units by their damage quantized alone per
+    # latency added; "damage": the most damaging units first
+    fallback_order: str = "tensor"
     finetune_steps: int = 0  # quantization-aware fine-tune (needs torch); 0: off
     recentre_output: bool = True  # the output image on all 255 INT8 codes (see edgesr.quantize.recentre)
     scale: int | None = None  # only for models without edgesr metadata
@@ -103,6 +107,9 @@ class Quantize:
         ranges.check_method(opts.method)
         if opts.rounding not in ROUNDINGS:
             raise InputError(f"unknown rounding '{opts.rounding}'; choose one of: {', '.join(ROUNDINGS)}")
+        if opts.fallback_order not in FALLBACK_ORDERS:
+            raise InputError(f"unknown fallback order '{opts.fallback_order}'; choose one of: "
+                             f"{', '.join(FALLBACK_ORDERS)}")
         if opts.max_drop is not None and not np.isfinite(opts.max_drop):
             raise InputError(f"--max-drop must be a finite number of dB, got {opts.max_drop}")
         if self.out_path is not None:
@@ -215,7 +222,15 @@ class Quantize:
                     cand = evaluate.run_validation(evaluate.Runner(q, value_range=value_range), probe)
                     return evaluate.compare(probe_ref, cand, value_range)
 
-                damages = budget_mod.sensitivity(units, lambda u: idx.node(u).op_type, alone)
+                if opts.fallback_order == "tensor":
+                    def noise_of(m) -> float:
+                        cand = evaluate.run_validation(evaluate.Runner(m, value_range=value_range), probe)
+                        return evaluate.output_mse(probe_ref, cand) / value_range ** 2
+
+                    eff = qdq.effective_amax(idx, qdq.QdqPlan(int8=full.int8, amax=amax))
+                    damages = noise.order(idx, sizes, full, noise.measure(idx, model, full.int8, eff, qweights, noise_of))
+                else:
+                    damages = budget_mod.sensitivity(units, lambda u: idx.node(u).op_type, alone)
                 if opts.fallback_order == "cost":
                     damages = _cost_order(damages, idx, sizes, full)
                 fit = budget_mod.fit(damages, opts.max_drop, trial, first=all_int8)
@@ -250,9 +265,15 @@ class Quantize:
             entry = d.as_dict() if d else {"node": k, "op": idx.node(k).op_type}
             added = _keep_cost(idx, sizes, full, k) / full.cost
             entry["keep_cost"] = f"{100 * added:+.1f}% INT8 time (cost model)"
-            why = (f"quantized alone it moves the output to {d.output_psnr:.1f} dB PSNR vs float" if d else "kept")
-            order = ("most output noise removed per latency added" if opts.fallback_order == "cost"
-                     else "most damaging")
+            if d is None:
+                why = "kept"
+            elif opts.fallback_order == "tensor":
+                why = (f"with the units kept in the same step it leaves a tensor unquantized, removing noise of "
+                       f"{d.output_psnr:.1f} dB output PSNR")
+            else:
+                why = f"quantized alone it moves the output to {d.output_psnr:.1f} dB PSNR vs float"
+            order = {"cost": "most output noise removed per latency added", "damage": "most damaging",
+                     "tensor": "most tensor noise removed per latency added"}[opts.fallback_order]
             entry["reason"] = f"{why}; among the {order} units needed to fit the budget"
             kept_record.append(entry)
         record = {
