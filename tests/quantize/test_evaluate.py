@@ -30,3 +30,24 @@ def test_without_a_scale_only_the_measured_drop_counts():
     a = [np.zeros((8, 8, 3), np.float32)]
     d = compare(Outputs(a, [30.0]), Outputs(a, [29.9]), 1.0)
     assert d.expected == d.clean == 0.0 and d.drop == pytest.approx(0.1)
+
+
+def test_latency_rotates_the_order_so_no_model_runs_twice_in_a_row(monkeypatch):
+    from edgesr.quantize import evaluate
+
+    calls = []
+
+    class Fake:
+        def __init__(self, model, **kw):
+            self.name = model
+
+        def raw(self, x):
+            calls.append(self.name)
+
+    monkeypatch.setattr(evaluate, "Runner", Fake)
+    lat = evaluate.latency({"a": "a", "b": "b", "c": "c"}, shape=(4, 4), rounds=6, warmup=0)
+    assert set(lat.median_ms) == {"a", "b", "c"}
+    assert all(x != y for x, y in zip(calls, calls[1:]))
+    rounds = [calls[i:i + 3] for i in range(0, len(calls), 3)]
+    for pos in range(3):  # every model in every position equally often
+        assert sorted(r[pos] for r in rounds) == ["a", "a", "b", "b", "c", "c"]
