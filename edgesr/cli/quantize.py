@@ -47,7 +47,7 @@ def add_parser(sub) -> None:
                    help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
     p.add_argument("--fallback-order", default="tensor", choices=("tensor", "cost", "damage"),
                    help="which units go back to higher precision first: whole tensors by a per-tensor noise model, "
-                        "most noise removed per latency added (tensor, default: fastest), units by their damage "
+                        "most noise removed per latency added (tensor, default), units by their damage "
                         "quantized alone per latency added (cost), or simply the most damaging units (damage)")
     p.add_argument("--scale", type=int, help="upscale factor, only for models without edgesr metadata")
     p.add_argument("--no-latency", action="store_true", help="skip the INT8 vs FP32 latency measurement")
