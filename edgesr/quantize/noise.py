@@ -27,7 +27,7 @@ from edgesr.lazy import require
 from edgesr.quantize import placement
 from edgesr.quantize.budget import UnitDamage
 from edgesr.quantize.graph import GraphIndex
-from edgesr.quantize.qdq import QMAX, QuantWeight
+from edgesr.quantize.qdq import QMAX, QdqPlan, QuantWeight
 
 
 @dataclass
@@ -41,17 +41,12 @@ class NoiseModel:
 
 
 def quantized_tensors(idx: GraphIndex, int8: set[str]) -> set[str]:
-    """Activation tensors a placement quantizes (as :func:`edgesr.quantize.qdq.build` does):
-    every input and output of an INT8 unit, an absorbed activation's output instead of its conv's."""
-    out: set[str] = set()
-    for n in idx.nodes:
-        if n.name in int8:
-            out.update(idx.activation_inputs(n))
-            out.update(o for o in n.output if o)
-    for t, act in placement.absorbed(idx, int8).items():
-        out.discard(t)
-        out.add(idx.node(act).output[0])
-    return out
+    """Activation tensors a placement quantizes: the fake-quant points of the fine-tune, which
+    are where :func:`edgesr.quantize.qdq.build` puts its pairs."""
+    from edgesr.quantize.finetune import hooks
+
+    act, edges, _ = hooks(idx, QdqPlan(int8=set(int8), amax={}))
+    return act | set(edges)
 
 
 def with_pair(model, tensor: str, amax: float):
@@ -128,6 +123,7 @@ def order(idx: GraphIndex, sizes: dict[str, int], full: placement.Placement, nm:
     noise = nm.predict(idx, int8)
     cost = placement.total_cost(idx, int8, sizes)
     out: list[UnitDamage] = []
+    position = {n.name: k for k, n in enumerate(idx.nodes)}
     while int8:
         best = None
         for t in quantized_tensors(idx, int8):
@@ -145,7 +141,7 @@ def order(idx: GraphIndex, sizes: dict[str, int], full: placement.Placement, nm:
             break
         _, move, gain, rest = best
         psnr = 10 * math.log10(1 / gain)
-        for name in sorted(move, key=lambda m: [n.name for n in idx.nodes].index(m)):
+        for name in sorted(move, key=position.__getitem__):
             out.append(UnitDamage(name, idx.node(name).op_type, psnr, kind="move"))
         int8 = rest
         noise = nm.predict(idx, int8)
