@@ -23,6 +23,10 @@ from edgesr.quality.metrics import psnr_y
 from edgesr.quality.upscalers import to_model_input, to_uint8
 
 LATENCY_SHAPE = (180, 320)
+# Timed sessions do not spin: with several sessions interleaved, the idle threads of the one that
+# just ran spun on the cores the next one needed (default model, 2 cores: FP32 95 vs 52 ms, and
+# the shorter INT8 run hit harder, 2.0-2.3x vs 2.5x). The runtime's own sessions do the same.
+TIMING = {"session.intra_op.allow_spinning": "0"}
 
 
 class Runner:
@@ -146,7 +150,7 @@ class Latency:
 def latency(models: dict[str, object], *, shape: Sequence[int] = LATENCY_SHAPE, threads: int = 2, rounds: int = 10,
             warmup: int = 2, value_range: float = 1.0, channels: int = 3) -> Latency:
     """Median latency of each in-memory model, interleaved round by round in this process."""
-    runners = {k: Runner(m, value_range=value_range, threads=threads) for k, m in models.items()}
+    runners = {k: Runner(m, value_range=value_range, threads=threads, extra=TIMING) for k, m in models.items()}
     rng = np.random.default_rng(0)
     x = (rng.random((1, channels, *shape), dtype=np.float32) * value_range).astype(np.float32)
     for r in runners.values():

@@ -21,6 +21,7 @@ from edgesr import __version__, fileio, meta
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
+from edgesr.onnx.split_shuffle import split_depth_to_space
 from edgesr.quantize import budget as budget_mod
 from edgesr.quantize import calibration, evaluate, noise, placement, qdq, ranges, recentre
 from edgesr.quantize.graph import GraphIndex, constants_to_initializers, unique_names
@@ -438,9 +439,10 @@ def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Pla
 
 def _fast(qmodel):
     """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86), recentring offsets
-    folded into zero points."""
+    folded into zero points, pixel shuffles of INT8 data as single-axis transposes."""
     fast = qdq.reencode(qmodel, "uint8")
     recentre.fold_offsets(fast)
+    split_depth_to_space(fast)
     return fast
 
 

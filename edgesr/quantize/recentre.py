@@ -123,7 +123,7 @@ def fold_offsets(model) -> int:
         for i in n.input:
             readers.setdefault(i, []).append(n)
     outputs = {o.name for o in g.output}
-    folded, drop = 0, []
+    folded, drop, offsets = 0, [], set()
     for dq in g.node:
         if dq.op_type != "DequantizeLinear" or len(dq.input) < 3 or dq.input[2] not in inits \
                 or dq.input[1] not in inits or dq.output[0] in outputs:
@@ -146,9 +146,13 @@ def fold_offsets(model) -> int:
         dq.input[2] = name
         dq.output[0] = add.output[0]
         drop.append(add)
+        offsets.add(other)
         folded += 1
     for n in drop:
         g.node.remove(n)
+    used = {i for n in g.node for i in n.input}
+    for t in [t for t in g.initializer if t.name in offsets and t.name not in used]:
+        g.initializer.remove(t)
     return folded
 
 
