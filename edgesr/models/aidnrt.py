@@ -15,9 +15,11 @@ channels are the LR image itself, which the reconstruction convolution turns int
 learns (nearest-neighbour upscaling at the start). AIDN's bicubic residual, kept with
 ``carry=False``, cost a float grouped 5x5 convolution, a padding and an add at every frame once
 quantised. Measured on ONNX Runtime CPU at 320x180, 2 threads, FP32 and INT8 interleaved in one
-process: the built INT8 model of the carried form is 2.49-2.62x faster than its FP32, the bicubic
-form's 2.11-2.28x in the same runs; on Set5 / Set14 the carried form scores 0.07 / 0.03 dB less
-(the shipped card's ``image_skip`` study). The image shares its tensors' INT8 grid with the
+process: the built INT8 model of the carried form was 2.49-2.62x faster than its FP32, the
+bicubic form's 2.11-2.28x in the same runs; on Set5 / Set14 the carried form scores 0.07 / 0.03 dB
+less (the shipped card's ``image_skip`` study). With the pixel shuffle split for INT8 data and
+timed sessions that do not spin (:mod:`edgesr.onnx.split_shuffle`, ``evaluate.latency``), the
+built model measured 2.62-2.76x (five runs). The image shares its tensors' INT8 grid with the
 features, which is why ``edgesr build`` fine-tunes this model's INT8 weights (models table).
 
 ReLU after every convolution and no normalisation make it sensitive to the learning rate: at
