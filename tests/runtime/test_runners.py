@@ -132,3 +132,25 @@ def test_a_new_backend_slots_in_by_suffix(tmp_path, monkeypatch):
     path.write_bytes(b"model")
     with open_runner(path) as runner:
         assert isinstance(runner, BlobRunner) and runner.activated
+
+
+def test_pixel_shuffle_of_int8_data_is_split_on_cpu_and_said(tmp_path):
+    """A Q/DQ model's DepthToSpace runs as single-axis transposes on CPU, with identical output."""
+    from onnx import helper, numpy_helper
+
+    model = sr_model(scale=4, dims=("n", 3, "h", "w"))
+    d2s = next(n for n in model.graph.node if n.op_type == "DepthToSpace")
+    f = d2s.input[0]
+    model.graph.initializer.extend([numpy_helper.from_array(np.array(0.05, np.float32), "s"),
+                                    numpy_helper.from_array(np.array(0, np.int8), "zp")])
+    at = list(model.graph.node).index(d2s)
+    model.graph.node.insert(at, helper.make_node("DequantizeLinear", ["fq", "s", "zp"], ["fdq"]))
+    model.graph.node.insert(at, helper.make_node("QuantizeLinear", [f, "s", "zp"], ["fq"]))
+    d2s.input[0] = "fdq"
+    path = save(model, tmp_path / "qdq.onnx")
+    x = np.random.default_rng(2).random((1, 3, 19, 23), dtype=np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
+        got = runner.infer(x)
+    assert any("pixel shuffle" in n for n in runner.spec.notes)
+    np.testing.assert_array_equal(got, expected)
