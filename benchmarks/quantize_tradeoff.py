@@ -17,8 +17,9 @@ For each model this builds, from the same converted FP32 ONNX:
 Accuracy: Set5 and Set14 at x4 under the standard protocol, each variant against the FP32
 model (the drop is FP32 PSNR minus variant PSNR). Speed: all variants and FP32 run
 interleaved in one process at 180x320 with 2 threads; the ratio FP32 / variant is reported for
-the x86 encoding (UINT8+128 activations, the same grid, what ORT fuses on x86; for ``naive``
-too) and, in brackets, for the symmetric INT8 file itself.
+the x86 file each variant's quantize run wrote (UINT8+128 activations, the same grid, what ORT
+fuses on x86, with its CPU rewrites; for ``naive`` the same encoding and rewrites applied to
+ORT's file) and, in brackets, for the symmetric INT8 file itself.
 
     python benchmarks/quantize_tradeoff.py --models rfdn rlfn safmn aidn-rt aidn-tiny \\
         --calib ../shared/datasets/train/bsd68 --val ../shared/datasets/train/sunhays80
@@ -105,8 +106,8 @@ def main(argv=None) -> int:
     from edgesr.onnx.loading import image_input
     from edgesr.quality import evaluate
     from edgesr.quality.upscalers import OnnxUpscaler
-    from edgesr.quantize import calibration, evaluate as qeval, qdq
-    from edgesr.quantize.pipeline import QuantizeOptions, Quantize
+    from edgesr.quantize import calibration, evaluate as qeval
+    from edgesr.quantize.pipeline import QuantizeOptions, Quantize, x86_encoding, x86_path
 
     configure(-1)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -165,7 +166,8 @@ def main(argv=None) -> int:
                 continue
             m = onnx.load(str(path))
             models[key] = m
-            models[key + "@x86"] = qdq.reencode(m, "uint8")
+            x86 = x86_path(path)
+            models[key + "@x86"] = onnx.load(str(x86)) if x86.is_file() else x86_encoding(m)
         lat = qeval.latency(models, rounds=args.rounds, value_range=mm.value_range)
         for key in files:
             if key == "fp32":

@@ -44,6 +44,25 @@ class Builder:
         b = self.const((self.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")
         return self.op("Conv", [x, w, b], kernel_shape=[k, k], pads=[k // 2] * 4, group=groups)
 
+    def qdq(self, x: str, scale: float = 1 / 32, zero: int = 128) -> str:
+        """Per-tensor UINT8 Q -> DQ of an activation (what the x86 files carry)."""
+        s, z = self.const(np.array(scale, np.float32), "s"), self.const(np.array(zero, np.uint8), "zp")
+        return self.op("DequantizeLinear", [self.op("QuantizeLinear", [x, s, z]), s, z])
+
+    def qconv(self, x: str, cin: int, cout: int, k: int = 3, name: str | None = None) -> str:
+        """A convolution with INT8 per-channel weights and an INT32 bias, both dequantized."""
+        w = self.rng.integers(-127, 128, (cout, cin, k, k)).astype(np.int8)
+        ws = (self.rng.uniform(0.5, 1.5, cout) / (127 * cin * k)).astype(np.float32)
+        wdq = self.op("DequantizeLinear", [self.const(w, "w"), self.const(ws, "ws"),
+                                           self.const(np.zeros(cout, np.int8), "wz")], axis=0)
+        bias = self.rng.integers(-2000, 2000, cout).astype(np.int32)
+        bdq = self.op("DequantizeLinear", [self.const(bias, "b"), self.const((ws / 32).astype(np.float32), "bs"),
+                                           self.const(np.zeros(cout, np.int32), "bz")], axis=0)
+        out = self.op("Conv", [x, wdq, bdq], kernel_shape=[k, k], pads=[k // 2] * 4)
+        if name:
+            self.nodes[-1].name = name
+        return out
+
     def model(self, out: str, *, dims=(1, 3, "h", "w"), opset: int = 17, metadata: dict | None = None,
               input_name: str = "input", output_name: str = "output") -> onnx.ModelProto:
         self.nodes.append(helper.make_node("Identity", [out], [output_name], name="output_identity"))

@@ -21,6 +21,7 @@ from edgesr import __version__, fileio, meta
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
+from edgesr.onnx.pad_channels import pad_channels
 from edgesr.onnx.split_shuffle import split_depth_to_space
 from edgesr.quantize import budget as budget_mod
 from edgesr.quantize import calibration, evaluate, noise, placement, qdq, ranges, recentre
@@ -197,7 +198,7 @@ class Quantize:
 
         def score(qmodel) -> evaluate.Drop:
             # Evaluations run the UINT8 encoding of the same grid: fully fused, so fast, on x86.
-            cand = evaluate.run_validation(evaluate.Runner(_fast(qmodel), value_range=value_range), val)
+            cand = evaluate.run_validation(evaluate.Runner(x86_encoding(qmodel), value_range=value_range), val)
             return evaluate.compare(reference, cand, value_range, scale)
 
         def trial(keep: tuple[str, ...]) -> budget_mod.Trial:
@@ -249,7 +250,8 @@ class Quantize:
         latency = None
         if opts.latency:
             with stage("latency") as info:
-                lat = evaluate.latency({"fp32": reference_model, "int8": final_model, "int8_x86": _fast(final_model)},
+                lat = evaluate.latency({"fp32": reference_model, "int8": final_model,
+                                        "int8_x86": x86_encoding(final_model)},
                                        shape=opts.latency_shape, threads=opts.threads, rounds=opts.latency_rounds,
                                        value_range=value_range, channels=inp.channels)
                 latency = {**lat.as_dict(), "runtime": f"onnxruntime {require('onnxruntime').__version__} CPU",
@@ -314,7 +316,7 @@ class Quantize:
         _write_metadata(final_model, reference_model, record)
         if self.out_path is not None:
             with stage(f"write {self.out_path}"):
-                x86 = _fast(final_model)
+                x86 = x86_encoding(final_model)
                 _write_metadata(x86, reference_model, record, encoding="uint8")
                 record["files"] = {"int8": str(self.out_path), "x86": str(x86_path(self.out_path)),
                                    "record": str(record_path(self.out_path))}
@@ -437,12 +439,14 @@ def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Pla
     return sorted(damages, key=key)
 
 
-def _fast(qmodel):
+def x86_encoding(qmodel):
     """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86), recentring offsets
-    folded into zero points, pixel shuffles of INT8 data as single-axis transposes."""
+    folded into zero points, pixel shuffles of INT8 data as single-axis transposes, convolution
+    channels padded to multiples of four (see edgesr.onnx.pad_channels)."""
     fast = qdq.reencode(qmodel, "uint8")
     recentre.fold_offsets(fast)
     split_depth_to_space(fast)
+    pad_channels(fast)
     return fast
 
 

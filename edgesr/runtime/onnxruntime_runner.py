@@ -19,6 +19,7 @@ from edgesr.errors import DependencyError, DeviceError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.onnx import loading
+from edgesr.onnx.pad_channels import pad_channels
 from edgesr.onnx.split_shuffle import split_depth_to_space
 from edgesr.runtime.runners import Runner
 from edgesr.runtime.spec import ModelSpec, declare
@@ -49,8 +50,12 @@ class OnnxRuntimeRunner(Runner):
         notes = list(declared.notes) + _rewrite_cubic_resizes(model, name)
         providers = _providers(ort, self.options.providers)
         wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
-        if wanted == "CPUExecutionProvider" and split_depth_to_space(model):
-            notes.append("pixel shuffle of INT8 data run as two single-axis transposes (faster on CPU, identical)")
+        if wanted == "CPUExecutionProvider":
+            if split_depth_to_space(model):
+                notes.append("pixel shuffle of INT8 data run as two single-axis transposes (faster on CPU, identical)")
+            if pad_channels(model):
+                notes.append("convolution channels padded to multiples of four for the INT8 kernels "
+                             "(faster on CPU, same function)")
         self.session = _session(ort, model.SerializeToString(), providers, self.options.threads, name)
         used = self.session.get_providers()
         if used[0] != wanted:

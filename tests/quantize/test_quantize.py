@@ -86,6 +86,27 @@ def test_x86_encoding_is_fused_by_onnxruntime(tmp_path, chain_path):
     assert ops.count("QLinearConv") == 3 and "Conv" not in ops
 
 
+def test_x86_file_pads_odd_channel_counts_and_stays_fused(tmp_path):
+    """10-channel INT8 convolutions run on 12 in the x86 file; the INT8 file keeps its 10."""
+    import onnxruntime as ort
+
+    from edgesr.onnx.pad_channels import int8_convolutions
+    from tests.quantize.models import conv_chain
+
+    path = save(conv_chain(channels=10), tmp_path / "ten.onnx")
+    quantize(path, tmp_path / "t.onnx", max_drop=None, **FAST)
+    m, x86 = onnx.load(str(tmp_path / "t.onnx")), onnx.load(str(tmp_path / "t.x86.onnx"))
+    assert sorted(int8_convolutions(m).values()) == [(10, 3), (10, 10), (12, 10)]
+    assert sorted(int8_convolutions(x86).values()) == [(12, 3), (12, 12), (12, 12)]
+    so = ort.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    ort.InferenceSession(str(tmp_path / "t.x86.onnx"), so, providers=["CPUExecutionProvider"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "opt.onnx")).graph.node]
+    assert ops.count("QLinearConv") == 3 and "Conv" not in ops
+    x = _photo(24, 20)
+    assert np.abs(_run(x86, x) - _run(m, x)).max() < 1e-3
+
+
 def test_for_tensorrt_folds_int32_biases(tmp_path, chain_path):
     result = quantize(chain_path, None, max_drop=None, **FAST)
     trt = qdq.for_tensorrt(result.model)

@@ -11,7 +11,7 @@ import pytest
 from edgesr.errors import DependencyError, InputError, ModelError
 from edgesr.runtime import runners
 from edgesr.runtime.runners import Runner, RunnerOptions, open_runner, register_runner
-from tests.tiny_models import save, sr_model
+from tests.tiny_models import Builder, save, sr_model
 
 
 def test_spec_comes_from_metadata(models):
@@ -154,3 +154,18 @@ def test_pixel_shuffle_of_int8_data_is_split_on_cpu_and_said(tmp_path):
         got = runner.infer(x)
     assert any("pixel shuffle" in n for n in runner.spec.notes)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_int8_convolutions_on_odd_channel_counts_are_padded_on_cpu_and_said(tmp_path):
+    """A Q/DQ model whose INT8 convolutions have 6 channels runs padded to 8, the same function."""
+    b = Builder(seed=4)
+    f = b.op("Relu", [b.qconv(b.qconv(b.qdq("input"), 3, 8), 8, 6)])
+    y = b.op("DepthToSpace", [b.qconv(b.qdq(f, zero=0), 6, 12)], blocksize=2, mode="CRD")
+    path = save(b.model(y, dims=("n", 3, "h", "w"), metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0}),
+                tmp_path / "odd.onnx")
+    x = np.random.default_rng(3).random((1, 3, 17, 21), dtype=np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
+        got = runner.infer(x)
+    assert any("padded to multiples of four" in n for n in runner.spec.notes)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
