@@ -98,6 +98,19 @@ def sr_model(*, scale: int = 4, channels: int = 8, bicubic_skip: bool = False, a
     return b.model(y, dims=dims, opset=opset, metadata=meta)
 
 
+def gelu_model(*, quantized: bool = True, half: bool = True):
+    """conv -> [Q -> DQ ->] x * (1 + erf(x / sqrt 2)) [* 0.5] -> conv, 3 channels out."""
+    b = Builder(seed=7)
+    x = b.conv("input", 3, 8)
+    if quantized:
+        x = b.qdq(x, scale=1 / 64)
+    e = b.op("Erf", [b.op("Div", [x, b.const(np.array(np.sqrt(2.0), np.float32), "sqrt2")])])
+    g = b.op("Mul", [x, b.op("Add", [e, b.const(np.array(1.0, np.float32), "one")])])
+    if half:
+        g = b.op("Mul", [g, b.const(np.array(0.5, np.float32), "half")])
+    return b.model(b.conv(g, 8, 3), dims=("n", 3, "h", "w"))
+
+
 def save(model: onnx.ModelProto, path: Path) -> Path:
     onnx.save(model, str(path))
     return path

@@ -21,6 +21,7 @@ from edgesr import __version__, fileio, meta
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
+from edgesr.onnx.fuse_gelu import fuse_gelu
 from edgesr.onnx.pad_channels import pad_channels
 from edgesr.onnx.split_shuffle import split_depth_to_space
 from edgesr.quantize import budget as budget_mod
@@ -442,11 +443,13 @@ def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Pla
 def x86_encoding(qmodel):
     """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86), recentring offsets
     folded into zero points, pixel shuffles of INT8 data as single-axis transposes, convolution
-    channels padded to multiples of four (see edgesr.onnx.pad_channels)."""
+    channels padded to multiples of four (see edgesr.onnx.pad_channels), GELUs of dequantized
+    data fused as ONNX Runtime fuses them in float (see edgesr.onnx.fuse_gelu)."""
     fast = qdq.reencode(qmodel, "uint8")
     recentre.fold_offsets(fast)
     split_depth_to_space(fast)
     pad_channels(fast)
+    fuse_gelu(fast)
     return fast
 
 

@@ -19,6 +19,7 @@ from edgesr.errors import DependencyError, DeviceError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.onnx import loading
+from edgesr.onnx.fuse_gelu import fuse_gelu
 from edgesr.onnx.pad_channels import pad_channels
 from edgesr.onnx.split_shuffle import split_depth_to_space
 from edgesr.runtime.runners import Runner
@@ -56,6 +57,8 @@ class OnnxRuntimeRunner(Runner):
             if pad_channels(model):
                 notes.append("convolution channels padded to multiples of four for the INT8 kernels "
                              "(faster on CPU, same function)")
+            if fuse_gelu(model):
+                notes.append("GELUs of dequantized data fused as ONNX Runtime fuses them in float models")
         self.session = _session(ort, model.SerializeToString(), providers, self.options.threads, name)
         used = self.session.get_providers()
         if used[0] != wanted:

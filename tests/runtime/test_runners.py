@@ -169,3 +169,19 @@ def test_int8_convolutions_on_odd_channel_counts_are_padded_on_cpu_and_said(tmp_
         got = runner.infer(x)
     assert any("padded to multiples of four" in n for n in runner.spec.notes)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_gelu_of_dequantized_data_is_fused_on_cpu_and_said(tmp_path):
+    from tests.tiny_models import gelu_model
+
+    model = gelu_model()
+    for k, v in {"edgesr.scale": 1, "edgesr.value_range": 1.0}.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = k, str(v)
+    path = save(model, tmp_path / "gelu.onnx")
+    x = np.random.default_rng(5).random((1, 3, 16, 16), dtype=np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
+        got = runner.infer(x)
+    assert any("GELUs of dequantized data fused" in n for n in runner.spec.notes)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
