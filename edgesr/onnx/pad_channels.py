@@ -276,8 +276,7 @@ class _Padder:
         if x not in self.layout:
             return []
         if node.op_type in ("QuantizeLinear", "DequantizeLinear") and any(
-                k < len(node.input) and node.input[k] and np.size(self.const_value(node.input[k])) != 1
-                for k in (1, 2)):
+                k < len(node.input) and node.input[k] and not self.scalar(node.input[k]) for k in (1, 2)):
             return self.restore_all(node)
         if node.op_type == "MaxPool" and len(node.output) > 1:
             return self.restore_all(node)
@@ -397,8 +396,9 @@ class _Padder:
         self.names.add(name)
         return name
 
-    def const_value(self, t: str) -> np.ndarray:
-        return self.to_array(self.inits[t]) if t in self.inits else np.zeros(2)
+    def scalar(self, t: str) -> bool:
+        """Whether ``t`` is a one-element initializer (a per-tensor quantization parameter)."""
+        return t in self.inits and self.to_array(self.inits[t]).size == 1
 
     def put(self, name: str, value: np.ndarray) -> str:
         name = self.unique(name)

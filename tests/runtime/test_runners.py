@@ -134,6 +134,14 @@ def test_a_new_backend_slots_in_by_suffix(tmp_path, monkeypatch):
         assert isinstance(runner, BlobRunner) and runner.activated
 
 
+def _cpu_runner_and_plain_ort(path, x):
+    """``(runner notes, runner output, plain ONNX Runtime output)`` for one input on CPU."""
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
+        got = runner.infer(x)
+    return runner.spec.notes, got, expected
+
+
 def test_pixel_shuffle_of_int8_data_is_split_on_cpu_and_said(tmp_path):
     """A Q/DQ model's DepthToSpace runs as single-axis transposes on CPU, with identical output."""
     from onnx import helper, numpy_helper
@@ -149,10 +157,8 @@ def test_pixel_shuffle_of_int8_data_is_split_on_cpu_and_said(tmp_path):
     d2s.input[0] = "fdq"
     path = save(model, tmp_path / "qdq.onnx")
     x = np.random.default_rng(2).random((1, 3, 19, 23), dtype=np.float32)
-    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
-        got = runner.infer(x)
-    assert any("pixel shuffle" in n for n in runner.spec.notes)
+    notes, got, expected = _cpu_runner_and_plain_ort(path, x)
+    assert any("pixel shuffle" in n for n in notes)
     np.testing.assert_array_equal(got, expected)
 
 
@@ -164,10 +170,8 @@ def test_int8_convolutions_on_odd_channel_counts_are_padded_on_cpu_and_said(tmp_
     path = save(b.model(y, dims=("n", 3, "h", "w"), metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0}),
                 tmp_path / "odd.onnx")
     x = np.random.default_rng(3).random((1, 3, 17, 21), dtype=np.float32)
-    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
-        got = runner.infer(x)
-    assert any("padded to multiples of four" in n for n in runner.spec.notes)
+    notes, got, expected = _cpu_runner_and_plain_ort(path, x)
+    assert any("padded to multiples of four" in n for n in notes)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -180,8 +184,6 @@ def test_gelu_of_dequantized_data_is_fused_on_cpu_and_said(tmp_path):
         entry.key, entry.value = k, str(v)
     path = save(model, tmp_path / "gelu.onnx")
     x = np.random.default_rng(5).random((1, 3, 16, 16), dtype=np.float32)
-    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    with open_runner(path, RunnerOptions(providers=("cpu",))) as runner:
-        got = runner.infer(x)
-    assert any("GELUs of dequantized data fused" in n for n in runner.spec.notes)
+    notes, got, expected = _cpu_runner_and_plain_ort(path, x)
+    assert any("GELUs of dequantized data fused" in n for n in notes)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
