@@ -21,9 +21,7 @@ from edgesr import __version__, fileio, meta
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
-from edgesr.onnx.fuse_gelu import fuse_gelu
-from edgesr.onnx.pad_channels import pad_channels
-from edgesr.onnx.split_shuffle import split_depth_to_space
+from edgesr.onnx.cpu_rewrites import for_onnxruntime_cpu
 from edgesr.quantize import budget as budget_mod
 from edgesr.quantize import calibration, evaluate, noise, placement, qdq, ranges, recentre
 from edgesr.quantize.graph import GraphIndex, constants_to_initializers, unique_names
@@ -442,14 +440,11 @@ def _cost_order(damages: list, idx: GraphIndex, sizes: dict, full: placement.Pla
 
 def x86_encoding(qmodel):
     """The UINT8 encoding of a Q/DQ model (what ONNX Runtime fuses on x86), recentring offsets
-    folded into zero points, pixel shuffles of INT8 data as single-axis transposes, convolution
-    channels padded to multiples of four (see edgesr.onnx.pad_channels), GELUs of dequantized
-    data fused as ONNX Runtime fuses them in float (see edgesr.onnx.fuse_gelu)."""
+    folded into zero points, then ONNX Runtime's CPU rewrites (edgesr.onnx.cpu_rewrites: pixel
+    shuffle split, channels padded to multiples of four, GELUs fused)."""
     fast = qdq.reencode(qmodel, "uint8")
     recentre.fold_offsets(fast)
-    split_depth_to_space(fast)
-    pad_channels(fast)
-    fuse_gelu(fast)
+    for_onnxruntime_cpu(fast)
     return fast
 
 
