@@ -51,27 +51,69 @@ def test_real_model_output_matches_running_it_alone(models):
             assert np.abs(written.image.astype(int) - alone.astype(int)).max() <= 1
 
 
+class Gated:
+    """Makes one call of a stage wait at a barrier shared with the other stages: the barrier
+    opens only while all of them are inside their call at the same time."""
+
+    def __init__(self, barrier: threading.Barrier, at_call: int):
+        self.barrier, self.at_call, self.calls = barrier, at_call, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.calls == self.at_call:
+            self.barrier.wait(timeout=10.0)
+
+
 def test_stages_overlap():
-    """Three stages of 10 ms each: overlapped, the run takes about 10 ms a frame, not 30."""
-    n = 40
-    sink = RecordingSink(delay=0.01)
-    start = time.perf_counter()
-    run(StampedFiles(32, 24, frames=n), FakeRunner(delay=0.01), sink)
-    elapsed = time.perf_counter() - start
-    assert elapsed < n * 0.03 * 0.75, f"{elapsed:.2f} s for {n} frames: stages did not overlap"
+    """Frame 2 is read while frame 1 is inferred while frame 0 is written; run one stage at a
+    time and the barrier never opens (the run fails instead of hanging)."""
+    barrier = threading.Barrier(3)
+    gates = [Gated(barrier, at_call=3), Gated(barrier, at_call=2), Gated(barrier, at_call=1)]
+
+    class Source(StampedFiles):
+        def read(self, timeout):
+            gates[0]()
+            return super().read(timeout)
+
+    class Runner(FakeRunner):
+        def infer(self, batch):
+            gates[1]()
+            return super().infer(batch)
+
+    class Sink(RecordingSink):
+        def write(self, frame):
+            gates[2]()
+            super().write(frame)
+
+    sink = Sink()
+    result = run(Source(32, 24, frames=6), Runner(), sink)
+    assert not barrier.broken and [index_of(f.image) for f in sink.frames] == list(range(6))
+    assert result.stats["frames_written"] == 6
 
 
 def test_live_source_drops_stale_frames_and_keeps_latency_bounded():
     camera = FakeCamera(fps=200.0)
-    sink = RecordingSink()
-    result = run(camera, FakeRunner(delay=0.02), sink, max_seconds=1.0)
+    in_flight = []
+
+    class Sink(RecordingSink):
+        def write(self, frame):
+            stats = pipeline.stats
+            in_flight.append(stats.frames_read - stats.frames_written - stats.dropped)
+            super().write(frame)
+
+    sink = Sink()
+    with camera, FakeRunner(delay=0.02) as runner, sink:
+        pipeline = Pipeline(camera, runner, sink, PipelineOptions(max_seconds=1.0))
+        result = pipeline()
     stats = result.stats
     assert result.ended == "time limit"
-    assert stats["dropped"] > 50  # 200 fps in, about 50 fps out
+    assert stats["dropped"] > stats["frames_written"]  # 200 fps in, about 50 fps out
     assert stats["frames_read"] == stats["frames_written"] + stats["dropped"]
     indices = [index_of(f.image) for f in sink.frames]
     assert indices == sorted(indices)  # order kept, gaps where frames were dropped
-    assert stats["end_to_end"]["p95_ms"] < 150  # a few inference times, not a growing backlog
+    # No backlog, however slow this machine: at most one frame per stage and per one-slot queue
+    # is ever between the camera and the sink (a growing queue would hold a hundred by now).
+    assert max(in_flight) <= 5 + 4, in_flight
 
 
 @pytest.mark.parametrize("policy", ["oldest", "newest"])
