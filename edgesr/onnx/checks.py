@@ -44,3 +44,15 @@ def node_attr(node, name: str, default):
             value = helper.get_attribute_value(a)
             return value.decode() if isinstance(value, bytes) else value
     return default
+
+
+def constant_arrays(graph) -> dict:
+    """Initializers and ``Constant``-node values (tensor form), as numpy arrays by tensor name."""
+    numpy_helper = require("onnx.numpy_helper")
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for n in graph.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value":
+                    consts[n.output[0]] = numpy_helper.to_array(a.t)
+    return consts

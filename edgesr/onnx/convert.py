@@ -18,6 +18,7 @@ from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.onnx import checks, loading, parity, simplify, support
 from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
+from edgesr.onnx.rewrite_gelu import restore_gelu_halves
 from edgesr.onnx.rewrite_shuffle import merge_shuffled_adds
 
 # Default parity tolerance, relative to the model's value range (1.0 or 255).
@@ -78,13 +79,15 @@ class Convert:
             model, simplifier, simplify_notes = simplify.simplify(model)
             info["outcome"] = f"{simplifier}, {before['nodes']} -> {len(model.graph.node)} nodes"
         notes += simplify_notes
-        rewrites, skipped, shuffle_merges = [], [], []
+        rewrites, skipped, shuffle_merges, gelu_halves = [], [], [], []
         if opts.rewrite:
             with timed("rewrite") as info:
                 rewrites, skipped = rewrite_bicubic_resizes(model)
                 shuffle_merges = merge_shuffled_adds(model)
+                gelu_halves = restore_gelu_halves(model)
                 info["outcome"] = (f"{len(rewrites)} bicubic Resize rewritten, {len(shuffle_merges)} add(s) "
-                                   "moved before a shared DepthToSpace")
+                                   f"moved before a shared DepthToSpace, {len(gelu_halves)} GELU(s) made whole "
+                                   "again for the runtimes' fusion")
             for why in skipped:
                 logger.warning("cubic Resize kept (%s): ONNX Runtime CPU runs it slowly and DLA cannot run it", why)
         with timed("check"):
@@ -114,6 +117,7 @@ class Convert:
             "rewrites": [r.__dict__ for r in rewrites],
             "rewrites_skipped": skipped,
             "shuffle_merges": shuffle_merges,
+            "gelu_halves_restored": gelu_halves,
             "support": {t: [{**asdict(f), "blocking": f.blocking} for f in fs] for t, fs in findings.items()},
             "support_verdict": verdict,
             "parity": result.as_dict(),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.log import logger
-from edgesr.onnx.checks import image_tensors, node_attr
+from edgesr.onnx.checks import constant_arrays, image_tensors, node_attr
 
 _TAPS = 5  # offsets -2..2 cover the four taps of every phase for the supported transforms
 _PAD = _TAPS // 2
@@ -75,7 +75,7 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
     graph = model.graph
     tensors = image_tensors(model)
     channels_of = {name: c for name, (c, _) in tensors.items()}
-    consts = _constants(graph)
+    consts = constant_arrays(graph)
     done: list[BicubicRewrite] = []
     skipped: list[str] = []
     new_nodes = []
@@ -135,18 +135,6 @@ def _rewritable(node, consts: dict[str, np.ndarray], channels_of: dict[str, int]
     if s != int(s) or s < 2:
         return f"scale {s} is not an integer upscale", 0
     return "", int(s)
-
-
-def _constants(graph) -> dict[str, np.ndarray]:
-    from onnx import numpy_helper
-
-    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    for n in graph.node:
-        if n.op_type == "Constant":
-            for a in n.attribute:
-                if a.name == "value":
-                    consts[n.output[0]] = numpy_helper.to_array(a.t)
-    return consts
 
 
 def _drop_unused_initializers(graph) -> None:

@@ -1,0 +1,123 @@
+"""Give back the 0.5 of erf-form GELUs whose factor a simplifier folded into the next convolution.
+
+Why: ``GELU(x) = x * 0.5 * (1 + erf(x / sqrt 2))``. When a GELU feeds only convolutions, as in
+SAFMN's channel mixer, the simplifier multiplies their weights by 0.5 and drops the last ``Mul``.
+The graph computes the same, but neither ONNX Runtime nor TensorRT recognises the rest as a GELU
+any more, so it runs as four full-size elementwise passes instead of one fused kernel, in the
+FP32 model and in every INT8 model made from it. This puts the ``Mul 0.5`` back after the GELU
+and doubles those weights: multiplying by powers of two is exact in floating point, so the
+model computes exactly what it did, and the runtimes fuse it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgesr.log import logger
+from edgesr.onnx.checks import constant_arrays
+
+SQRT2 = float(np.sqrt(2.0))
+HALF_NAME = "edgesr_gelu_half"
+
+
+def restore_gelu_halves(model) -> list[str]:
+    """Rewrite (in place) each ``Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x`` read only by
+    convolutions (as their data input, with weights in the graph) into the standard GELU with
+    its ``Mul 0.5``, doubling those convolutions' weights; returns the names of the Erf nodes."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    inits = {i.name for i in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    readers: dict[str, list] = {}
+    for n in graph.node:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    outputs = {o.name for o in graph.output}
+
+    consts = constant_arrays(graph)
+
+    def scalar(t: str, value: float) -> bool:
+        v = consts.get(t)
+        return v is not None and v.size == 1 and np.isclose(float(v.ravel()[0]), value, rtol=1e-6)
+
+    def only_reader(t: str, op: str):
+        r = readers.get(t, [])
+        return r[0] if len(r) == 1 and r[0].op_type == op and t not in outputs else None
+
+    def other(node, t: str) -> str | None:
+        rest = [i for i in node.input if i != t]
+        return rest[0] if len(node.input) == 2 and len(rest) == 1 else None
+
+    def folded_into(t: str) -> list | None:
+        """The convolutions that took the 0.5, when they are all that reads ``t``."""
+        convs = readers.get(t, [])
+        if not convs or t in outputs:
+            return None
+        for conv in convs:
+            if conv.op_type != "Conv" or list(conv.input).count(t) != 1 or conv.input[0] != t:
+                return None
+            weight = consts.get(conv.input[1])
+            if weight is None or weight.dtype != np.float32:
+                return None
+        return convs
+
+    rewritten, pending = [], []
+    for erf in graph.node:
+        if erf.op_type != "Erf" or len(readers.get(erf.input[0], [])) != 1:
+            continue
+        div = producer.get(erf.input[0])
+        if div is None or div.op_type != "Div" or not scalar(div.input[1], SQRT2):
+            continue
+        add = only_reader(erf.output[0], "Add")
+        if add is None or not scalar(other(add, erf.output[0]) or "", 1.0):
+            continue
+        mul = only_reader(add.output[0], "Mul")
+        if mul is None or other(mul, add.output[0]) != div.input[0]:
+            continue
+        convs = folded_into(mul.output[0])
+        if convs is None:
+            continue
+        pending.append((erf, mul, convs))
+    if not pending:
+        return rewritten
+
+    from onnx import helper
+
+    taken = {o for n in graph.node for o in n.output} | set(inits)
+    half = _unique(HALF_NAME, taken)
+    graph.initializer.append(numpy_helper.from_array(np.array(0.5, np.float32), half))
+    after: dict[int, object] = {}
+    for erf, mul, convs in pending:
+        gelu = _unique(f"{mul.output[0]}/gelu", taken)
+        taken.add(gelu)
+        after[id(mul)] = helper.make_node("Mul", [mul.output[0], half], [gelu], name=f"{mul.name or gelu}/half")
+        for conv in convs:
+            doubled = _unique(f"{conv.input[1]}/x2", taken)
+            taken.add(doubled)
+            graph.initializer.append(numpy_helper.from_array(consts[conv.input[1]] * np.float32(2.0), doubled))
+            conv.input[0], conv.input[1] = gelu, doubled
+        rewritten.append(erf.name)
+    used = {i for n in [*graph.node, *after.values()] for i in n.input} | outputs
+    nodes = []
+    for n in graph.node:
+        if n.op_type == "Constant" and n.output[0] not in used:
+            continue
+        nodes.append(n)
+        if id(n) in after:
+            nodes.append(after[id(n)])
+    del graph.node[:]
+    graph.node.extend(nodes)
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    logger.debug("GELU factor 0.5 restored after %s", ", ".join(rewritten))
+    return rewritten
+
+
+def _unique(name: str, taken) -> str:
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    return candidate
