@@ -40,7 +40,8 @@ def run(args) -> int:
     psnr = "identical" if p["identical"] else f"{p['output_psnr_db']:.1f} dB"
     print(f"{args.model} -> {result.onnx_path}")
     print(f"  nodes {r['before']['nodes']} -> {r['after']['nodes']} ({r['simplifier']}), "
-          f"rewrites: {len(r['rewrites'])}")
+          f"rewrites: {len(r['rewrites'])} bicubic, {len(r['shuffle_merges'])} shuffle add, "
+          f"{len(r['gelu_halves_restored'])} GELU")
     print(f"  parity on {p['images']} real images {', '.join(p['input_shapes'])}: "
           f"max abs error {p['max_abs_error']:.3g}, output PSNR {psnr}")
     if r["support_verdict"]["warnings"]:
