@@ -24,7 +24,7 @@ def restore_gelu_halves(model) -> list[str]:
     """Rewrite (in place) each ``Div(x, sqrt 2) -> Erf -> Add 1 -> Mul x`` read only by
     convolutions (as their data input, with weights in the graph) into the standard GELU with
     its ``Mul 0.5``, doubling those convolutions' weights; returns the names of the Erf nodes."""
-    from onnx import numpy_helper
+    from onnx import helper, numpy_helper
 
     graph = model.graph
     inits = {i.name for i in graph.initializer}
@@ -82,12 +82,11 @@ def restore_gelu_halves(model) -> list[str]:
     if not pending:
         return rewritten
 
-    from onnx import helper
-
     taken = {o for n in graph.node for o in n.output} | set(inits)
     half = _unique(HALF_NAME, taken)
     graph.initializer.append(numpy_helper.from_array(np.array(0.5, np.float32), half))
     after: dict[int, object] = {}
+    replaced = set()
     for erf, mul, convs in pending:
         gelu = _unique(f"{mul.output[0]}/gelu", taken)
         taken.add(gelu)
@@ -96,19 +95,20 @@ def restore_gelu_halves(model) -> list[str]:
             doubled = _unique(f"{conv.input[1]}/x2", taken)
             taken.add(doubled)
             graph.initializer.append(numpy_helper.from_array(consts[conv.input[1]] * np.float32(2.0), doubled))
+            replaced.add(conv.input[1])
             conv.input[0], conv.input[1] = gelu, doubled
         rewritten.append(erf.name)
-    used = {i for n in [*graph.node, *after.values()] for i in n.input} | outputs
+    unused = replaced - {i for n in graph.node for i in n.input} - outputs
     nodes = []
     for n in graph.node:
-        if n.op_type == "Constant" and n.output[0] not in used:
+        if n.op_type == "Constant" and n.output[0] in unused:
             continue
         nodes.append(n)
         if id(n) in after:
             nodes.append(after[id(n)])
     del graph.node[:]
     graph.node.extend(nodes)
-    kept = [t for t in graph.initializer if t.name in used]
+    kept = [t for t in graph.initializer if t.name not in unused]
     del graph.initializer[:]
     graph.initializer.extend(kept)
     logger.debug("GELU factor 0.5 restored after %s", ", ".join(rewritten))
