@@ -108,9 +108,10 @@ def restore_gelu_halves(model) -> list[str]:
             nodes.append(after[id(n)])
     del graph.node[:]
     graph.node.extend(nodes)
-    kept = [t for t in graph.initializer if t.name not in unused]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    for field in (graph.initializer, graph.value_info):
+        kept = [t for t in field if t.name not in unused]
+        del field[:]
+        field.extend(kept)
     logger.debug("GELU factor 0.5 restored after %s", ", ".join(rewritten))
     return rewritten
 
