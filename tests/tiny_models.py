@@ -63,6 +63,13 @@ class Builder:
             self.nodes[-1].name = name
         return out
 
+    def gelu(self, x: str, half: bool = True) -> str:
+        """``x * (1 + erf(x / sqrt 2)) [* 0.5]``, as PyTorch exports GELU (without the 0.5: as
+        a simplifier leaves it after folding the factor into the next convolution)."""
+        e = self.op("Erf", [self.op("Div", [x, self.const(np.array(np.sqrt(2.0), np.float32), "sqrt2")])])
+        g = self.op("Mul", [x, self.op("Add", [e, self.const(np.array(1.0, np.float32), "one")])])
+        return self.op("Mul", [g, self.const(np.array(0.5, np.float32), "half")]) if half else g
+
     def model(self, out: str, *, dims=(1, 3, "h", "w"), opset: int = 17, metadata: dict | None = None,
               input_name: str = "input", output_name: str = "output") -> onnx.ModelProto:
         self.nodes.append(helper.make_node("Identity", [out], [output_name], name="output_identity"))
@@ -104,11 +111,7 @@ def gelu_model(*, quantized: bool = True, half: bool = True):
     x = b.conv("input", 3, 8)
     if quantized:
         x = b.qdq(x, scale=1 / 64)
-    e = b.op("Erf", [b.op("Div", [x, b.const(np.array(np.sqrt(2.0), np.float32), "sqrt2")])])
-    g = b.op("Mul", [x, b.op("Add", [e, b.const(np.array(1.0, np.float32), "one")])])
-    if half:
-        g = b.op("Mul", [g, b.const(np.array(0.5, np.float32), "half")])
-    return b.model(b.conv(g, 8, 3), dims=("n", 3, "h", "w"))
+    return b.model(b.conv(b.gelu(x, half), 8, 3), dims=("n", 3, "h", "w"))
 
 
 def save(model: onnx.ModelProto, path: Path) -> Path:

@@ -148,8 +148,9 @@ class Quantize:
         timings["calibration"] = info["seconds"]
 
         with stage("statistics") as info:
+            # produced by a node: value_info may still name tensors a rewrite removed
             tensors = [inp.name] + [t for t in idx.elem_type if idx.is_float(t) and not idx.is_const(t)
-                                    and t != inp.name]
+                                    and t in idx.producer]
             stats = collect_stats(model, inp.name, cal.arrays, tensors)
             sizes = {t: s.numel for t, s in stats.items()}
             info["outcome"] = f"{len(stats)} float tensors"

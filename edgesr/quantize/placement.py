@@ -117,7 +117,7 @@ def float_groups(idx: GraphIndex) -> dict[str, str]:
                 if c.op_type == "Mul" and c is not p:
                     group.append(c)
         frontier = [n]
-        for _ in range(2):  # Erf -> Add(1) -> Mul(x or 0.5x) [-> Mul(0.5)]
+        for _ in range(2):  # Erf -> Add(1) -> Mul(x or 0.5x)
             nxt = []
             for f in frontier:
                 for c in idx.consumers.get(f.output[0], []):
@@ -125,6 +125,9 @@ def float_groups(idx: GraphIndex) -> dict[str, str]:
                         group.append(c)
                         nxt.append(c)
             frontier = nxt
+        for f in frontier:  # [-> Mul(0.5)], PyTorch's order
+            group += [c for c in idx.consumers.get(f.output[0], [])
+                      if c.op_type == "Mul" and any(idx.is_const(i) for i in c.input)]
         for g in group:
             out[g.name] = "GELU: no INT8 kernel; kept whole so runtimes fuse it"
     return out

@@ -44,15 +44,20 @@ def sensitive_model(scale: int = 2):
 
 
 def conv_chain(scale: int = 2, channels: int = 16, seed: int = 1, value_range: float = 1.0, act: str = "LeakyRelu"):
-    """bicubic(x) + conv -> act -> conv -> act -> conv -> pixel shuffle (INT8-friendly)."""
+    """bicubic(x) + conv -> act -> conv -> act -> conv -> pixel shuffle (INT8-friendly); ``act``
+    is an ONNX op or ``"gelu"`` (PyTorch's erf form)."""
     attrs = {"alpha": 0.05} if act == "LeakyRelu" else {}
     b = Builder(seed=seed)
+
+    def activation(t: str) -> str:
+        return b.gelu(t) if act == "gelu" else b.op(act, [t], **attrs)
+
     x = "input"
     scales = b.const(np.array([1, 1, scale, scale], np.float32), "scales")
     up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel",
               cubic_coeff_a=-0.75)
-    f = b.op(act, [b.conv(x, 3, channels)], **attrs)
-    f = b.op(act, [b.conv(f, channels, channels)], **attrs)
+    f = activation(b.conv(x, 3, channels))
+    f = activation(b.conv(f, channels, channels))
     f = b.conv(f, channels, 3 * scale * scale)
     y = b.op("DepthToSpace", [f], blocksize=scale, mode="CRD")
     out = b.op("Add", [up, y])
