@@ -15,8 +15,8 @@ import numpy as np
 
 from edgesr.log import logger
 from edgesr.onnx.checks import constant_arrays
+from edgesr.onnx.gelu_pattern import erf_gelus
 
-SQRT2 = float(np.sqrt(2.0))
 HALF_NAME = "edgesr_gelu_half"
 
 
@@ -27,27 +27,9 @@ def restore_gelu_halves(model) -> list[str]:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    inits = {i.name for i in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    readers: dict[str, list] = {}
-    for n in graph.node:
-        for i in n.input:
-            readers.setdefault(i, []).append(n)
-    outputs = {o.name for o in graph.output}
-
     consts = constant_arrays(graph)
-
-    def scalar(t: str, value: float) -> bool:
-        v = consts.get(t)
-        return v is not None and v.size == 1 and np.isclose(float(v.ravel()[0]), value, rtol=1e-6)
-
-    def only_reader(t: str, op: str):
-        r = readers.get(t, [])
-        return r[0] if len(r) == 1 and r[0].op_type == op and t not in outputs else None
-
-    def other(node, t: str) -> str | None:
-        rest = [i for i in node.input if i != t]
-        return rest[0] if len(node.input) == 2 and len(rest) == 1 else None
+    gelus, readers = erf_gelus(graph)
+    outputs = {o.name for o in graph.output}
 
     def folded_into(t: str) -> list | None:
         """The convolutions that took the 0.5, when they are all that reads ``t``."""
@@ -62,32 +44,17 @@ def restore_gelu_halves(model) -> list[str]:
                 return None
         return convs
 
-    rewritten, pending = [], []
-    for erf in graph.node:
-        if erf.op_type != "Erf" or len(readers.get(erf.input[0], [])) != 1:
-            continue
-        div = producer.get(erf.input[0])
-        if div is None or div.op_type != "Div" or not scalar(div.input[1], SQRT2):
-            continue
-        add = only_reader(erf.output[0], "Add")
-        if add is None or not scalar(other(add, erf.output[0]) or "", 1.0):
-            continue
-        mul = only_reader(add.output[0], "Mul")
-        if mul is None or other(mul, add.output[0]) != div.input[0]:
-            continue
-        convs = folded_into(mul.output[0])
-        if convs is None:
-            continue
-        pending.append((erf, mul, convs))
+    pending = [(g, convs) for g in gelus if g.half is None and (convs := folded_into(g.mul.output[0]))]
+    rewritten: list[str] = []
     if not pending:
         return rewritten
-
-    taken = {o for n in graph.node for o in n.output} | set(inits)
+    taken = {o for n in graph.node for o in n.output} | {t.name for t in graph.initializer}
     half = _unique(HALF_NAME, taken)
     graph.initializer.append(numpy_helper.from_array(np.array(0.5, np.float32), half))
     after: dict[int, object] = {}
     replaced = set()
-    for erf, mul, convs in pending:
+    for g, convs in pending:
+        mul = g.mul
         gelu = _unique(f"{mul.output[0]}/gelu", taken)
         taken.add(gelu)
         after[id(mul)] = helper.make_node("Mul", [mul.output[0], half], [gelu], name=f"{mul.name or gelu}/half")
@@ -97,7 +64,7 @@ def restore_gelu_halves(model) -> list[str]:
             graph.initializer.append(numpy_helper.from_array(consts[conv.input[1]] * np.float32(2.0), doubled))
             replaced.add(conv.input[1])
             conv.input[0], conv.input[1] = gelu, doubled
-        rewritten.append(erf.name)
+        rewritten.append(g.erf.name)
     unused = replaced - {i for n in graph.node for i in n.input} - outputs
     nodes = []
     for n in graph.node:
