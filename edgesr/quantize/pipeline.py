@@ -172,8 +172,8 @@ class Quantize:
             full = placement.place(idx, sizes)
             info["outcome"] = (f"{len(full.int8)} INT8 units of {len(full.eligible)} eligible, cost-model speed-up "
                                f"{full.predicted_speedup:.2f}x")
-        amax = {t: ranges.amax(s, opts.method, self._consumer(idx, t) if opts.method == "mse" else None)
-                for t, s in stats.items()}
+        consumers = self._consumers(idx) if opts.method == "mse" else {}
+        amax = {t: ranges.amax(s, opts.method, consumers.get(t)) for t, s in stats.items()}
         clipped = _clip_outputs(idx, amax, value_range)
 
         with stage("weights") as info:
@@ -342,13 +342,24 @@ class Quantize:
         return shape  # type: ignore[return-value]
 
     @staticmethod
-    def _consumer(idx: GraphIndex, tensor: str):
+    def _consumers(idx: GraphIndex) -> dict:
+        """Tensor -> the elementwise function all its readers apply, for consumer-aware ranges:
+        a single reader such as LeakyRelu or Sigmoid, or exactly the two reads of an erf GELU."""
+        from edgesr.onnx.gelu_pattern import erf_gelus
+
         helper = require("onnx").helper
-        cons = idx.consumers.get(tensor, [])
-        if len(cons) != 1 or tensor in idx.graph_outputs:
-            return None
-        n = cons[0]
-        return ranges.consumer_function(n.op_type, {a.name: helper.get_attribute_value(a) for a in n.attribute})
+        out = {}
+        for tensor, cons in idx.consumers.items():
+            if len(cons) == 1 and tensor not in idx.graph_outputs:
+                fn = ranges.consumer_function(cons[0].op_type,
+                                              {a.name: helper.get_attribute_value(a) for a in cons[0].attribute})
+                if fn is not None:
+                    out[tensor] = fn
+        for g in erf_gelus(idx.model.graph)[0]:
+            readers = sorted(n.output[0] for n in idx.consumers.get(g.x, []))
+            if g.x not in idx.graph_outputs and readers == sorted([g.div.output[0], g.mul.output[0]]):
+                out[g.x] = ranges.gelu
+        return out
 
     def _weights(self, model, idx, input_name, cal, full, opts):
         from edgesr.quantize import weights as wq
@@ -377,8 +388,8 @@ class Quantize:
             plan = qdq.QdqPlan(int8=pl.int8, amax=amax)
             ft = finetune(model, plan, cal.arrays, FinetuneOptions(steps=opts.finetune_steps), value_range=value_range)
             tuned_stats = collect_stats(ft.model, inp_name, cal.arrays, tensors, progress=None)
-            tuned_amax = {t: ranges.amax(st, opts.method, self._consumer(idx, t) if opts.method == "mse" else None)
-                          for t, st in tuned_stats.items()}
+            consumers = self._consumers(idx) if opts.method == "mse" else {}
+            tuned_amax = {t: ranges.amax(st, opts.method, consumers.get(t)) for t, st in tuned_stats.items()}
             tuned_amax.update(ft.amax)
             _clip_outputs(idx, tuned_amax, value_range)
 

@@ -38,8 +38,9 @@ def amax(stats: TensorStats, method: str, consumer: Callable[[np.ndarray], np.nd
     """The clipping magnitude of ``stats`` by ``method`` (never zero).
 
     ``consumer`` is the elementwise function every reader applies to the tensor (LeakyRelu,
-    Sigmoid, ...), when there is one: ``mse`` then minimises the error *after* it, so a
-    pre-activation's negative tail that LeakyRelu squashes does not dictate the step size.
+    Sigmoid, GELU ...), when there is one: ``mse`` then minimises the error *after* it, so a
+    pre-activation's negative tail that LeakyRelu squashes or GELU zeroes does not dictate the
+    step size.
     """
     check_method(method)
     if stats.counts is None or stats.counts.sum() == 0 or stats.absmax == 0:
@@ -70,7 +71,23 @@ def consumer_function(op_type: str, attrs: dict) -> Callable[[np.ndarray], np.nd
         return lambda v: np.maximum(v, 0)
     if op_type == "Sigmoid":
         return lambda v: 1.0 / (1.0 + np.exp(-np.clip(v, -60, 60)))
+    if op_type == "Gelu" and attrs.get("approximate", b"none") in (b"none", "none"):
+        return gelu
     return None
+
+
+def gelu(v: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU. Below about -4 it is 0 to 1e-4, so a range may clip the negative tail
+    that a convolution followed by GELU produces (SAFMN's channel mixers reach -20) for free."""
+    return 0.5 * v * (1.0 + _erf(v / np.sqrt(2.0)))
+
+
+def _erf(v: np.ndarray) -> np.ndarray:
+    # Abramowitz and Stegun 7.1.26, |error| < 1.5e-7: numpy has no erf and scipy is no dependency
+    a = np.abs(v)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(v) * (1.0 - poly * np.exp(-a * a))
 
 
 def quant_mse(x: np.ndarray, weight: np.ndarray, candidates: np.ndarray) -> np.ndarray:
