@@ -56,3 +56,13 @@ def constant_arrays(graph) -> dict:
                 if a.name == "value":
                     consts[n.output[0]] = numpy_helper.to_array(a.t)
     return consts
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3`` ... whichever is not in ``taken``; it is added to ``taken``."""
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    taken.add(candidate)
+    return candidate

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgesr.onnx.checks import image_tensors, node_attr
+from edgesr.onnx.checks import image_tensors, node_attr, unique_name
 
 MULTIPLE = 4
 
@@ -391,10 +391,7 @@ class _Padder:
     # -- initializers ------------------------------------------------------------------------------
 
     def unique(self, name: str) -> str:
-        while name in self.names:
-            name += "_"
-        self.names.add(name)
-        return name
+        return unique_name(name, self.names)
 
     def scalar(self, t: str) -> bool:
         """Whether ``t`` is a one-element initializer (a per-tensor quantization parameter)."""

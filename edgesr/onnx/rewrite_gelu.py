@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgesr.log import logger
-from edgesr.onnx.checks import constant_arrays
+from edgesr.onnx.checks import constant_arrays, unique_name
 from edgesr.onnx.gelu_pattern import erf_gelus
 
 HALF_NAME = "edgesr_gelu_half"
@@ -49,18 +49,16 @@ def restore_gelu_halves(model) -> list[str]:
     if not pending:
         return rewritten
     taken = {o for n in graph.node for o in n.output} | {t.name for t in graph.initializer}
-    half = _unique(HALF_NAME, taken)
+    half = unique_name(HALF_NAME, taken)
     graph.initializer.append(numpy_helper.from_array(np.array(0.5, np.float32), half))
     after: dict[int, object] = {}
     replaced = set()
     for g, convs in pending:
         mul = g.mul
-        gelu = _unique(f"{mul.output[0]}/gelu", taken)
-        taken.add(gelu)
+        gelu = unique_name(f"{mul.output[0]}/gelu", taken)
         after[id(mul)] = helper.make_node("Mul", [mul.output[0], half], [gelu], name=f"{mul.name or gelu}/half")
         for conv in convs:
-            doubled = _unique(f"{conv.input[1]}/x2", taken)
-            taken.add(doubled)
+            doubled = unique_name(f"{conv.input[1]}/x2", taken)
             graph.initializer.append(numpy_helper.from_array(consts[conv.input[1]] * np.float32(2.0), doubled))
             replaced.add(conv.input[1])
             conv.input[0], conv.input[1] = gelu, doubled
@@ -82,10 +80,3 @@ def restore_gelu_halves(model) -> list[str]:
     logger.debug("GELU factor 0.5 restored after %s", ", ".join(rewritten))
     return rewritten
 
-
-def _unique(name: str, taken) -> str:
-    candidate, k = name, 1
-    while candidate in taken:
-        k += 1
-        candidate = f"{name}_{k}"
-    return candidate
