@@ -47,6 +47,7 @@ class QuantizeOptions:
     rounding: str = "gptq"
     bias_correction: bool = True
     equalize: bool = False  # cross-layer equalisation of conv -> activation -> conv pairs
+    smooth: bool = True  # per-channel ranges equalised around conv -> GELU -> conv (edgesr.quantize.smooth)
     # "tensor": whole tensors made float by a per-tensor noise model, most noise removed per latency
     # added first (see edgesr.quantize.noise); "cost": units by their damage quantized alone per
     # latency added; "damage": the most damaging units first
@@ -147,6 +148,19 @@ class Quantize:
             info["outcome"] = f"{len(cal)} inputs {'x'.join(map(str, cal.shape))} from {spec.name}"
         timings["calibration"] = info["seconds"]
 
+        reference_model = model
+        smoothed = []
+        if opts.smooth:
+            from edgesr.quantize.smooth import smooth
+
+            with stage("GELU smoothing") as info:
+                model, smoothed = smooth(model, inp.name, cal.arrays)
+                if smoothed:
+                    idx = GraphIndex.of(model)
+                info["outcome"] = f"{sum(len(s.amax) for s in smoothed)} tensor(s) of conv -> GELU -> conv smoothed"
+            timings["smoothing"] = info["seconds"]
+        fixed_amax = {t: a for s in smoothed for t, a in s.amax.items()}
+
         with stage("statistics") as info:
             # produced by a node: value_info may still name tensors a rewrite removed
             tensors = [inp.name] + [t for t in idx.elem_type if idx.is_float(t) and not idx.is_const(t)
@@ -155,7 +169,6 @@ class Quantize:
             sizes = {t: s.numel for t, s in stats.items()}
             info["outcome"] = f"{len(stats)} float tensors"
         timings["statistics"] = info["seconds"]
-        reference_model = model
         equalized = []
         if opts.equalize:
             from edgesr.quantize.equalize import equalize
@@ -174,6 +187,7 @@ class Quantize:
                                f"{full.predicted_speedup:.2f}x")
         consumers = self._consumers(idx) if opts.method == "mse" else {}
         amax = {t: ranges.amax(s, opts.method, consumers.get(t)) for t, s in stats.items()}
+        amax.update(fixed_amax)
         clipped = _clip_outputs(idx, amax, value_range)
 
         with stage("weights") as info:
@@ -244,7 +258,7 @@ class Quantize:
         finetune_summary = None
         if opts.finetune_steps > 0:
             final_model, final_pl, fit, finetune_summary = self._finetune(
-                model, idx, sizes, cal, fit, amax, opts, build, score, value_range, inp.name, tensors)
+                model, idx, sizes, cal, fit, amax, fixed_amax, opts, build, score, value_range, inp.name, tensors)
         final_drop = score(final_model)
 
         latency = None
@@ -288,6 +302,7 @@ class Quantize:
                        "opset": next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)},
             "recipe": {"method": opts.method, "consumer_aware_ranges": opts.method == "mse",
                        "equalized_pairs": [f"{e.first} -> {e.second}" for e in equalized],
+                       "smoothed_gelus": [sm.as_dict() for sm in smoothed],
                        "fallback_order": opts.fallback_order,
                        "clipped_outputs": clipped,
                        "recentred_outputs": [r.as_dict() for r in recentred
@@ -379,7 +394,8 @@ class Quantize:
                 bias_delta[name] = wq.bias_correction(w, qw, st)
         return qweights, bias_delta
 
-    def _finetune(self, model, idx, sizes, cal, fit, amax, opts, build, score, value_range, inp_name, tensors):
+    def _finetune(self, model, idx, sizes, cal, fit, amax, fixed_amax, opts, build, score, value_range, inp_name,
+                  tensors):
         """Fine-tune the budgeted placement, then give kept units back to INT8 while the budget holds."""
         from edgesr.quantize.finetune import FinetuneOptions, finetune
 
@@ -390,6 +406,7 @@ class Quantize:
             tuned_stats = collect_stats(ft.model, inp_name, cal.arrays, tensors, progress=None)
             consumers = self._consumers(idx) if opts.method == "mse" else {}
             tuned_amax = {t: ranges.amax(st, opts.method, consumers.get(t)) for t, st in tuned_stats.items()}
+            tuned_amax.update(fixed_amax)
             tuned_amax.update(ft.amax)
             _clip_outputs(idx, tuned_amax, value_range)
 

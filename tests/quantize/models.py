@@ -63,3 +63,18 @@ def conv_chain(scale: int = 2, channels: int = 16, seed: int = 1, value_range: f
     out = b.op("Add", [up, y])
     meta = {"edgesr.arch": "tiny-chain", "edgesr.scale": scale, "edgesr.value_range": value_range}
     return b.model(out, metadata=meta)
+
+
+def wide_gelu_chain():
+    """:func:`conv_chain` with GELUs whose first conv has two output channels 25x wider than the
+    rest (what GELU smoothing is for)."""
+    from onnx import numpy_helper
+
+    model = conv_chain(act="gelu", channels=8)
+    first = next(n for n in model.graph.node if n.op_type == "Conv")
+    for t in model.graph.initializer:
+        if t.name in first.input[1:]:
+            v = numpy_helper.to_array(t).copy()
+            v[:2] *= 25
+            t.CopyFrom(numpy_helper.from_array(v, t.name))
+    return model

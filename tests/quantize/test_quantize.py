@@ -156,6 +156,27 @@ def test_gelus_stay_whole_in_float_and_are_recorded(tmp_path):
     assert ops.count("Gelu") == 2 and "Erf" not in ops  # both fused, by the x86 file or the runtime
 
 
+def test_wide_gelu_channels_are_smoothed_and_lose_less(tmp_path):
+    from tests.quantize.models import wide_gelu_chain
+
+    model = wide_gelu_chain()
+    convs = [n.name for n in model.graph.node if n.op_type == "Conv"]
+    src = save(model, tmp_path / "gelu.onnx")
+    out = tmp_path / "gelu.int8.onnx"
+    on = quantize(src, out, max_drop=None, **FAST).record
+    smoothed = on["recipe"]["smoothed_gelus"]
+    assert (smoothed[0]["first"], smoothed[0]["second"]) == (convs[0], convs[1])
+    assert len(smoothed[0]["smoothed"]) == 2 and smoothed[0]["spread_before"][0] > 10
+    int8 = onnx.load(str(out))
+    readers = {i: n for n in int8.graph.node for i in n.input}
+    for t in smoothed[0]["smoothed"]:
+        assert readers[t].op_type == "QuantizeLinear"  # the smoothed tensors are the ones quantized
+    muls = sum(n.name.endswith(("/smooth_in", "/smooth_out")) for n in int8.graph.node)
+    assert muls == sum(len(s["smoothed"]) for s in smoothed)
+    off = quantize(src, None, max_drop=None, smooth=False, **FAST).record
+    assert off["recipe"]["smoothed_gelus"] == []
+
+
 def test_already_quantized_model_is_refused(tmp_path, chain_path):
     q = tmp_path / "q.onnx"
     quantize(chain_path, q, max_drop=None, **FAST)
