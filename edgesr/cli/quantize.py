@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
                    help="weight rounding: gptq (adaptive, default) or nearest")
     p.add_argument("--no-bias-correction", action="store_true", help="skip weight bias correction")
     p.add_argument("--equalize", action="store_true", help="cross-layer equalisation of conv -> activation -> conv")
+    p.add_argument("--no-smooth", action="store_true",
+                   help="skip GELU smoothing (per-channel ranges equalised around conv -> GELU -> conv)")
     p.add_argument("--finetune", type=int, default=0, metavar="STEPS",
                    help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
     p.add_argument("--fallback-order", default="tensor", choices=("tensor", "cost", "damage"),
@@ -68,7 +70,7 @@ def run(args) -> int:
         calib=args.calib, val=args.val, method=args.method, max_drop=None if args.no_budget else args.max_drop,
         input_shape=args.input_shape, count=args.count, rounding=args.rounding,
         bias_correction=not args.no_bias_correction, finetune_steps=args.finetune, scale=args.scale,
-        fallback_order=args.fallback_order, equalize=args.equalize,
+        fallback_order=args.fallback_order, equalize=args.equalize, smooth=not args.no_smooth,
         latency=not args.no_latency)
     if args.trt_cache:
         from edgesr.quantize.trtcache import trt_version_int

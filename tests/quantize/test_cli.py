@@ -43,3 +43,14 @@ def test_cli_errors_are_one_line(tmp_path, chain_path, capsys):
     assert main(["quantize", str(chain_path), "-o", str(tmp_path / "o.onnx"), "--trt-cache", "ten"]) == 1
     assert "TensorRT version" in capsys.readouterr().err
     assert not (tmp_path / "o.onnx").exists()
+
+
+def test_cli_no_smooth_leaves_gelu_chains_as_they_are(tmp_path, capsys):
+    from tests.quantize.models import wide_gelu_chain
+
+    p = save(wide_gelu_chain(), tmp_path / "g.onnx")
+    for flag, smoothed in ((), True), (("--no-smooth",), False):
+        out = tmp_path / f"g{len(flag)}.int8.onnx"
+        assert main(["quantize", str(p), "-o", str(out), *FAST, "--no-budget", *flag]) == 0
+        record = json.loads(out.with_name(out.name.replace(".onnx", ".quant.json")).read_text())
+        assert bool(record["recipe"]["smoothed_gelus"]) is smoothed

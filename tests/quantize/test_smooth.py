@@ -1,6 +1,6 @@
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from edgesr.quantize import ranges
 from edgesr.quantize.graph import GraphIndex
