@@ -110,8 +110,11 @@ def _mse(stats: TensorStats, consumer=None) -> float:
     x = np.concatenate([c[pos > 0], -c[neg > 0]])
     w = np.concatenate([pos[pos > 0], neg[neg > 0]])
     s = candidates[:, None] / QMAX
-    q = np.clip(np.round(x[None, :] / s), -QMAX, QMAX) * s
-    err = ((consumer(q) - consumer(x[None, :])) ** 2 * w[None, :]).sum(axis=1)
+    codes = np.clip(np.round(x[None, :] / s), -QMAX, QMAX).astype(np.int64) + QMAX
+    # the reader on each candidate's 255 grid points, looked up per value: the same numbers as
+    # applying it to every quantized value, for a fraction of the (erf) evaluations
+    after = np.take_along_axis(consumer(np.arange(-QMAX, QMAX + 1)[None, :] * s), codes, axis=1)
+    err = ((after - consumer(x[None, :])) ** 2 * w[None, :]).sum(axis=1)
     return float(candidates[int(np.argmin(err))])
 
 
