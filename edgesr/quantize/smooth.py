@@ -14,7 +14,7 @@ with ``s`` and ``t`` each channel's own range divided by the median, so every ch
 smoothed tensor has the same range and one per-tensor step fits all of them. The float function
 is unchanged (to float rounding). The Muls stay float, a full-size pass each (folding them into
 per-channel Q/DQ scales is exact but ONNX Runtime's per-axis QuantizeLinear is far slower than
-the Mul: SAFMN's x86 file went from about 250 to 1400 ms), so only a side whose channels really
+the Mul: SAFMN's x86 file went from about 270 to 1470 ms), so only a side whose channels really
 differ is smoothed (:data:`SPREAD_MIN`). Measured on SAFMN's first block (output PSNR of the noise
 of each tensor quantized alone, 16 SUN-Hays crops): A's output 52.0 -> 64.7 dB, GELU output
 45.6 -> 60.3 dB, B's INT8 weights 62.9 -> 61.5 dB.
@@ -141,7 +141,7 @@ def smooth(model, input_name: str, data: list[np.ndarray]) -> tuple[object, list
     inits = {t.name: t for t in g.initializer}
     nodes = {n.name: n for n in g.node}
     taken = {t for n in g.node for t in (*n.input, *n.output)} | set(inits) | {n.name for n in g.node}
-    inserts: dict[str, list] = {}  # node name -> Muls to put before it
+    inserts: dict[str, list] = {}  # node name -> Muls after it; "before:" + node name -> Muls before it
     done = []
 
     def scale_weights(name: str, factors: np.ndarray) -> None:
@@ -170,10 +170,12 @@ def smooth(model, input_name: str, data: list[np.ndarray]) -> tuple[object, list
         if sq is not None:
             scale_weights(b.input[1], sq[None, :, None, None])
             post = b.input[0] = unique_name(f"{c.gelu_out}/smoothed", taken)
-            inserts.setdefault(f"before:{b.name}", []).append(multiply(c.gelu_out, post, 1 / sq, f"{b.name}/smooth_in"))
+            inserts.setdefault(f"before:{b.name}", []).append(
+                multiply(c.gelu_out, post, 1 / sq, f"{b.name}/smooth_in"))
             tensors[post] = float((rq / sq).max())
-        done.append(Smoothed(a.name, b.name, tensors, (_spread(rp), _spread(rq)),
-                             (_spread(rp / (sp if sp is not None else 1)), _spread(rq / (sq if sq is not None else 1)))))
+        after_p = rp / sp if sp is not None else rp
+        after_q = rq / sq if sq is not None else rq
+        done.append(Smoothed(a.name, b.name, tensors, (_spread(rp), _spread(rq)), (_spread(after_p), _spread(after_q))))
     ordered = []
     for n in g.node:
         ordered.extend(inserts.get(f"before:{n.name}", []))

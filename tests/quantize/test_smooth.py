@@ -5,7 +5,7 @@ from onnx import helper
 from edgesr.quantize import ranges
 from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.noise import with_pair
-from edgesr.quantize.observe import session
+from edgesr.quantize.observe import TensorStats, session, with_outputs
 from edgesr.quantize.smooth import SPREAD_MIN, channel_ranges, chains, smooth
 from tests.quantize.models import Builder, conv_chain, wide_gelu_chain
 
@@ -16,8 +16,6 @@ def _data(n: int = 6, seed: int = 0) -> list[np.ndarray]:
 
 
 def _run(model, x: np.ndarray, *outputs: str) -> list[np.ndarray]:
-    from edgesr.quantize.observe import with_outputs
-
     names = list(outputs) or [model.graph.output[0].name]
     return session(with_outputs(model, names)).run(names, {"input": x})
 
@@ -78,8 +76,6 @@ def test_smoothing_cuts_the_output_noise_of_quantizing_those_tensors():
 
 
 def _stats(x):
-    from edgesr.quantize.observe import TensorStats
-
     s = TensorStats("t")
     s.add(x)
     return s
