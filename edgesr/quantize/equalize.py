@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.lazy import require
+from edgesr.onnx.checks import node_attr
 from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.observe import TensorStats
 
@@ -34,16 +35,11 @@ class Pair:
     spread_after: float
 
 
-def _group(idx: GraphIndex, node) -> int:
-    helper = require("onnx").helper
-    return next((helper.get_attribute_value(a) for a in node.attribute if a.name == "group"), 1)
-
-
 def pairs(idx: GraphIndex) -> list[tuple[object, list, object]]:
     """(conv A, [activation nodes], conv B) chains that can be equalised."""
     out = []
     for b in idx.nodes:
-        if b.op_type != "Conv" or _group(idx, b) != 1 or b.input[1] not in idx.inits:
+        if b.op_type != "Conv" or node_attr(b, "group", 1) != 1 or b.input[1] not in idx.inits:
             continue
         chain, t = [], b.input[0]
         while True:
@@ -54,8 +50,7 @@ def pairs(idx: GraphIndex) -> list[tuple[object, list, object]]:
                 chain.append(p)
                 t = p.input[0]
                 continue
-            if p.op_type == "Conv" and _group(idx, p) == 1 and p.input[1] in idx.inits and \
-                    (len(p.input) < 3 or not p.input[2] or p.input[2] in idx.inits):
+            if idx.constant_conv(p) and node_attr(p, "group", 1) == 1:
                 out.append((p, chain[::-1], b))
             break
     return out

@@ -82,6 +82,11 @@ class GraphIndex:
         """Non-constant float inputs of ``node`` (the ones a Q/DQ pair can sit on)."""
         return [i for i in node.input if i and not self.is_const(i) and self.is_float(i)]
 
+    def constant_conv(self, node) -> bool:
+        """A ``Conv`` whose weights (and bias, if any) are initializers, so a pass can rescale them."""
+        return node.op_type == "Conv" and len(node.input) > 1 and node.input[1] in self.inits and (
+            len(node.input) < 3 or not node.input[2] or node.input[2] in self.inits)
+
     def fanout(self, tensor: str) -> int:
         return len(self.consumers.get(tensor, [])) + (tensor in self.graph_outputs)
 

@@ -77,16 +77,12 @@ def chains(idx: GraphIndex) -> list[Chain]:
         if a is None or len(outs) != 1 or x in idx.graph_outputs or y in idx.graph_outputs:
             continue
         b = outs[0]
-        if {n.name for n in idx.consumers.get(x, [])} != readers or not _conv(idx, a) or not _conv(idx, b) \
-                or node_attr(b, "group", 1) != 1 or b.input[0] != y:
+        # A's weights and bias are rescaled, B's weights only
+        if {n.name for n in idx.consumers.get(x, [])} != readers or not idx.constant_conv(a) or b.op_type != "Conv" \
+                or node_attr(b, "group", 1) != 1 or b.input[1] not in idx.inits or b.input[0] != y:
             continue
         out.append(Chain(a, x, y, b))
     return out
-
-
-def _conv(idx: GraphIndex, n) -> bool:
-    return n.op_type == "Conv" and n.input[1] in idx.inits and (
-        len(n.input) < 3 or not n.input[2] or n.input[2] in idx.inits)
 
 
 def channel_ranges(model, input_name: str, data: list[np.ndarray], found: list[Chain]) -> dict[str, np.ndarray]:
