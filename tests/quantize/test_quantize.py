@@ -156,7 +156,7 @@ def test_gelus_stay_whole_in_float_and_are_recorded(tmp_path):
     assert ops.count("Gelu") == 2 and "Erf" not in ops  # both fused, by the x86 file or the runtime
 
 
-def test_wide_gelu_channels_are_smoothed_and_lose_less(tmp_path):
+def test_wide_gelu_channels_are_smoothed_and_their_tensors_quantized(tmp_path):
     from tests.quantize.models import wide_gelu_chain
 
     model = wide_gelu_chain()
