@@ -1,7 +1,9 @@
 """The models shipped inside the package: an ONNX file, its weights and a model card each.
 
 ``edgesr/data/models/<name>.onnx`` with ``<name>.json`` (the card: architecture, training recipe,
-measured quality) and ``<name>.pth`` (the weights, for fine-tuning). The card marked
+measured quality) and ``<name>.pth`` (the weights, for fine-tuning); a model may also ship its
+INT8 ONNX Runtime files ``<name>.int8.onnx`` and ``<name>.int8.x86.onnx``, which its card's
+``int8`` entry ties to the FP32 file they were made from (see :mod:`edgesr.artifacts`). The card marked
 ``"default": true`` is the model ``edgesr build`` and ``edgesr upscale`` use when given none.
 Reading cards needs no torch, so a fresh install without it can run the shipped models.
 """
@@ -26,6 +28,14 @@ class ShippedModel:
     @property
     def weights(self) -> Path:
         return self.onnx.with_suffix(".pth")
+
+    def int8(self, encoding: str) -> Path:
+        """Where its INT8 file of ``encoding`` ships: ``int8`` (symmetric) or ``x86`` (UINT8)."""
+        return self.onnx.with_name(int8_name(self.name, encoding))
+
+
+def int8_name(name: str, encoding: str) -> str:
+    return f"{name}.int8.x86.onnx" if encoding == "x86" else f"{name}.int8.onnx"
 
 
 def shipped(folder: Path | None = None) -> list[ShippedModel]:

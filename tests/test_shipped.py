@@ -50,3 +50,16 @@ def test_upscale_runs_the_default_model_with_no_model_given(tmp_path):
     assert main(["upscale", str(tmp_path / "lr.png"), "-o", str(tmp_path / "sr.png"), "--no-progress"]) == 0
     scale = default.card["scale"]
     assert read_rgb(tmp_path / "sr.png").shape == (45 * scale, 60 * scale, 3)
+
+
+def test_the_default_ships_its_int8_files_made_from_its_fp32_file():
+    default = shipped.find(None)
+    entry = default.card["int8"]
+    assert entry["source"]["sha256"] == sha256(default.onnx), (
+        f"{default.name}'s INT8 files were made from another FP32 file: run {entry['made_by']}")
+    for encoding in ("int8", "x86"):
+        path = default.int8(encoding)
+        assert entry["files"][path.name]["sha256"] == sha256(path), f"{path.name} differs from the card"
+    assert entry["validation"]["drop_db"] <= entry["validation"]["budget_db"]
+    total = sum(default.int8(e).stat().st_size for e in ("int8", "x86"))
+    assert total < 500_000

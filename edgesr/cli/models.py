@@ -14,12 +14,19 @@ def add_parser(sub) -> None:
                    help="HR image folder to measure Y-PSNR on (x4 protocol) for every model with weights; "
                         "repeatable, e.g. Set5 and Set14")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.add_argument("--ship-int8", metavar="NAME",
+                   help="make the shipped model NAME's INT8 ONNX Runtime files beside it (edgesr convert, then "
+                        "edgesr quantize within 0.1 dB) and record them, with the SHA-256 of the FP32 file they "
+                        "come from, in its card")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from edgesr.errors import InputError
     from edgesr.models.catalog import catalog
+
+    if args.ship_int8:
+        return ship_int8(args.ship_int8)
 
     if args.weights_dir is not None and not args.weights_dir.is_dir():
         raise InputError(f"--weights-dir {args.weights_dir} is not a folder; point it at your checkpoints")
@@ -39,6 +46,17 @@ def run(args) -> int:
                        folders=[f.name for f in args.eval]))
     print()
     print(format_shipped(ships))
+    return 0
+
+
+def ship_int8(name: str) -> int:
+    from edgesr.artifacts import ship_int8 as make
+
+    entry = make(name)
+    v, lat = entry["validation"], entry["latency"]
+    print(f"{name}: {', '.join(entry['files'])} from {entry['source']['path']} (sha256 {entry['source']['sha256'][:12]}); "
+          f"drop {v['drop_db']:.3f} dB on {v['images']} images (budget {v['budget_db']} dB); x86 file "
+          f"{lat['x86_vs_fp32']}x FP32, symmetric file {lat['int8_vs_fp32']}x ({lat['runtime']})")
     return 0
 
 

@@ -71,7 +71,8 @@ def run(args) -> int:
             line = stats.line(stream.pipeline.source)
             logger.info("%s", f"{line} | {telemetry.brief()}" if telemetry.available else line)
 
-        stream = Stream(args.source, args.sink, model_path(args.model), options, on_report=report)
+        stream = Stream(args.source, args.sink, model_path(args.model, args.precision, options.runner.providers),
+                        options, on_report=report)
         result = stream()
     data = {**result.to_dict(), "host": gather().to_dict(), "telemetry": telemetry.summary()}
     print(json.dumps(data, indent=2))

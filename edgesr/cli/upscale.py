@@ -20,6 +20,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="the artifact to run: an .onnx file or a TensorRT .engine built by 'edgesr build' (its JSON "
                         "sidecar beside it), or the name of a model shipped with edgesr (default: the shipped "
                         "default model)")
+    g.add_argument("--precision", choices=("int8", "fp32"),
+                   help="which file of a shipped model runs (default: int8 for the default model, whose INT8 ONNX "
+                        "Runtime file ships or is built once into the user cache; fp32 for a model named)")
     g.add_argument("--scale", type=int, help="upscale factor, for a model that does not record it "
                                              "(otherwise inferred from a probe run)")
     g.add_argument("--value-range", type=float, choices=(1.0, 255.0), metavar="{1,255}",
@@ -36,17 +39,12 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch", type=int, help="tiles per inference call (default: all tiles of a frame)")
 
 
-def model_path(text: str | None) -> str:
-    """The artifact to run: a path as given, or a shipped model by name (None: the default one)."""
-    from pathlib import Path
+def model_path(text: str | None, precision: str | None = None, providers: tuple[str, ...] | None = None) -> str:
+    """The artifact to run: a path as given, or a shipped model by name (None: the default one, as INT8
+    unless ``precision`` says fp32); see :mod:`edgesr.artifacts`."""
+    from edgesr.artifacts import resolve
 
-    from edgesr import shipped
-
-    if text is None:
-        return str(shipped.find(None).onnx)
-    if not Path(text).exists() and text in {m.name for m in shipped.shipped()}:
-        return str(shipped.find(text).onnx)
-    return text
+    return str(resolve(text, precision, providers).path)
 
 
 def runner_options(args):
@@ -86,7 +84,8 @@ def run(args) -> int:
     options = UpscaleOptions(runner=runner_options(args), tile=args.tile, tile_overlap=args.tile_overlap,
                              batch=args.batch, codec=args.codec, crf=args.crf, audio=args.audio,
                              image_format=args.image_format, progress=not args.no_progress)
-    result = Upscale(args.input, args.output, model_path(args.model), options)()
+    result = Upscale(args.input, args.output, model_path(args.model, args.precision, options.runner.providers),
+                     options)()
     stats = result.stats
     e2e = stats["end_to_end"]
     print(f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "
