@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from edgesr.errors import DependencyError, DeviceError, ModelError
-from edgesr.lazy import require
+from edgesr.lazy import available, require
 from edgesr.log import logger
 from edgesr.onnx import loading
 from edgesr.onnx.cpu_rewrites import for_onnxruntime_cpu
 from edgesr.runtime.runners import Runner
 from edgesr.runtime.spec import ModelSpec, declare
+from edgesr.runtime.tensors import code_pixels
 
 # Best first; the first available one that starts is used unless the user names providers.
 PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
@@ -51,6 +52,9 @@ class OnnxRuntimeRunner(Runner):
         wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
         if wanted == "CPUExecutionProvider":
             notes += for_onnxruntime_cpu(model)
+        table = _uint8_output(model, declared.value_range)
+        if table is not None:
+            notes.append("the output's final DequantizeLinear runs as a lookup table on its uint8 codes (same pixels)")
         self.session = _session(ort, model.SerializeToString(), providers, self.options.threads, name)
         used = self.session.get_providers()
         if used[0] != wanted:
@@ -76,7 +80,7 @@ class OnnxRuntimeRunner(Runner):
             scale=scale, value_range=declared.value_range, channel_order=declared.channel_order,
             input_name=inputs[0].name, output_name=outputs[0].name, dtype=dtype, input_hw=input_hw, batch=batch,
             size_multiple=declared.size_multiple, precision=_precision(model, dtype),
-            backend=f"onnxruntime {ort.__version__} {used[0]}", notes=tuple(notes))
+            backend=f"onnxruntime {ort.__version__} {used[0]}", notes=tuple(notes), output_table=table)
         logger.info("%s: x%d, %s, %s, input %s", name, scale, self.spec.precision, used[0], image.shape_text)
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
@@ -108,7 +112,10 @@ class OnnxRuntimeRunner(Runner):
         h, w = input_hw if input_hw is not None else (_round_up(24, multiple), _round_up(32, multiple))
         x = np.zeros((batch or 1, 3, h, w), dtype)
         y = self.session.run([output_name], {input_name: x})[0]
-        ratio = (y.shape[2] / h, y.shape[3] / w) if y.ndim == 4 else (0, 0)
+        if y.ndim != 4:
+            raise ModelError(f"{self.path.name} is not an image-to-image model: a {h}x{w} input gave output "
+                             f"{list(y.shape)}; pass a super-resolution model")
+        ratio = (y.shape[2] / h, y.shape[3] / w)
         if ratio[0] != ratio[1] or ratio[0] < 1 or ratio[0] != int(ratio[0]):
             raise ModelError(f"cannot tell the scale of {self.path.name}: a {h}x{w} input gave output "
                              f"{list(y.shape)}; pass --scale")
@@ -171,6 +178,37 @@ def _rewrite_cubic_resizes(model, name: str) -> list[str]:
         notes.append(f"bicubic Resize kept: {why}")
         logger.warning("%s: bicubic Resize %s; it will dominate the frame time on CPU", name, why)
     return notes
+
+
+def _uint8_output(model, value_range: float) -> np.ndarray | None:
+    """Cut a per-tensor DequantizeLinear that computes the only output off the graph, in place,
+    and return the pixel of each of its 256 codes; None (graph unchanged) when there is none.
+
+    The model then hands over a quarter of the bytes, and post-processing is one table lookup
+    instead of a float scale, round and clip; OpenCV does the lookup, so without it the float
+    path stays."""
+    graph = model.graph
+    if len(graph.output) != 1 or not available("cv2"):
+        return None
+    out = graph.output[0]
+    dq = next((n for n in graph.node if out.name in n.output), None)
+    if dq is None or dq.op_type != "DequantizeLinear" or len(dq.input) < 3 or dq.domain not in ("", "ai.onnx"):
+        return None
+    readers = [n for n in graph.node if dq.input[0] in n.input and n is not dq]
+    params = {t.name: t for t in graph.initializer}
+    if readers or dq.input[0] in {o.name for o in graph.output} or not all(i in params for i in dq.input[1:3]):
+        return None
+    numpy_helper = require("onnx.numpy_helper")
+    scale, zero = (numpy_helper.to_array(params[i]) for i in dq.input[1:3])
+    if scale.size != 1 or zero.size != 1 or zero.dtype not in (np.uint8, np.int8):
+        return None
+    codes = np.arange(256, dtype=np.uint8).view(zero.dtype)
+    # DequantizeLinear's own arithmetic: (code - zero point) in integers, then x scale in float32
+    values = (codes.astype(np.int32) - int(zero.reshape(()))).astype(np.float32) * scale.astype(np.float32).reshape(())
+    graph.node.remove(dq)
+    out.name = dq.input[0]
+    out.type.tensor_type.elem_type = params[dq.input[2]].data_type
+    return code_pixels(values, value_range)
 
 
 def _precision(model, dtype: str) -> str:

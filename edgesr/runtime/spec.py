@@ -6,7 +6,9 @@ JSON sidecar) plus the user's declarations, so the pipeline never looks inside a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
 
 from edgesr.errors import InputError
 from edgesr.log import logger
@@ -22,6 +24,8 @@ class ModelSpec:
     ``input_hw`` is the fixed input height and width, None when the model takes any size
     (then ``size_multiple`` still constrains it); ``batch`` the fixed batch size, None when
     dynamic. ``notes`` say what was assumed or changed at load time, for logs and reports.
+    ``output_table``, when set, says the model returns the uint8 codes of its output grid and
+    gives the pixel of each code (see :func:`edgesr.runtime.tensors.code_pixels`).
     """
 
     scale: int
@@ -36,9 +40,13 @@ class ModelSpec:
     precision: str
     backend: str
     notes: tuple[str, ...] = ()
+    output_table: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The fields for reports (the table is not one: ``notes`` say when it is used)."""
+        d = asdict(replace(self, output_table=None))
+        del d["output_table"]
+        return d
 
 
 @dataclass(frozen=True)
