@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgesr.degrade.spec import Degradation
 from edgesr.errors import InputError, ModelError
 from edgesr.io.images import list_images, read_rgb
 from edgesr.lazy import require
@@ -61,6 +62,7 @@ class EvalResult:
     scale: int
     shave: int
     images: list[ImageScore] = field(default_factory=list)
+    degradation: str = "clean"  # the spec the LR was made with (edgesr.degrade)
 
     @property
     def name(self) -> str:
@@ -81,6 +83,7 @@ class EvalResult:
 
         return {
             "name": self.name, "folder": self.folder, "scale": self.scale, "shave": self.shave,
+            "degradation": self.degradation,
             "mean_psnr": num(self.mean_psnr), "mean_ssim": self.mean_ssim,
             "images": [{**asdict(s), "psnr": num(s.psnr)} for s in self.images],
         }
@@ -103,12 +106,19 @@ def _as_uint8(sr: np.ndarray) -> np.ndarray:
     return np.clip(np.round(sr), 0, 255).astype(np.uint8)
 
 
-def evaluate(upscale_fn: UpscaleFn, folder: str | os.PathLike, scale: int, shave: int | None = None) -> EvalResult:
-    """Score ``upscale_fn`` on every image in ``folder`` at ``scale``; ``shave`` defaults to ``scale``."""
+def evaluate(upscale_fn: UpscaleFn, folder: str | os.PathLike, scale: int, shave: int | None = None,
+             degradation: Degradation | None = None, seed: int = 0) -> EvalResult:
+    """Score ``upscale_fn`` on every image in ``folder`` at ``scale``; ``shave`` defaults to ``scale``.
+
+    With ``degradation`` the LR is the HR degraded that way (:func:`edgesr.degrade.degrade`),
+    its random draws seeded by the image's name and ``seed``: every model scored on the same
+    folder and degradation sees the same LR, bit for bit.
+    """
     shave = scale if shave is None else shave
     paths = list_images(folder)
     smallest = min_hr_side(scale, shave)
-    result = EvalResult(folder=str(folder), scale=scale, shave=shave)
+    result = EvalResult(folder=str(folder), scale=scale, shave=shave,
+                        degradation=degradation.text() if degradation is not None else "clean")
     tqdm = require("tqdm").tqdm
     for path in tqdm(paths, desc=Path(folder).name, unit="img", leave=False, disable=None):
         hr = read_rgb(path)
@@ -118,6 +128,11 @@ def evaluate(upscale_fn: UpscaleFn, folder: str | os.PathLike, scale: int, shave
                 f"at least {smallest}x{smallest}; remove it from {folder}"
             )
         lr, hr = prepare(hr, scale)
+        if degradation is not None and not (degradation.is_clean and degradation.down == "bicubic"):
+            # imported here: edgesr.degrade reads this package's imresize
+            from edgesr.degrade.apply import degrade, image_seed
+
+            lr = degrade(hr, degradation, scale, image_seed(path.name, seed))
         sr = _as_uint8(upscale_fn(lr))
         if sr.shape != hr.shape:
             raise ModelError(
