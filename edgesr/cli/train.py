@@ -70,6 +70,12 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default=S, help="auto (CUDA when available), cpu, cuda or cuda:N (default auto)")
     p.add_argument("--set", dest="model", metavar="KEY=VALUE", type=_arg(parse_setting), action="append",
                    default=S, help="architecture hyper-parameter, e.g. act=gelu for epfdn (repeatable)")
+    p.add_argument("--init", metavar="CKPT", default=S,
+                   help="start from these weights (e.g. a shipped model's .pth) instead of random ones")
+    p.add_argument("--degrade", metavar="MIX|SPEC", default=S,
+                   help="make each patch's LR from its HR patch with a degradation: a training mix (real: blur, "
+                        "noise, JPEG drawn per patch, some clean) or a fixed spec/preset (e.g. blur=iso:1.2,noise=10); "
+                        "validation then scores the quality grid's degradations (default: the benchmark bicubic LR)")
     p.add_argument("--cache-dir", metavar="DIR", default=S,
                    help="where the LR of training images is cached (default ~/.cache/edgesr/train-lr)")
     p.add_argument("--no-cache", dest="cache", action="store_false", default=S,
@@ -85,7 +91,7 @@ def _options(args) -> dict:
     """The TrainConfig settings given on the command line, paths made absolute."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
              if f.name != "arch" and hasattr(args, f.name)}
-    for key in ("out", "val", "cache_dir"):
+    for key in ("out", "val", "cache_dir", "init"):
         if key in given:
             given[key] = str(Path(given[key]).resolve())
     if "data" in given:

@@ -163,6 +163,24 @@ class Net(nn.Module):
             h = self.act(layer(h))
         return torch.cat([h + f[:, :-IMAGE], f[:, -IMAGE:]], dim=1)
 
+    def load_folded(self, sd: Mapping[str, torch.Tensor]) -> None:
+        """Start from folded weights: each kxk convolution becomes the square branch, the 1xk and kx1
+        branches start at zero, so the network computes exactly what the folded one did."""
+        if self.cfg.folded:
+            self.load_state_dict(sd)
+            return
+        unfolded = dict(self.state_dict())
+        for key in unfolded:
+            if ".hor." in key or ".ver." in key:
+                unfolded[key] = torch.zeros_like(unfolded[key])
+        for key, value in sd.items():
+            name = key.rsplit(".", 1)
+            target = f"{name[0]}.square.{name[1]}"
+            if target not in unfolded or unfolded[target].shape != value.shape:
+                raise ModelError(f"{ARCH}: folded weight {key} {tuple(value.shape)} does not fit this network")
+            unfolded[target] = value
+        self.load_state_dict(unfolded)
+
     def fold(self) -> Net:
         """The same function as a plain stack of kxk convolutions (a copy; ``self`` is unchanged)."""
         if self.cfg.folded:

@@ -55,6 +55,10 @@ class TrainConfig:
     log_every: int = 50  # iterations per entry of the loss log
     device: str = "auto"
     model: dict[str, str | int | float | bool] = field(default_factory=dict)  # hyper-parameters, e.g. act
+    init: str | None = None  # weights to start from (a checkpoint of this architecture); None: random
+    # None: the benchmark LR (MATLAB bicubic); else a training mix (e.g. real) or a fixed degradation
+    # spec: each patch's LR is made from its HR patch that way (edgesr.degrade)
+    degrade: str | None = None
     cache: bool = True  # keep the LR of each training image on disk, keyed by the image's content
     cache_dir: str | None = None  # None: $XDG_CACHE_HOME/edgesr/train-lr
     allow_benchmark_data: bool = False
@@ -102,6 +106,10 @@ class TrainConfig:
             problems.append("val_every must be >= 0, checkpoint_every and log_every >= 1")
         if problems:
             raise InputError("training settings: " + "; ".join(problems))
+        if self.degrade is not None:
+            from edgesr.train.degraded import check_degrade
+
+            check_degrade(self.degrade)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -120,7 +120,7 @@ class Trainer:
             info["outcome"] = f"{len(self.data.pairs)} images from {len(cfg.data)} folder(s)"
         self.fits = self._fit_stages()
         seed_everything(cfg.seed)
-        self.net = build_net(cfg.arch, cfg.scale, cfg.model, cfg.seed).to(self.device).train()
+        self.net = build_net(cfg.arch, cfg.scale, cfg.model, cfg.seed, cfg.init).to(self.device).train()
         min_size = int(getattr(self.net, "min_size", 1))
         if min(cfg.stages) < min_size:
             raise InputError(f"{self.net.arch} needs inputs of at least {min_size} px; raise the smallest of "
@@ -141,7 +141,7 @@ class Trainer:
         largest = max(min(p.lr.shape[:2]) for p in self.data.pairs)
         fits = []
         for plan in self.plans:
-            fit = self.data.fitting(plan.patch)
+            fit = self.data.fitting(self._need(plan.patch))
             side = plan.patch * s
             if not fit:
                 raise InputError(f"stage {plan.index + 1}: no training image holds an LR patch of {plan.patch} px "
@@ -154,6 +154,23 @@ class Trainer:
                 self.notes.append(note)
             fits.append(fit)
         return fits
+
+    def _need(self, patch: int) -> int:
+        """LR side an image must hold for one patch (degraded patches carry a margin)."""
+        if self.cfg.degrade is None:
+            return patch
+        from edgesr.train.degraded import DegradedPatchSampler
+
+        return DegradedPatchSampler.need(patch, self.cfg.degrade, self.cfg.scale)
+
+    def _sampler(self, plan: StagePlan):
+        cfg = self.cfg
+        if cfg.degrade is None:
+            return PatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index)
+        from edgesr.train.degraded import DegradedPatchSampler
+
+        return DegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index,
+                                    cfg.degrade)
 
     def _restore(self, ck: Checkpoint) -> None:
         if ck.state.data_fingerprint != self.data.fingerprint:
@@ -175,7 +192,7 @@ class Trainer:
         rec = s.records[plan.index]
         if s.iteration == 0 and not rec.weights_in:
             rec.weights_in = fingerprint(self.net.state_dict())
-        sampler = PatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index)
+        sampler = self._sampler(plan)
         # Inputs are scaled exactly as the deployed model's (to_model_input); the loss is in [0, 1] units
         # whatever the model's value range, so one learning rate suits every architecture.
         divisor = 255.0 / float(self.net.value_range)
@@ -254,12 +271,20 @@ class Trainer:
     def _validate(self) -> EvalResult:
         s = self.state
         start = time.perf_counter()
-        result = validate(self.ema.module, self.val_folder, self.cfg.scale, self.device)
+        result = validate(self.ema.module, self.val_folder, self.cfg.scale, self.device, self._val_degradations())
         s.val_seconds += time.perf_counter() - start
         s.val_history.append({"step": s.step, "stage": min(s.stage, len(self.plans) - 1) + 1,
                               "iteration": s.iteration, "psnr": result.mean_psnr})
         logger.debug("validation at step %d: %.3f dB", s.step, result.mean_psnr)
         return result
+
+    def _val_degradations(self) -> list | None:
+        """None (the benchmark LR) for a clean run; the quality grid's columns for a degraded one."""
+        if self.cfg.degrade is None:
+            return None
+        from edgesr.degrade import GRID, expand
+
+        return expand(GRID)
 
     def _save(self, status: str, weights: Path | None = None) -> TrainResult:
         s = self.state
@@ -295,7 +320,8 @@ class Trainer:
             "device": describe_device(self.device),
             "torch": torch.__version__,
             "data": {"folders": list(cfg.data), "images": len(self.data.pairs),
-                     "fingerprint": self.data.fingerprint, "lr_method": LR_METHOD},
+                     "fingerprint": self.data.fingerprint,
+                     "lr_method": LR_METHOD if cfg.degrade is None else f"degraded: {cfg.degrade}"},
             "notes": self.notes,
             "config": cfg.to_dict(),
             "val_history": s.val_history,

@@ -48,11 +48,24 @@ def typed_overrides(arch: str, settings: dict) -> dict:
     return out
 
 
-def build_net(arch: str, scale: int, settings: dict, seed: int):
-    """A fresh network; its initial weights depend on ``seed`` only."""
+def build_net(arch: str, scale: int, settings: dict, seed: int, init: str | None = None):
+    """A fresh network; its initial weights depend on ``seed`` only, or are ``init``'s.
+
+    A training-form network (asymmetric branches) starts from folded weights exactly.
+    """
     overrides = typed_overrides(arch, settings)
     torch.manual_seed(seed)
-    return models.create(arch, scale=scale, **overrides)
+    net = models.create(arch, scale=scale, **overrides)
+    if init is not None:
+        from edgesr.models.checkpoint import read_state_dict
+
+        sd = read_state_dict(init)
+        try:
+            net.load_folded(sd) if hasattr(net, "load_folded") else net.load_state_dict(sd)
+        except RuntimeError as exc:
+            raise InputError(f"--init {init} does not fit {arch} with these settings "
+                             f"({str(exc).splitlines()[0]}); pass weights of the same architecture") from None
+    return net
 
 
 def resolve_device(name: str):
@@ -97,8 +110,12 @@ def cpu_state_dict(module) -> dict:
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
 
-def validate(module, folder: str | Path, scale: int, device) -> EvalResult:
-    """Y-PSNR/SSIM of ``module`` on ``folder`` under the benchmark protocol, whole images at once."""
+def validate(module, folder: str | Path, scale: int, device, degradations: list | None = None) -> EvalResult:
+    """Y-PSNR/SSIM of ``module`` on ``folder`` under the benchmark protocol, whole images at once.
+
+    With ``degradations``, the folder is scored once per degradation and the result holds every
+    (image, degradation) score, so its mean is the mean over the cells.
+    """
     value_range = float(module.value_range)
 
     def upscale(lr: np.ndarray) -> np.ndarray:
@@ -107,4 +124,10 @@ def validate(module, folder: str | Path, scale: int, device) -> EvalResult:
             y = module(x)
         return to_uint8(y[0].permute(1, 2, 0).float().cpu().numpy(), value_range)
 
-    return evaluate(upscale, folder, scale)
+    if not degradations:
+        return evaluate(upscale, folder, scale)
+    results = [evaluate(upscale, folder, scale, degradation=d) for d in degradations]
+    merged = results[0]
+    merged.degradation = "; ".join(r.degradation for r in results)
+    merged.images = [img for r in results for img in r.images]
+    return merged
