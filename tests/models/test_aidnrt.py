@@ -100,3 +100,17 @@ def test_carry_exports_a_plain_chain_without_bicubic_or_concatenated_features(tm
     assert ops.count("Conv") == 1 + 1 + 2 + 1
     assert ops.count("Concat") == 1  # RGB and edge map into the head, nothing more
     assert "Resize" not in ops and ops[-2:] == ["Conv", "DepthToSpace"]
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_the_training_form_starts_from_folded_weights_exactly(carry):
+    folded = trained_like(channels=8, convs=2, carry=carry).fold()
+    torch.manual_seed(1)
+    fresh = models.create("aidn-rt", channels=8, convs=2, carry=carry).eval()
+    fresh.load_folded(folded.state_dict())
+    x = torch.rand(1, 3, 12, 15)
+    with torch.no_grad():
+        assert torch.allclose(fresh(x), folded(x), atol=1e-5)
+    assert all(float(m.hor.weight.abs().sum()) == 0 for m in fresh.modules() if type(m) is aidnrt.AsymTriple)
+    with pytest.raises(ModelError, match="does not fit"):
+        models.create("aidn-rt", channels=16, convs=2, carry=carry).load_folded(folded.state_dict())
