@@ -31,6 +31,11 @@ def add_parser(sub) -> None:
                    help="the training run's summary.json (default: the one beside --weights)")
     g.add_argument("--studies", type=Path, metavar="JSON", help="study tables to include in the card (a JSON object)")
     g.add_argument("--default", action="store_true", help="mark the model as the default one")
+    g.add_argument("--grid", action="store_true",
+                   help="also measure the quality grid (edgesr eval --degrade grid) on the --eval folders, next to "
+                        "bicubic and the --grid-against models")
+    g.add_argument("--grid-against", metavar="MODEL", action="append", default=[],
+                   help="a shipped model's name or an .onnx file to sit beside this one in the grid (repeatable)")
     g.add_argument("--note", action="append", default=[], metavar="TEXT", help="a note for the card (repeatable)")
     p.set_defaults(run=run)
 
@@ -51,11 +56,12 @@ def run(args) -> int:
         studies = json.loads(args.studies.read_text()) if args.studies is not None else None
         card = ship(args.weights, args.name, args.output.parent, args.output.stem, eval_folders=args.eval,
                     summary=args.summary, default=args.default, studies=studies,
-                    notes=args.note)
+                    notes=args.note, grid_against=args.grid_against if args.grid else None)
         print(f"wrote {args.output}, {args.output.with_suffix('.pth')} and the card {card}")
         return 0
-    if args.eval or args.summary or args.studies or args.default or args.note:
-        raise InputError("--eval, --summary, --studies, --default and --note describe a model card; add --card")
+    if args.eval or args.summary or args.studies or args.default or args.note or args.grid or args.grid_against:
+        raise InputError("--eval, --summary, --studies, --default, --note and --grid describe a model card; "
+                         "add --card")
     if args.weights is not None:
         net = models.load(args.name, args.weights, scale=args.scale)
     else:

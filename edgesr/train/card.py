@@ -65,13 +65,36 @@ def measure(onnx_path: str | os.PathLike, folders: list[str | os.PathLike], scal
     return out
 
 
+def measure_grid(onnx_path: str | os.PathLike, against: list[str], folders: list[str | os.PathLike],
+                 scale: int) -> dict:
+    """The quality grid on each folder: bicubic, the ``against`` models (shipped names or .onnx files)
+    and the ONNX file, keyed by folder name (:mod:`edgesr.quality.grid`)."""
+    from edgesr import shipped
+    from edgesr.degrade import GRID, expand
+    from edgesr.quality.grid import BASELINE, run_grid
+    from edgesr.quality.upscalers import Bicubic, OnnxUpscaler
+
+    names = {m.name: m.onnx for m in shipped.shipped()}
+    rows = [(BASELINE, Bicubic(scale))]
+    rows += [(a, OnnxUpscaler(names.get(a, a))) for a in against]
+    rows.append((Path(onnx_path).stem, OnnxUpscaler(onnx_path)))
+    out = {}
+    for folder in folders:
+        with stage(f"quality grid of {Path(onnx_path).name} on {Path(folder).name}") as info:
+            grid = run_grid(rows, str(folder), scale, expand(GRID))
+            info["outcome"] = f"{len(rows)} models x {len(GRID)} degradations"
+        out[Path(folder).name] = {k: v for k, v in grid.to_dict().items() if k != "folder"}
+    return out
+
+
 def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLike, name: str, *,
          eval_folders: list[str | os.PathLike], summary: str | os.PathLike | None = None, default: bool = False,
-         studies: dict | None = None, notes: list[str] | None = None) -> Path:
+         studies: dict | None = None, notes: list[str] | None = None, grid_against: list[str] | None = None) -> Path:
     """Write ``<name>.onnx``, ``<name>.pth`` (weights only) and the card ``<name>.json`` into ``out_dir``.
 
     ``summary`` is the training run's summary.json (default: the one beside ``weights``).
-    Returns the card's path.
+    ``grid_against`` (a list, possibly empty) adds the quality grid on the evaluation folders,
+    with those models beside this one. Returns the card's path.
     """
     from edgesr import models
     from edgesr.export import export_onnx
@@ -107,6 +130,11 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
             "datasets": measure(onnx_path, eval_folders, int(net.scale)),
         },
         "studies": studies or {},
+        **({"degradation_grid": {
+            "protocol": "edgesr eval --degrade grid: each column's LR made by that degradation "
+                        "(docs/degradations.md), seeded by image name; Y-PSNR, gain over bicubic of the same LR",
+            "datasets": measure_grid(onnx_path, grid_against, eval_folders, int(net.scale))}}
+           if grid_against is not None else {}),
         "notes": [_without_paths(n, run) for n in run.get("notes", [])] + list(notes or []),
         "files": {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
         "edgesr_version": __version__,

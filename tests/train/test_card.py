@@ -66,3 +66,23 @@ def test_card_needs_the_run_summary(config, val_dir, tmp_path, capsys):
 def test_no_default_model_is_a_one_line_error(tmp_path):
     with pytest.raises(InputError, match="ships no default model"):
         shipped.find(None, tmp_path)
+
+
+def test_card_carries_the_quality_grid_beside_bicubic_and_other_models(config, val_dir, tmp_path):
+    from edgesr.degrade import GRID, parse
+
+    result = train(config())
+    first, second = tmp_path / "m" / "first.onnx", tmp_path / "m" / "second.onnx"
+    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(first), "--card",
+                 "--eval", str(val_dir)]) == 0
+    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(second), "--card",
+                 "--eval", str(val_dir), "--grid", "--grid-against", str(first)]) == 0
+    grid = json.loads(second.with_suffix(".json").read_text())["degradation_grid"]["datasets"][val_dir.name]
+    assert grid["models"] == ["bicubic", str(first), "second"]
+    assert [d["label"] for d in grid["degradations"]] == list(GRID)
+    cells = {(c["model"], c["degradation"]): c for c in grid["cells"]}
+    noisy = parse("noise10")
+    expected = evaluate(OnnxUpscaler(second), val_dir, 2, degradation=noisy).mean_psnr
+    assert cells[("second", noisy.text())]["psnr"] == pytest.approx(expected, abs=1e-4)
+    assert cells[(str(first), noisy.text())]["psnr"] == cells[("second", noisy.text())]["psnr"]  # same weights
+    assert "degradation_grid" not in json.loads(first.with_suffix(".json").read_text())
