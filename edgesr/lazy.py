@@ -26,6 +26,7 @@ _PROVIDERS: dict[str, tuple[str, str | None]] = {
     "tensorrt": ("tensorrt (from JetPack on Jetson, or NVIDIA's index on x86)", "tensorrt"),
     "cv2": ("opencv-python-headless", "video"),
     "av": ("av", "video"),
+    "streamlit": ("streamlit", "app"),
 }
 
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "tensorrt", "cv2", "onnxruntime", "polygraphy")
+HEAVY = ("torch", "tensorrt", "cv2", "onnxruntime", "polygraphy", "streamlit")
 
 SCRIPT = """
 import json, sys

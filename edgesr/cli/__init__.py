@@ -20,7 +20,7 @@ from edgesr.errors import EdgeSRError
 # These modules import only argparse-level code at import time, so --help stays light.
 COMMANDS: tuple[str, ...] = (
     "devices", "doctor", "build", "convert", "quantize", "validate", "upscale", "stream", "bench",
-    "export", "eval", "models", "train",
+    "export", "eval", "models", "train", "app",
 )
 
 
