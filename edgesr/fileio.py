@@ -50,14 +50,15 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     return write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def check_writable_dir(path: str | os.PathLike) -> Path:
+def check_writable_dir(path: str | os.PathLike, flag: str = "-o") -> Path:
     """Prove ``path`` (or, when it does not exist yet, its nearest existing parent) takes files.
 
-    Called before any work starts, and creates nothing, so a failed run leaves no trace.
+    Called before any work starts, and creates nothing, so a failed run leaves no trace. ``flag`` is
+    the option the user gives the path with, named in the fix.
     """
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise InputError(f"output path {out} exists and is not a directory; pass a directory with -o")
+        raise InputError(f"output path {out} exists and is not a directory; pass a directory with {flag}")
     probe_dir = out
     while not probe_dir.exists():
         probe_dir = probe_dir.parent
@@ -69,7 +70,7 @@ def check_writable_dir(path: str | os.PathLike) -> Path:
         os.unlink(probe)
     except OSError as exc:
         raise InputError(
-            f"cannot write to output directory {out} ({exc.strerror or exc}); choose a writable -o"
+            f"cannot write to output directory {out} ({exc.strerror or exc}); choose a writable {flag}"
         ) from None
     return out
 

@@ -8,6 +8,7 @@ engine identity (DESIGN.md section 4) and locked while it is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -25,6 +26,8 @@ from edgesr.log import logger, stage
 
 # The default static frame: a 1280x720 output, the stream size edgesr is tuned for.
 DEFAULT_OUTPUT_WH = (1280, 720)
+# Largest static input a build accepts: a 4K frame (calibration and validation run whole inputs).
+MAX_INPUT_PIXELS = 3840 * 2160
 
 
 class BudgetError(EdgeSRError):
@@ -83,6 +86,11 @@ class Build:
             raise InputError(f"--max-drop must be >= 0 dB, got {o.max_drop}")
         if o.finetune is not None and o.finetune < 0:
             raise InputError(f"--finetune takes a number of steps >= 0 (0: off), got {o.finetune}")
+        largest = o.input_range[1] if o.input_range is not None else o.input
+        if largest is not None and largest[0] * largest[1] > MAX_INPUT_PIXELS:
+            raise InputError(f"input size {largest[1]}x{largest[0]} is over the {MAX_INPUT_PIXELS} pixels edgesr "
+                             "builds for (calibration and validation run whole inputs); pass a smaller "
+                             "--input-size: larger frames are tiled at run time")
         fileio.check_writable_dir(o.out)
         data_dirs = [Path(d) for d in o.data] or [_samples_dir()]
         source_key, name = self._source_key()
@@ -90,7 +98,7 @@ class Build:
         with lock.locked(work):
             request = _key(source_key, device.id, asdict(plan), o.input, o.input_range, o.max_drop,
                            o.finetune, _calib_key(o.calib), [_dir_key(d) for d in data_dirs], o.workspace_mb, o.opt_level,
-                           __version__)
+                           __version__, [_code_key(s) for s in sorted(_STAGE_CODE)], _code_key_of(_FINISH_CODE))
             hit = self._cache_hit(work, request)
             if hit is not None:
                 return hit
@@ -135,7 +143,7 @@ class Build:
 
             export_onnx(load(o.arch, o.weights, scale=o.scale), target)
 
-        _reuse(work / "export", key, target, export)
+        _reuse(work / "export", _key(key, _code_key("export")), target, export)
         return target
 
     # --- stages ---
@@ -145,7 +153,7 @@ class Build:
         if o.input_range is not None:
             (w0, h0), (w1, h1) = o.input_range
             if not (1 <= w0 <= w1 and 1 <= h0 <= h1):
-                raise InputError(f"--input-range {w0}x{h0}:{w1}x{h1} must grow from min to max")
+                raise InputError(f"--input-size-range {h0}x{w0}:{h1}x{w1} must grow from min to max")
             return (1, 3, h0, w0), (1, 3, h1, w1), (1, 3, h1, w1)
         w, h = o.input or (DEFAULT_OUTPUT_WH[0] // scale, DEFAULT_OUTPUT_WH[1] // scale)
         return (1, 3, h, w)
@@ -156,8 +164,9 @@ class Build:
         fixed = shapes if isinstance(shapes[0], int) and self.options.dla is not None else None
         out = work / "convert"
         target = out / f"{source.stem}.onnx"
-        _reuse(out, _key(_file_key(source), device.id, fixed), target,
-               lambda: convert(source, out, target=device.id, input_shape=fixed))
+        options = {"target": device.id, "input_shape": fixed}
+        _reuse(out, _key(_file_key(source), options, _code_key("convert")), target,
+               lambda: convert(source, out, **options))
         return target
 
     def _choose(self, work: Path, converted: Path, plan: policy.Plan, shapes):
@@ -199,9 +208,9 @@ class Build:
         opt = shapes if isinstance(shapes[0], int) else shapes[1]
         patch = (opt[2], opt[3])
         steps = self._finetune_steps(converted)
-        key = _key(_file_key(converted), _calib_key(o.calib), o.max_drop, patch, steps)
-        _reuse(out, key, target, lambda: quantize(converted, target, calib=o.calib, max_drop=o.max_drop,
-                                                  input_shape=patch, finetune_steps=steps))
+        options = {"calib": o.calib, "max_drop": o.max_drop, "input_shape": patch, "finetune_steps": steps}
+        key = _key(_file_key(converted), _calib_key(o.calib), options, _code_key("int8"))
+        _reuse(out, key, target, lambda: quantize(converted, target, **options))
         return json.loads(_record_path(target).read_text())
 
     def _finetune_steps(self, converted: Path) -> int:
@@ -230,7 +239,7 @@ class Build:
             out.mkdir(parents=True, exist_ok=True)
             fileio.write_bytes(target, to_fp16(onnx.load(str(converted))).SerializeToString())
 
-        _reuse(out, _file_key(converted), target, make)
+        _reuse(out, _key(_file_key(converted), _code_key("fp16")), target, make)
         return target
 
     def _report(self, work: Path, reference: Path, candidate: Path, data_dirs: list[Path], precision: str) -> dict:
@@ -240,7 +249,7 @@ class Build:
         if candidate == reference:
             return {"precision": precision, "drop_db": {}, "passed": True, "note": "FP32 is the reference"}
         key = _key(_file_key(reference), _file_key(candidate), [_dir_key(d) for d in data_dirs],
-                   self.options.max_drop)
+                   self.options.max_drop, _code_key("report"))
         summary = out / "summary.json"
 
         def run() -> None:
@@ -460,6 +469,36 @@ def _reuse(folder: Path, key: str, output: Path, produce) -> None:
     with stage(f"stage {folder.name}"):
         produce()
     fileio.write_text(stamp, key)
+
+
+# The edgesr code that computes each cached stage (folders and files under edgesr/): its source is
+# part of the stage's key, so a build after a code change redoes what that change can affect, even
+# while the version number stays the same.
+_STAGE_CODE: dict[str, tuple[str, ...]] = {
+    "export": ("export", "models", "meta.py"),
+    "convert": ("onnx", "io/images.py", "meta.py", "devices.py"),
+    "int8": ("quantize", "onnx", "io/images.py", "quality", "meta.py", "models", "train"),
+    "fp16": ("quantize", "onnx", "meta.py"),
+    "report": ("report", "quality", "runtime", "io", "meta.py"),
+}
+# Code behind the artifact folder itself (the cache hit of a whole build returns it).
+_FINISH_CODE = ("pipeline.py", "sidecar.py", "build", "devices.py")
+
+
+def _code_key(stage_name: str) -> str:
+    return _code_key_of(_STAGE_CODE[stage_name])
+
+
+@functools.lru_cache(maxsize=None)
+def _code_key_of(parts: tuple[str, ...]) -> str:
+    """SHA-256 over the paths and bytes of the ``.py`` files under ``parts`` of the edgesr package."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for part in parts:
+        base = root / part
+        for f in sorted(base.rglob("*.py")) if base.is_dir() else [base]:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
 
 
 def _key(*parts) -> str:

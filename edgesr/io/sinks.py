@@ -3,9 +3,10 @@ of images, ``display://N`` and ``null://``.
 
 Video is encoded with OpenCV's mp4v by default, or H.264 through PyAV (``codec="h264"``, the
 ``video`` extra). A video is written under a temporary name beside the target and renamed into
-place when the sink closes, which happens at end of stream, on Ctrl-C and on errors alike: the
-file is always a finished, playable video of the frames written, never a half-written one
-under the final name.
+place when the sink closes: a finished, playable video of the frames written, never a half-written
+one under the final name. A job that can tell a complete run from a cut one (``edgesr upscale``)
+sets :attr:`Sink.outcome`: an interrupted video is then kept as ``NAME.partial.EXT``, and the
+files of a failed run are removed.
 """
 
 from __future__ import annotations
@@ -38,10 +39,15 @@ class SinkOptions:
     codec: str = "mp4v"
     crf: int = 18
     image_format: str = "png"
+    flag: str = "-o"  # the option the user names the sink with, for the fixes in error messages
 
 
 class Sink:
     """Base class: open/close through ``with``, frames through :meth:`write`."""
+
+    # "complete" (the default: a live stream ends when it is stopped), "interrupted" or "failed".
+    outcome = "complete"
+    kept_partial: Path | None = None
 
     def __init__(self, address: str):
         self.uri = address
@@ -74,12 +80,13 @@ class NullSink(Sink):
 class ImageFileSink(Sink):
     """One image file; the format follows the suffix."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, flag: str = "-o"):
         super().__init__(str(path))
         self.path = path
+        self.flag = flag
 
     def open(self) -> None:
-        check_writable_dir(self.path.parent)
+        check_writable_dir(self.path.parent, self.flag)
 
     def write(self, frame: Frame) -> None:
         if self.frames_written:
@@ -93,21 +100,35 @@ class ImageFileSink(Sink):
 class ImageFolderSink(Sink):
     """A folder of images named after the input files (or ``frame_000000`` for video frames)."""
 
-    def __init__(self, folder: Path, image_format: str):
+    def __init__(self, folder: Path, image_format: str, flag: str = "-o"):
         super().__init__(str(folder))
         self.folder = folder
+        self.flag = flag
         self.suffix = "." + image_format.lower().lstrip(".")
         if self.suffix not in images.IMAGE_SUFFIXES:
             raise InputError(f"cannot write images as '{image_format}'; use one of {', '.join(images.IMAGE_SUFFIXES)}")
 
     def open(self) -> None:
-        check_writable_dir(self.folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        check_writable_dir(self.folder, self.flag)
+        # Made at the first image, so a run refused before it leaves no empty folder.
+        self._created = not self.folder.exists()
+        self._written: list[Path] = []
+
+    def path_for(self, name: str) -> Path:
+        return self.folder / f"{name}{self.suffix}"
 
     def write(self, frame: Frame) -> None:
         name = frame.name if frame.name is not None else f"frame_{frame.index:06d}"
-        images.write_rgb(self.folder / f"{name}{self.suffix}", frame.image)
+        self._written.append(images.write_rgb(self.path_for(name), frame.image))
         self.frames_written += 1
+
+    def close(self) -> None:
+        if self.outcome != "failed":
+            return
+        for path in self._written:
+            path.unlink(missing_ok=True)
+        if self._created and self.folder.is_dir() and not any(self.folder.iterdir()):
+            self.folder.rmdir()
 
 
 class _OpenCvWriter:
@@ -153,7 +174,7 @@ class VideoFileSink(Sink):
     def open(self) -> None:
         if self.path.is_dir():
             raise InputError(f"the output {self.path} is a folder; give a video file name such as out.mp4")
-        check_writable_dir(self.path.parent)
+        check_writable_dir(self.path.parent, self.options.flag)
         if self.options.codec == "h264":
             av = require("av")
             if "libx264" not in av.codecs_available:
@@ -191,8 +212,11 @@ class VideoFileSink(Sink):
         try:
             writer.close()
         finally:
-            if self.frames_written:
+            if self.frames_written and self.outcome == "complete":
                 os.replace(self._tmp, self.path)
+            elif self.frames_written and self.outcome == "interrupted":
+                self.kept_partial = self.path.with_name(f"{self.path.stem}.partial{self.path.suffix}")
+                os.replace(self._tmp, self.kept_partial)
             elif self._tmp.exists():
                 self._tmp.unlink()
 
@@ -236,15 +260,15 @@ def _file_sink(address: uris.Uri, options: SinkOptions) -> Sink:
         codec = address.options.get("codec", options.codec)
         fps = address.float_option("fps", options.fps)
         crf = address.int_option("crf", options.crf)
-        return VideoFileSink(path, SinkOptions(fps=fps, codec=codec, crf=crf))
+        return VideoFileSink(path, SinkOptions(fps=fps, codec=codec, crf=crf, flag=options.flag))
     if suffix in images.IMAGE_SUFFIXES:
         address.check_options(())
-        return ImageFileSink(path)
+        return ImageFileSink(path, options.flag)
     if suffix and not path.is_dir():
         raise InputError(f"cannot tell what to write to {path} from its suffix; give a video "
                          f"({', '.join(VIDEO_SUFFIXES[:5])}), an image, or a folder")
     address.check_options(("format",))
-    return ImageFolderSink(path, address.options.get("format", options.image_format))
+    return ImageFolderSink(path, address.options.get("format", options.image_format), options.flag)
 
 
 def _null_sink(address: uris.Uri, options: SinkOptions) -> Sink:

@@ -153,6 +153,13 @@ class ImageFilesSource(Source):
         self._paths = images.list_images(self.pattern)
         self.frame_count = len(self._paths)
 
+    def skip_done(self, done) -> int:
+        """Leave out the files for which ``done(path)`` holds (a resumed run); returns how many."""
+        before = len(self._paths)
+        self._paths = [p for p in self._paths if not done(p)]
+        self.frame_count = len(self._paths)
+        return before - len(self._paths)
+
     def read(self, timeout: float) -> Frame:
         if self._next_index >= len(self._paths):
             raise EndOfStream

@@ -97,9 +97,10 @@ class Convert:
             verdict = _support_verdict(device, findings, dynamic=inp.dynamic_hw)
         atol = opts.atol if opts.atol is not None else RELATIVE_ATOL * model_meta.value_range
         with timed("parity") as info:
-            data, names = parity.feeds(inp, value_range=model_meta.value_range,
+            reference, candidate, parity_inp, bounded = _parity_models(original, model, inp, notes)
+            data, names = parity.feeds(parity_inp, value_range=model_meta.value_range,
                                        size_multiple=model_meta.size_multiple, sources=opts.parity_images)
-            result = _run_parity(original, model, data, model_meta.value_range, atol, names)
+            result = _run_parity(reference, candidate, data, model_meta.value_range, atol, names)
             info["outcome"] = f"max abs error {result.max_abs_error:.3g}, " + (
                 "identical" if result.psnr_db is None else f"output PSNR {result.psnr_db:.1f} dB")
         after = _stats(model)
@@ -120,7 +121,7 @@ class Convert:
             "gelu_halves_restored": gelu_halves,
             "support": {t: [{**asdict(f), "blocking": f.blocking} for f in fs] for t, fs in findings.items()},
             "support_verdict": verdict,
-            "parity": result.as_dict(),
+            "parity": {**result.as_dict(), "bounded": bounded},
             "timings_s": timings,
         }
         data_bytes = model.SerializeToString()
@@ -197,6 +198,21 @@ def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynam
     if errors:
         raise UnsupportedOpError(errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
     return {"device": device.id, "targets": list(targets), "warnings": warnings, "dla_fallback": dla_fallback}
+
+
+def _parity_models(original, model, inp: loading.ImageInput, notes: list[str]):
+    """The two graphs parity compares, at a bounded input size when the declared one is too large to run
+    (said in ``notes`` and the log)."""
+    if not parity.needs_bound(inp):
+        return original, model, inp, None
+    h, w = parity.BOUNDED_HW
+    note = (f"parity ran at {h}x{w}, not the declared {inp.shape_text}: inputs over {parity.MAX_PIXELS} pixels "
+            "are proven at a bounded size")
+    logger.warning("%s", note)
+    notes.append(note)
+    reference, _ = parity.at_size(original, (h, w))
+    candidate, bounded_inp = parity.at_size(model, (h, w))
+    return reference, candidate, bounded_inp, note
 
 
 def _run_parity(reference, model, data, value_range: float, atol: float, names: list[str]):

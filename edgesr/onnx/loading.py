@@ -59,11 +59,15 @@ def load(path: str | os.PathLike, *, external_data: bool = True):
         raise ModelError(f"{p} is not an ONNX model or is truncated (protobuf decode failed); re-export it") from None
     except (OSError, ValueError) as exc:  # missing or short external-data file
         raise ModelError(f"cannot read {p} or its external weights ({exc}); keep the .data file beside it") from None
+    except onnx.checker.ValidationError as exc:  # external data missing, absolute or outside the model's folder
+        first = str(exc).strip().splitlines()[0]
+        raise ModelError(f"{p} names external weights it may not read ({first}); keep its .data files in the "
+                         "model's folder and re-save it") from None
     if model.ir_version == 0 or not model.graph.node:
         raise ModelError(f"{p} is not an ONNX model (no IR version or no graph nodes); re-export it")
     try:
         onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as exc:
+    except (onnx.checker.ValidationError, UnicodeDecodeError) as exc:  # a mangled name fails to decode
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"{p} is not a valid ONNX model ({first}); re-export it") from None
     return model
@@ -104,16 +108,24 @@ def image_input(model) -> ImageInput:
     return ImageInput(inp.name, _IMAGE_ELEM_TYPES[tensor.elem_type], dims)
 
 
+def check_image_output(model) -> None:
+    """Refuse a graph whose output is declared but is not one 4-D image (a classifier, a feature head)."""
+    outputs = list(model.graph.output)
+    if len(outputs) != 1:
+        raise ModelError(f"the model has {len(outputs)} outputs; edgesr needs exactly one image output "
+                         "N x C x H x W (a super-resolution model)")
+    tensor = outputs[0].type.tensor_type
+    if tensor.HasField("shape") and len(tensor.shape.dim) != 4:
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim]
+        raise ModelError(f"output '{outputs[0].name}' has rank {len(dims)} {dims}; edgesr needs a 4-D "
+                         "N x C x H x W image output: pass a super-resolution model")
+
+
 def parse_shape(text: str) -> tuple[int, int, int, int]:
-    """``NxCxHxW`` -> ints, with a clear error for anything else."""
-    parts = text.lower().replace(",", "x").split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        dims = ()
-    if len(dims) != 4 or min(dims) < 1:
-        raise InputError(f"input shape '{text}' is not NxCxHxW with positive integers, e.g. 1x3x180x320")
-    return dims  # type: ignore[return-value]
+    """``NxCxHxW`` (or comma-separated) -> ints, with a clear error for anything else."""
+    from edgesr.sizes import parse_nchw
+
+    return parse_nchw(text.replace(",", "x"), "input shape")
 
 
 def sanitise(model, shape: tuple[int, int, int, int] | None = None) -> tuple[object, ImageInput, list[str]]:
@@ -136,6 +148,7 @@ def sanitise(model, shape: tuple[int, int, int, int] | None = None) -> tuple[obj
         notes.append(f"upgraded opset {opset} -> {UPGRADE_OPSET}")
         logger.info("upgraded opset %d -> %d", opset, UPGRADE_OPSET)
     inp = image_input(model)
+    check_image_output(model)
     if shape is not None:
         fix_input_shape(model, inp, shape)
         inp = image_input(model)

@@ -18,18 +18,24 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from edgesr import fileio
+from edgesr.degrade.apply import degrade, image_seed
+from edgesr.degrade.spec import expand
 from edgesr.errors import InputError
 from edgesr.io import images
 from edgesr.log import logger
 
 # Calibration patch for models whose H and W are dynamic (LR pixels). Every model in the zoo
 # accepts it (ESA needs 15, SAFMN 16) and it fits the LR view of every shipped sample.
+# A model with a fixed input is calibrated and validated on whole inputs; larger fixed inputs are refused
+# (4K frames fit, a declared 100000x100000 does not).
+MAX_FIXED_PIXELS = 3840 * 2160
 DEFAULT_PATCH = (64, 64)
 DEFAULT_COUNT = 64
 DEFAULT_SEED = 0
@@ -254,8 +260,14 @@ class ValidationSet:
 
 
 def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: int = VALIDATION_MAX_SIDE,
-                    count: int = VALIDATION_COUNT, min_lr: int = 16) -> ValidationSet:
-    """Up to ``count`` HR images from ``source`` (None: the shipped samples), centre-cropped to ``max_side``."""
+                    count: int = VALIDATION_COUNT, min_lr: int = 16,
+                    degradations: Sequence[str] = ()) -> ValidationSet:
+    """Up to ``count`` HR images from ``source`` (None: the shipped samples), centre-cropped to ``max_side``.
+
+    With ``degradations`` (specs or presets, :mod:`edgesr.degrade`), every image gives one pair
+    per degradation, its LR degraded that way and seeded by the image's name: the budget is then
+    measured on the content the model will see.
+    """
     from edgesr.quality.protocol import prepare
 
     paths = images.sample_images() if source is None else _list(source)
@@ -271,11 +283,18 @@ def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: i
             small.append(Path(p).name)
             continue
         lr, hr = prepare(hr, scale)
-        pairs.append((lr, hr))
-        names.append(Path(p).name)
+        if not degradations:
+            pairs.append((lr, hr))
+            names.append(Path(p).name)
+        for d in expand(degradations):
+            pairs.append((degrade(hr, d, scale, image_seed(Path(p).name)), hr))
+            names.append(f"{Path(p).name} [{d.label()}]")
     if small:
         logger.warning("validation: skipped %d image(s) too small for x%d: %s", len(small), scale, ", ".join(small))
     if not pairs:
         raise InputError(f"no validation image in {source or 'the shipped samples'} is large enough for x{scale} "
                          f"(at least {min_lr * scale} px a side)")
-    return ValidationSet(pairs=pairs, names=names, scale=scale, source=str(source or "package:edgesr/data/samples"))
+    where = str(source or "package:edgesr/data/samples")
+    if degradations:
+        where += " degraded: " + "; ".join(d.text() for d in expand(degradations))
+    return ValidationSet(pairs=pairs, names=names, scale=scale, source=where)

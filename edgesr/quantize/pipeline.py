@@ -40,6 +40,7 @@ class QuantizeOptions:
 
     calib: str | os.PathLike | calibration.CalibrationSpec | None = None  # None: the shipped default set
     val: str | os.PathLike | None = None  # HR images for the budget; None: the shipped samples
+    val_degrade: tuple[str, ...] = ()  # degradations of the validation LR (edgesr.degrade); (): clean bicubic
     method: str = "mse"
     max_drop: float | None = 0.1  # dB on the validation set; None: no budget (every eligible unit INT8)
     input_shape: tuple[int, int] | None = None  # calibration patch (LR HxW) for dynamic-shape models
@@ -103,7 +104,7 @@ class Quantize:
         self.options = options if options is not None else QuantizeOptions()
 
     def __call__(self) -> QuantizeResult:  # noqa: C901 - the stage order, written out
-        from edgesr.onnx.loading import image_input, load
+        from edgesr.onnx.loading import check_image_output, image_input, load
 
         opts = self.options
         ranges.check_method(opts.method)
@@ -129,6 +130,7 @@ class Quantize:
             unique_names(model)
             constants_to_initializers(model)
             inp = image_input(model)
+            check_image_output(model)
             mm = meta.read(model)
             scale = mm.scale if mm.known else opts.scale
             if not scale:
@@ -197,7 +199,7 @@ class Quantize:
         timings["weights"] = info["seconds"]
 
         val = calibration.load_validation(opts.val, scale=scale, max_side=opts.validation_max_side,
-                                          count=opts.validation_count)
+                                          count=opts.validation_count, degradations=opts.val_degrade)
         reference = evaluate.run_validation(evaluate.Runner(reference_model, value_range=value_range), val)
 
         def build(keep: tuple[str, ...] | set[str], *, amax_=None, model_=None, weights_=None, bias_=None,
@@ -349,6 +351,10 @@ class Quantize:
             if opts.input_shape is not None and tuple(opts.input_shape) != fixed:
                 raise InputError(f"the model's input is fixed at {fixed[0]}x{fixed[1]}; --input-shape "
                                  f"{opts.input_shape[0]}x{opts.input_shape[1]} does not match it")
+            if fixed[0] * fixed[1] > calibration.MAX_FIXED_PIXELS:
+                raise InputError(f"the model's input is fixed at {fixed[0]}x{fixed[1]}, over the "
+                                 f"{calibration.MAX_FIXED_PIXELS} pixels calibration runs whole; convert it with "
+                                 "a smaller --input-shape (or a dynamic one) first")
             return fixed  # type: ignore[return-value]
         shape = tuple(opts.input_shape) if opts.input_shape is not None else calibration.DEFAULT_PATCH
         m = max(1, mm.size_multiple)

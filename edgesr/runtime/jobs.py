@@ -42,6 +42,8 @@ class UpscaleOptions:
     audio: str = "auto"
     image_format: str = "png"
     progress: bool = True
+    resume: bool = False
+    memory_budget_mb: int | None = None
 
     def __post_init__(self) -> None:
         if self.audio not in AUDIO_POLICIES:
@@ -71,16 +73,31 @@ class Upscale:
             sink = sink_mod.open_sink(self.target, sink_mod.SinkOptions(
                 fps=source.fps, codec=opts.codec, crf=opts.crf, image_format=opts.image_format))
             stack.enter_context(sink)
+            self._resume(source, sink)
             audio, audio_note = self._audio_plan(source, sink)
             stack.enter_context(runner)
             bar = stack.enter_context(_progress_bar(source.frame_count, opts.progress))
             pipeline = Pipeline(source, runner, sink, PipelineOptions(
-                tile=opts.tile, tile_overlap=opts.tile_overlap, batch=opts.batch), on_progress=bar)
+                tile=opts.tile, tile_overlap=opts.tile_overlap, batch=opts.batch,
+                memory_budget_mb=opts.memory_budget_mb), on_progress=bar)
+            sink.outcome = "failed"  # until the pipeline returns: an error removes what this run wrote
             result = pipeline()
+            sink.outcome = "interrupted" if result.interrupted else "complete"
+        if sink.kept_partial is not None:
+            result.stats["partial"] = str(sink.kept_partial)
         if isinstance(sink, sink_mod.VideoFileSink):
             copied = audio is not None and sink.frames_written
             result.stats["audio"] = self._copy_audio(sink.path, source.path, audio) if copied else audio_note
         return result
+
+    def _resume(self, source, sink) -> None:
+        if not self.options.resume:
+            return
+        if not (isinstance(source, source_mod.ImageFilesSource) and isinstance(sink, sink_mod.ImageFolderSink)):
+            raise InputError("--resume continues image files into a folder; for a video, run it again without "
+                             "--resume")
+        done = source.skip_done(lambda p: sink.path_for(p.stem).is_file())
+        logger.info("resuming: %d of %d images already in %s", done, done + source.frame_count, sink.folder)
 
     def _audio_plan(self, source, sink) -> tuple[str | None, str]:
         """The codec of the audio stream to copy (None: nothing to copy) and what happens to the audio."""
@@ -154,7 +171,8 @@ class Stream:
         with contextlib.ExitStack() as stack:
             stack.enter_context(source)
             sink_options = sink_mod.SinkOptions(fps=opts.sink.fps or source.fps, codec=opts.sink.codec,
-                                                crf=opts.sink.crf, image_format=opts.sink.image_format)
+                                                crf=opts.sink.crf, image_format=opts.sink.image_format,
+                                                flag="--sink")
             sink = stack.enter_context(sink_mod.open_sink(self.sink_uri, sink_options))
             stack.enter_context(runner)
             self.pipeline = Pipeline(source, runner, sink, opts.pipeline, on_report=self.on_report)
@@ -172,8 +190,9 @@ def stream(source: str, sink: str, model: str | os.PathLike, **options) -> Pipel
 
 @contextlib.contextmanager
 def _progress_bar(total: int | None, enabled: bool):
-    """A callback that moves a tqdm bar to the number of frames written."""
-    if not enabled:
+    """A callback that moves a tqdm bar to the number of frames written (on a terminal only: redirected,
+    a bar is only noise in the log)."""
+    if not enabled or not sys.stderr.isatty():
         yield None
         return
     tqdm = require("tqdm").tqdm

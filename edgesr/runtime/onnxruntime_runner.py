@@ -43,6 +43,7 @@ class OnnxRuntimeRunner(Runner):
         name = self.path.name
         model = loading.load(self.path)
         image = loading.image_input(model)
+        loading.check_image_output(model)
         if image.channels != 3:
             raise ModelError(f"{name} takes {image.channels}-channel input; the runtime runs RGB (3-channel) models")
         props = {p.key: p.value for p in model.metadata_props}

@@ -52,7 +52,8 @@ class PipelineOptions:
     ``queue_size``: depth of each inter-stage queue (1 for live sources, 4 for files).
     ``drop``: policy for live sources (see the module docstring); files never drop.
     ``tile``/``tile_overlap``: tile a dynamic model's input (fixed-shape models always tile).
-    ``batch``: tiles per inference call (all tiles of a frame when None).
+    ``batch``: tiles per inference call (all tiles of a frame when None, or what the memory budget allows).
+    ``memory_budget_mb``: what one frame may take; larger frames are tiled to fit (see tiling).
     ``max_frames``/``max_seconds``: stop after that many frames read, or seconds.
     ``report_every``: seconds between periodic reports (None: no reports).
     """
@@ -65,6 +66,7 @@ class PipelineOptions:
     max_frames: int | None = None
     max_seconds: float | None = None
     report_every: float | None = None
+    memory_budget_mb: int | None = None
 
     def __post_init__(self) -> None:
         if self.drop not in DROP_POLICIES:
@@ -99,6 +101,7 @@ class _Item:
     frame: Frame
     batch: np.ndarray | None = None
     plan: TilePlan | None = None
+    stitched: np.ndarray | None = None  # the output frame, when its tiles ran in several calls
 
 
 class _Aborted(Exception):
@@ -125,7 +128,7 @@ class Pipeline:
         self.drop = self.options.drop if self.live else "never"
         size = self.options.queue_size or (LIVE_QUEUE_SIZE if self.live else FILE_QUEUE_SIZE)
         self._queues = [queue.Queue(maxsize=size) for _ in range(4)]
-        self.tiler = Tiler(runner.spec, self.options.tile, self.options.tile_overlap)
+        self.tiler = Tiler(runner.spec, self.options.tile, self.options.tile_overlap, self.options.memory_budget_mb)
         self.stats = PipelineStats()
         self._on_progress = on_progress
         self._on_report = on_report if on_report is not None else self._log_report
@@ -263,18 +266,22 @@ class Pipeline:
         return item
 
     def _infer(self, item: _Item) -> _Item:
-        batch = item.batch
-        step = self.options.batch or batch.shape[0]
-        if step >= batch.shape[0]:
+        batch, plan = item.batch, item.plan
+        step = self.options.batch or plan.per_call or batch.shape[0]
+        if step >= batch.shape[0] and plan.per_call is None:
             item.batch = self.runner.infer(batch)
-        else:
-            item.batch = np.concatenate([self.runner.infer(batch[i:i + step]) for i in range(0, batch.shape[0], step)])
+        else:  # each call's tiles go straight into the output frame, so no frame of float outputs is held
+            item.batch = None
+            for i in range(0, batch.shape[0], step):
+                out = self.runner.infer(self.tiler.model_input(batch[i:i + step], plan))
+                item.stitched = self.tiler.stitch(out, plan, item.stitched, i)
         return item
 
     def _post(self, item: _Item) -> _Item:
         frame = item.frame
-        item.frame = Frame(self.tiler.stitch(item.batch, item.plan), frame.index, frame.captured, frame.name)
-        item.batch = item.plan = None
+        image = item.stitched if item.stitched is not None else self.tiler.stitch(item.batch, item.plan)
+        item.frame = Frame(image, frame.index, frame.captured, frame.name)
+        item.batch = item.plan = item.stitched = None
         return item
 
     def _offer(self, q: queue.Queue, item) -> None:
