@@ -30,7 +30,7 @@ def test_cpu_fp32_artifact_is_the_converted_model(tmp_path, tiny):
 
 
 def test_fp16_bundle_for_nano_and_cache_hit(tmp_path, tiny, capsys):
-    args = ["build", "--device", "nano", "--onnx", str(tiny), "--input", "64x48", "-o", str(tmp_path)]
+    args = ["build", "--device", "nano", "--onnx", str(tiny), "--input-size", "48x64", "-o", str(tmp_path)]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "bundle written" in out and "next: copy" in out and "bash build.sh" in out
@@ -111,11 +111,11 @@ def test_no_shipped_default_is_one_line(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["--device", "nano", "--precision", "int8"], "nano .* has no fast INT8"),
     (["--device", "orin-nano", "--dla", "0"], "orin-nano has no DLA cores"),
-    (["--device", "orin-agx", "--dla", "0", "--input-range", "64x64:320x180"], "static input shape"),
+    (["--device", "orin-agx", "--dla", "0", "--input-size-range", "64x64:180x320"], "static input shape"),
     (["--device", "cpu", "--precision", "fp16"], "no fast FP16"),
     (["--device", "orin", "--model", "nope"], "no shipped model named 'nope'"),
     (["--device", "orin", "--onnx", "missing.onnx"], "does not exist"),
-    (["--device", "orin", "--input", "320by180", "--onnx", "x.onnx"], "WIDTHxHEIGHT"),
+    (["--device", "orin", "--input-size", "180by320", "--onnx", "x.onnx"], "HEIGHTxWIDTH"),
     (["--device", "orim"], "did you mean 'orin'"),
     (["--device", "cpu", "--finetune", "-5"], "--finetune takes a number of steps >= 0"),
     ([], "pass --device"),

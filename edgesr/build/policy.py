@@ -58,4 +58,4 @@ def _check_dla(device: Device, core: int, dynamic: bool) -> None:
         raise DeviceError(f"{device.id} has DLA cores 0..{device.dla_cores - 1}; --dla {core} does not exist")
     if dynamic:
         raise DeviceError("DLA needs a static input shape (a dynamic profile sends every DLA layer to the GPU); "
-                          "pass --input WxH instead of --input-range")
+                          "pass --input-size HxW instead of --input-size-range")

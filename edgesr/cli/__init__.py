@@ -24,8 +24,15 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line too (subcommand parsers are of this class as well)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="edgesr",
         description="Deploy lightweight super-resolution models to Jetson and embedded GPUs.",
     )
@@ -53,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EdgeSRError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"edgesr: error: {exc}", file=sys.stderr)
+        # One line even when the message quotes user text that holds line breaks.
+        print("edgesr: error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("edgesr: interrupted", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgesr.cli.args import height_width
+from edgesr.cli.args import height_width, nonneg_int, positive_int
 from edgesr.cli.upscale import model_path
 
 
@@ -18,13 +18,13 @@ def add_parser(sub) -> None:
     p.add_argument("artifacts", nargs="+", metavar="ARTIFACT",
                    help="an .onnx file, an engine, or a shipped model's name ('edgesr models'); several are compared")
     p.add_argument("--shape", type=height_width, metavar="HxW",
-                   help="LR input height x width (default: the model's fixed size, else 180x320)")
-    p.add_argument("--warmup", type=int, default=5, metavar="N", help="untimed calls first (default 5)")
+                   help="LR input size, HEIGHTxWIDTH (default: the model's fixed size, else 180x320)")
+    p.add_argument("--warmup", type=nonneg_int, default=5, metavar="N", help="untimed calls first (default 5)")
     p.add_argument("--repeat", type=int, default=50, metavar="N", help="timed calls (default 50)")
     p.add_argument("--providers", metavar="LIST",
                    help="ONNX Runtime execution providers, best first: tensorrt, cuda, cpu (default: the best present)")
-    p.add_argument("--threads", type=int, help="CPU threads per inference (default: ONNX Runtime's)")
-    p.add_argument("--telemetry-interval", type=int, default=100, metavar="MS",
+    p.add_argument("--threads", type=positive_int, help="CPU threads per inference (default: ONNX Runtime's)")
+    p.add_argument("--telemetry-interval", type=nonneg_int, default=100, metavar="MS",
                    help="tegrastats period in ms while benchmarking; 0 turns telemetry off (default 100)")
     p.add_argument("-o", "--out", type=Path, default=Path("out/bench"), metavar="DIR",
                    help="folder for bench.json and bench.md (default: out/bench)")

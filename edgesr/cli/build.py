@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import argparse
+
 from pathlib import Path
 
+from edgesr import sizes
+from edgesr.cli.args import nonneg_int, positive_int
 from edgesr.errors import InputError
 
 
@@ -23,12 +26,17 @@ def add_parser(sub) -> None:
     src.add_argument("--weights", type=Path, metavar="CKPT", help="a PyTorch checkpoint (with --arch, or detected)")
     src.add_argument("--bundle", type=Path, metavar="DIR", help="on the device: finish a bundle written by edgesr build")
     p.add_argument("--arch", help="architecture of --weights (see 'edgesr models'); detected when left out")
-    p.add_argument("--scale", type=int, help="upscale factor, for checkpoints that do not record it")
+    p.add_argument("--scale", type=positive_int, help="upscale factor, for checkpoints that do not record it")
     p.add_argument("--precision", default="best", choices=("best", "int8", "fp16", "fp32"),
                    help="best: INT8 within the budget where the device has fast INT8, else FP16 (default)")
     shape = p.add_mutually_exclusive_group()
-    shape.add_argument("--input", metavar="WxH", help="static input size (default: a 1280x720 output)")
-    shape.add_argument("--input-range", metavar="MINxMAX", help="dynamic input sizes, e.g. 64x64:480x270")
+    shape.add_argument("--input-size", metavar="HxW",
+                       help="static input size, HEIGHTxWIDTH like every size flag (default: a 720x1280 output)")
+    shape.add_argument("--input-size-range", metavar="MIN:MAX",
+                       help="dynamic input sizes, each HEIGHTxWIDTH, e.g. 64x64:270x480")
+    # The old WIDTHxHEIGHT spellings: square sizes read the same either way, others are refused.
+    shape.add_argument("--input", help=argparse.SUPPRESS)
+    shape.add_argument("--input-range", help=argparse.SUPPRESS)
     p.add_argument("--max-drop", type=float, default=0.1, metavar="DB", help="accuracy budget in dB (default 0.1)")
     p.add_argument("--calib", type=Path, metavar="DIR", help="calibration images (default: the shipped set)")
     p.add_argument("--finetune", type=int, metavar="STEPS",
@@ -36,25 +44,33 @@ def add_parser(sub) -> None:
                         "for the architecture, 200 for aidn-rt, else 0; needs PyTorch)")
     p.add_argument("--data", type=Path, action="append", default=[], metavar="DIR",
                    help="images for the accuracy report (repeatable; default: the shipped samples)")
-    p.add_argument("--dla", type=int, metavar="N", help="build for DLA core N (static shapes, FP16/INT8)")
-    p.add_argument("--workspace", type=int, metavar="MB", help="TensorRT workspace limit")
+    p.add_argument("--dla", type=nonneg_int, metavar="N", help="build for DLA core N (static shapes, FP16/INT8)")
+    p.add_argument("--workspace", type=positive_int, metavar="MB", help="TensorRT workspace limit")
     p.add_argument("--opt-level", type=int, choices=range(6), metavar="0-5", help="builder optimisation level")
     p.add_argument("-o", "--out", type=Path, default=Path("engines"), help="output root (default: engines/)")
     p.set_defaults(run=run)
 
 
-def _wh(text: str, flag: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not m or min(int(m.group(1)), int(m.group(2))) < 1:
-        raise InputError(f"{flag} '{text}' is not WIDTHxHEIGHT, e.g. 320x180")
-    return int(m.group(1)), int(m.group(2))
+def _input(args) -> tuple[int, int] | None:
+    """--input-size as the library's (width, height)."""
+    if args.input is not None:
+        h, w = sizes.legacy_wh(args.input, "--input", "--input-size")
+    elif args.input_size is not None:
+        h, w = sizes.parse_hw(args.input_size, "--input-size")
+    else:
+        return None
+    return w, h
 
 
-def _range(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    parts = re.split(r"[:\-,]", text)
-    if len(parts) != 2:
-        raise InputError(f"--input-range '{text}' is not MIN:MAX sizes, e.g. 64x64:480x270")
-    return _wh(parts[0], "--input-range"), _wh(parts[1], "--input-range")
+def _input_range(args) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """--input-size-range as the library's ((min width, height), (max width, height))."""
+    if args.input_range is not None:
+        low, high = sizes.legacy_wh_range(args.input_range, "--input-range", "--input-size-range")
+    elif args.input_size_range is not None:
+        low, high = sizes.parse_hw_range(args.input_size_range, "--input-size-range")
+    else:
+        return None
+    return (low[1], low[0]), (high[1], high[0])
 
 
 def run(args) -> int:
@@ -69,8 +85,7 @@ def run(args) -> int:
         result = Build(BuildOptions(
             device=args.device, model=args.model, onnx=args.onnx, weights=args.weights, arch=args.arch,
             scale=args.scale, precision=args.precision,
-            input=_wh(args.input, "--input") if args.input else None,
-            input_range=_range(args.input_range) if args.input_range else None,
+            input=_input(args), input_range=_input_range(args),
             max_drop=args.max_drop, calib=args.calib, finetune=args.finetune, data=args.data, dla=args.dla,
             workspace_mb=args.workspace, opt_level=args.opt_level, out=args.out))()
     ident = result.identity

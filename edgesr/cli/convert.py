@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgesr.cli.args import nchw, positive_float
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("convert", help="simplify, check and prove an ONNX model for a device",
@@ -14,9 +16,10 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR", help="output directory")
     p.add_argument("--target", default="cpu", metavar="DEVICE",
                    help="device id from 'edgesr devices' whose op support decides pass/fail (default: cpu)")
-    p.add_argument("--input-shape", metavar="NxCxHxW", help="fix a dynamic input shape, e.g. 1x3x180x320")
+    p.add_argument("--input-shape", type=nchw, metavar="NxCxHxW",
+                   help="fix a dynamic input shape, batch x channels x HEIGHT x WIDTH, e.g. 1x3x180x320")
     p.add_argument("--no-rewrite", action="store_true", help="skip deployment rewrites (bicubic Resize)")
-    p.add_argument("--atol", type=float, help="parity tolerance (default 1e-4 x the model's value range)")
+    p.add_argument("--atol", type=positive_float, help="parity tolerance (default 1e-4 x the model's value range)")
     p.add_argument("--images", metavar="DIR", help="real images for the parity check (default: shipped samples)")
     p.set_defaults(run=run)
 
@@ -24,12 +27,11 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from edgesr.io.images import list_images
     from edgesr.onnx.convert import ConvertOptions, Convert
-    from edgesr.onnx.loading import parse_shape
     from edgesr.devices import get
 
     options = ConvertOptions(
         target=get(args.target).id,
-        input_shape=parse_shape(args.input_shape) if args.input_shape else None,
+        input_shape=args.input_shape,
         rewrite=not args.no_rewrite,
         atol=args.atol,
         parity_images=list_images(args.images) if args.images else None,
@@ -43,7 +45,8 @@ def run(args) -> int:
           f"rewrites: {len(r['rewrites'])} bicubic, {len(r['shuffle_merges'])} shuffle add, "
           f"{len(r['gelu_halves_restored'])} GELU")
     print(f"  parity on {p['images']} real images {', '.join(p['input_shapes'])}: "
-          f"max abs error {p['max_abs_error']:.3g}, output PSNR {psnr}")
+          f"max abs error {p['max_abs_error']:.3g}, output PSNR {psnr}"
+          + (f" ({p['bounded']})" if p.get("bounded") else ""))
     if r["support_verdict"]["warnings"]:
         print(f"  {len(r['support_verdict']['warnings'])} support warnings (logged above, listed in the report)")
     print(f"  report: {result.report_path}")

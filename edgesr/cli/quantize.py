@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+
+from edgesr.cli.args import height_width, nonneg_float, nonneg_int, positive_int
 
 # Exit code when the model was written but the accuracy budget could not be met.
 BUDGET_NOT_MET = 3
-
-
-def _hw(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 64x64")
-    return int(parts[0]), int(parts[1])
 
 
 def add_parser(sub) -> None:
@@ -31,27 +25,30 @@ def add_parser(sub) -> None:
                    "(default: the set generated from the shipped samples, calibration/default.json)")
     p.add_argument("--val", metavar="DIR", help="HR images for the budget (default: the shipped samples); "
                    "never use your reporting sets here")
+    p.add_argument("--degrade", metavar="SPEC", action="append", default=[],
+                   help="measure the budget on validation LR degraded this way (a spec such as noise=10,jpeg=70, a "
+                        "preset, or 'grid'; repeatable): the content the model will see (default: clean bicubic LR)")
     p.add_argument("--method", default="mse", choices=("mse", "entropy", "minmax", "percentile"),
                    help="activation range method (default: mse, consumer-aware)")
-    p.add_argument("--max-drop", type=float, default=0.1, metavar="DB",
+    p.add_argument("--max-drop", type=nonneg_float, default=0.1, metavar="DB",
                    help="Y-PSNR drop allowed on the validation images (default 0.1)")
     p.add_argument("--no-budget", action="store_true", help="quantize every eligible unit, no fallback")
-    p.add_argument("--input-shape", type=_hw, metavar="HxW",
-                   help="calibration patch for dynamic-shape models, LR pixels (default 64x64)")
-    p.add_argument("--count", type=int, default=64, help="calibration inputs (default 64)")
+    p.add_argument("--input-shape", type=height_width, metavar="HxW",
+                   help="calibration patch for dynamic-shape models, LR pixels, HEIGHTxWIDTH (default 64x64)")
+    p.add_argument("--count", type=positive_int, default=64, help="calibration inputs (default 64)")
     p.add_argument("--rounding", default="gptq", choices=("gptq", "nearest"),
                    help="weight rounding: gptq (adaptive, default) or nearest")
     p.add_argument("--no-bias-correction", action="store_true", help="skip weight bias correction")
     p.add_argument("--equalize", action="store_true", help="cross-layer equalisation of conv -> activation -> conv")
     p.add_argument("--no-smooth", action="store_true",
                    help="skip GELU smoothing (per-channel ranges equalised around conv -> GELU -> conv)")
-    p.add_argument("--finetune", type=int, default=0, metavar="STEPS",
+    p.add_argument("--finetune", type=nonneg_int, default=0, metavar="STEPS",
                    help="quantization-aware fine-tune steps by distillation (needs torch; default 0 = off)")
     p.add_argument("--fallback-order", default="tensor", choices=("tensor", "cost", "damage"),
                    help="which units go back to higher precision first: whole tensors by a per-tensor noise model, "
                         "most noise removed per latency added (tensor, default), units by their damage "
                         "quantized alone per latency added (cost), or simply the most damaging units (damage)")
-    p.add_argument("--scale", type=int, help="upscale factor, only for models without edgesr metadata")
+    p.add_argument("--scale", type=positive_int, help="upscale factor, only for models without edgesr metadata")
     p.add_argument("--no-latency", action="store_true", help="skip the INT8 vs FP32 latency measurement")
     p.add_argument("--tensorrt-onnx", type=Path, metavar="PATH",
                    help="also write the Q/DQ model with INT32 biases folded to float (TensorRT's parser)")
@@ -64,10 +61,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from edgesr.degrade import expand
     from edgesr.quantize import pipeline
 
+    expand(args.degrade)  # a bad spec fails now, not after calibration
     opts = pipeline.QuantizeOptions(
-        calib=args.calib, val=args.val, method=args.method, max_drop=None if args.no_budget else args.max_drop,
+        calib=args.calib, val=args.val, val_degrade=tuple(args.degrade), method=args.method,
+        max_drop=None if args.no_budget else args.max_drop,
         input_shape=args.input_shape, count=args.count, rounding=args.rounding,
         bias_correction=not args.no_bias_correction, finetune_steps=args.finetune, scale=args.scale,
         fallback_order=args.fallback_order, equalize=args.equalize, smooth=not args.no_smooth,

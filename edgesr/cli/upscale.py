@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-
-def hw(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"'{text}' is not HEIGHTxWIDTH, e.g. 180x320")
-    return int(parts[0]), int(parts[1])
+from edgesr.cli.args import height_width, nonneg_int, positive_int
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -23,20 +19,23 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--precision", choices=("int8", "fp32"),
                    help="which file of a shipped model runs (default: int8 for the default model, whose INT8 ONNX "
                         "Runtime file ships or is built once into the user cache; fp32 for a model named)")
-    g.add_argument("--scale", type=int, help="upscale factor, for a model that does not record it "
+    g.add_argument("--scale", type=positive_int, help="upscale factor, for a model that does not record it "
                                              "(otherwise inferred from a probe run)")
     g.add_argument("--value-range", type=float, choices=(1.0, 255.0), metavar="{1,255}",
                    help="input/output peak, for a model that does not record it (default 1)")
     g.add_argument("--providers", metavar="LIST",
                    help="ONNX Runtime execution providers, best first, comma-separated: tensorrt, cuda, cpu "
                         "(default: the best this onnxruntime has)")
-    g.add_argument("--threads", type=int, help="CPU threads per inference (default: ONNX Runtime's)")
-    g.add_argument("--tile", type=hw, metavar="HxW",
-                   help="cut frames into tiles of this input size (fixed-shape models always tile at their shape)")
-    g.add_argument("--tile-overlap", type=int, default=16, metavar="PX",
+    g.add_argument("--threads", type=positive_int, help="CPU threads per inference (default: ONNX Runtime's)")
+    g.add_argument("--tile", type=height_width, metavar="HxW",
+                   help="cut frames into tiles of this input size, HEIGHTxWIDTH (fixed-shape models always tile at their shape)")
+    g.add_argument("--tile-overlap", type=nonneg_int, default=16, metavar="PX",
                    help="input pixels shared by neighbouring tiles; half of it must cover the model's receptive "
                         "field for seam-free output (default 16)")
-    g.add_argument("--batch", type=int, help="tiles per inference call (default: all tiles of a frame)")
+    g.add_argument("--memory-budget", type=positive_int, metavar="MB",
+                   help="memory one frame may take; a larger frame is tiled automatically to fit, and one whose "
+                        "upscaled pixels alone exceed it is refused (default 1024, for a Jetson Orin Nano 8 GB)")
+    g.add_argument("--batch", type=positive_int, help="tiles per inference call (default: all tiles of a frame)")
 
 
 def model_path(text: str | None, precision: str | None = None, providers: tuple[str, ...] | None = None) -> str:
@@ -67,13 +66,15 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("output")
     g.add_argument("--codec", choices=("mp4v", "h264"), default="mp4v",
                    help="video codec: mp4v (OpenCV) or h264 (PyAV with libx264) (default mp4v)")
-    g.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default 18)")
+    g.add_argument("--crf", type=nonneg_int, default=18, help="H.264 quality, lower is better (default 18)")
     g.add_argument("--audio", choices=("auto", "copy", "drop"), default="auto",
                    help="a video's audio: auto copies it when PyAV can and warns when not, copy fails rather "
                         "than lose it, drop writes video only (default auto)")
     g.add_argument("--image-format", default="png", metavar="EXT", help="format of images written to a folder")
     g.add_argument("--json", metavar="STATS.json", help="also write the run statistics to this JSON file")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--resume", action="store_true",
+                   help="images into a folder: skip the inputs whose output image is already there")
     p.set_defaults(run=run)
 
 
@@ -83,7 +84,8 @@ def run(args) -> int:
 
     options = UpscaleOptions(runner=runner_options(args), tile=args.tile, tile_overlap=args.tile_overlap,
                              batch=args.batch, codec=args.codec, crf=args.crf, audio=args.audio,
-                             image_format=args.image_format, progress=not args.no_progress)
+                             image_format=args.image_format, progress=not args.no_progress, resume=args.resume,
+                             memory_budget_mb=args.memory_budget)
     result = Upscale(args.input, args.output, model_path(args.model, args.precision, options.runner.providers),
                      options)()
     stats = result.stats
@@ -95,4 +97,9 @@ def run(args) -> int:
         write_json(args.json, result.to_dict())
     elif args.verbose:
         print(json.dumps(result.to_dict(), indent=2))
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        kept = stats.get("partial")
+        print("edgesr: interrupted; " + (f"the frames written are kept as {kept}" if kept else
+                                         "the images written so far are kept (image inputs resume with --resume)"), file=sys.stderr)
+        return 130
+    return 0

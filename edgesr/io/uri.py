@@ -69,8 +69,11 @@ def parse(text: str | Path) -> Uri:
         return Uri(scheme, s)
     if scheme not in _OPTION_SCHEMES:
         known = ", ".join(f"{k}://" for k in _OPTION_SCHEMES + _NETWORK_SCHEMES)
-        raise InputError(f"unknown scheme in '{s}'; use a path or one of {known}")
-    parts = urlsplit(s)
+        raise InputError(f"unknown scheme in {s!r}; use a path or one of {known}")
+    try:
+        parts = urlsplit(s)
+    except ValueError as exc:  # e.g. an unclosed '[' read as an IPv6 host
+        raise InputError(f"cannot read the address {s!r} ({exc}); check its spelling") from None
     location = parts.netloc + parts.path
     return Uri(scheme, location, dict(parse_qsl(parts.query, keep_blank_values=True)))
 

@@ -55,8 +55,10 @@ def test_debug_shows_traceback(tmp_path, capsys):
 
 def test_bad_input_shape(tmp_path, capsys):
     src = save(sr_model(), tmp_path / "m.onnx")
-    assert main(["convert", str(src), "-o", str(tmp_path / "o"), "--input-shape", "3x180"]) == 1
-    assert "NxCxHxW" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(src), "-o", str(tmp_path / "o"), "--input-shape", "3x180"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "NxCxHxW" in err and len(err.strip().splitlines()) == 1
 
 
 def test_not_writable_output(tmp_path, capsys):
