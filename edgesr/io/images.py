@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -29,9 +30,13 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     if not p.is_file():
         raise InputError(f"image {p} does not exist; check the path")
     try:
-        with Image.open(p) as im:
-            im.load()
-            return _to_rgb8(im, p)
+        with warnings.catch_warnings():  # large images are bounded by the callers' memory budgets instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                im.load()
+                return _to_rgb8(im, p)
+    except Image.DecompressionBombError as exc:
+        raise InputError(f"image {p} is too large to decode safely ({exc}); downscale it") from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for corrupt files
         raise InputError(f"cannot decode image {p} ({exc}); replace or remove the file") from None
 
