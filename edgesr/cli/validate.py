@@ -32,17 +32,22 @@ def add_parser(sub) -> None:
     p.add_argument("--latency-size", type=height_width, default=(180, 320), metavar="HxW",
                    help="LR frame the latency is measured on (default 180x320)")
     p.add_argument("--no-crops", action="store_true", help="leave the image crops out of the HTML report")
+    p.add_argument("--degrade", metavar="SPEC", action="append", default=[],
+                   help="score every folder on LR degraded this way instead of clean bicubic LR (a spec such as "
+                        "blur=iso:1.2,noise=10, a preset, or 'grid'; repeatable: one table per folder and degradation)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from edgesr.report import tables
     from edgesr.report.files import NAMES
+    from edgesr.degrade import expand
     from edgesr.report.validate import validate
 
+    expand(args.degrade)  # a bad spec fails before any model loads
     report = validate(args.artifacts, args.data, reference=args.reference, scale=args.scale,
                       max_drop=args.max_drop, out_dir=args.out, crops=not args.no_crops,
-                      repeats=args.repeats, latency_size=args.latency_size)
+                      repeats=args.repeats, latency_size=args.latency_size, degradations=tuple(args.degrade))
     summary = tables.summary(report)
     print(_text_table(summary.flat_headers(), [[c.text for c in row] for row in summary.rows]))
     print()

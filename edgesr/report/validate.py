@@ -55,6 +55,7 @@ class ValidateOptions:
     repeats: int = 10
     warmup: int = 2
     latency_size: tuple[int, int] = (180, 320)
+    degradations: tuple[str, ...] = ()  # score each folder on LR degraded these ways too (edgesr.degrade)
 
 
 class Validate:
@@ -107,9 +108,12 @@ class Validate:
         variants.append(Variant(baseline.name, BASELINE))
         runners: dict[str, Upscale] = {**dict(zip(names, upscalers)), baseline.name: baseline}
         datasets = []
-        for label, folder, files in zip(_unique_labels(self.data_dirs), self.data_dirs, images):
+        cells = [(label, folder, files, d) for label, folder, files in
+                 zip(_unique_labels(self.data_dirs), self.data_dirs, images) for d in _degradations(opts)]
+        for label, folder, files, d in cells:
+            label = label if d is None else f"{label} [{d.label()}]"
             with stage(f"validate {len(names)} models x{scale} on {label}") as info:
-                data = _score_folder(label, folder, files, variants, runners, scale, opts.crops)
+                data = _score_folder(label, folder, files, variants, runners, scale, opts.crops, d)
                 info["outcome"] = ", ".join(f"{v.name} {data.drop(v.name):+.3f} dB" for v in variants
                                             if v.role == CANDIDATE)
             datasets.append(data)
@@ -177,8 +181,17 @@ def _time(variants: list[Variant], upscalers: dict[str, Upscale], frame: np.ndar
         v.latency = timings.get(v.name)
 
 
+def _degradations(opts: ValidateOptions) -> list:
+    """None (the benchmark LR) when no degradation is asked, else each one asked."""
+    if not opts.degradations:
+        return [None]
+    from edgesr.degrade import expand
+
+    return expand(opts.degradations)
+
+
 def _score_folder(label: str, folder: Path, files: list[Path], variants: list[Variant],
-                  runners: dict[str, Upscale], scale: int, crops: bool) -> DatasetReport:
+                  runners: dict[str, Upscale], scale: int, crops: bool, degradation=None) -> DatasetReport:
     shave = scale
     smallest = min_hr_side(scale, shave)
     reference = variants[0].name
@@ -191,6 +204,10 @@ def _score_folder(label: str, folder: Path, files: list[Path], variants: list[Va
             raise InputError(f"{path} is {hr.shape[0]}x{hr.shape[1]} (HxW); x{scale} validation needs at least "
                              f"{smallest}x{smallest}; remove it from {folder}")
         lr, hr = prepare(hr, scale)
+        if degradation is not None:
+            from edgesr.degrade.apply import degrade, image_seed
+
+            lr = degrade(hr, degradation, scale, image_seed(path.name))
         outputs = {name: _upscale(fn, name, lr, hr.shape, path) for name, fn in runners.items()}
         for name, sr in outputs.items():
             score = ImageScore(path.stem, psnr_y(sr, hr, shave), ssim_y(sr, hr, shave), hr.shape[0], hr.shape[1])

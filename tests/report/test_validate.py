@@ -177,3 +177,16 @@ def test_a_runner_registered_for_a_new_suffix_is_validated(models, photos, tmp_p
     assert (v.name, v.precision, v.backend, v.info.detail) == ("tiny.engine", "fp16", "fake engine",
                                                                 "as its runner reports")
     assert r.passed and v.latency.repeats == 1
+
+
+def test_degraded_validation_scores_each_folder_per_degradation_as_eval_does(models, photos):
+    from edgesr.degrade import parse
+
+    r = validate([models["fp32"], models["int8"]], [photos], repeats=0, crops=False,
+                 degradations=("noise10", "jpeg=50"))
+    assert [d.name for d in r.datasets] == [f"{photos.name} [noise10]", f"{photos.name} [jpeg50]"]
+    for data, spec in zip(r.datasets, ("noise10", "jpeg=50")):
+        alone = evaluate(OnnxUpscaler(models["int8"]), photos, SCALE, degradation=parse(spec))
+        assert [s.psnr for s in data.scores["tiny_int8.onnx"].images] == pytest.approx([s.psnr for s in alone.images])
+    clean = validate([models["fp32"], models["int8"]], [photos], repeats=0, crops=False)
+    assert r.datasets[0].scores["tiny.onnx"].mean_psnr < clean.datasets[0].scores["tiny.onnx"].mean_psnr
