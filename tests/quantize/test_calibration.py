@@ -98,3 +98,30 @@ def test_validation_set_follows_the_protocol():
     assert len(val) == 3
     for lr, hr in val.pairs:
         assert hr.shape[0] == lr.shape[0] * 4 and hr.shape[1] == lr.shape[1] * 4 and max(hr.shape[:2]) <= 128
+
+
+def test_degraded_validation_gives_one_pair_per_image_and_degradation_seeded_by_name():
+    from edgesr.degrade import degrade, parse
+    from edgesr.degrade.apply import image_seed
+
+    clean = load_validation(None, scale=4, max_side=128, count=2)
+    val = load_validation(None, scale=4, max_side=128, count=2, degradations=("noise10", "jpeg=50"))
+    assert len(val) == 4 and val.names[0].endswith("[noise10]") and val.names[1].endswith("[jpeg50]")
+    assert "degraded: noise=10; jpeg=50" in val.source
+    name = val.names[0].split(" [")[0]
+    lr, hr = val.pairs[0]
+    assert np.array_equal(hr, clean.pairs[0][1])
+    assert np.array_equal(lr, degrade(hr, parse("noise10"), 4, image_seed(name)))
+    again = load_validation(None, scale=4, max_side=128, count=2, degradations=("noise10", "jpeg=50"))
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(val.pairs, again.pairs))
+
+
+@pytest.mark.parametrize("command", ["quantize", "validate"])
+def test_a_bad_degradation_is_refused_before_any_work(tmp_path, capsys, command):
+    from edgesr.cli import main
+
+    argv = {"quantize": ["quantize", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "q.onnx")],
+            "validate": ["validate", str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"), "--data", str(tmp_path)]}
+    assert main(["-q", *argv[command], "--degrade", "jpeg=500"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "JPEG quality" in err and len(err.splitlines()) == 1
