@@ -108,7 +108,7 @@ def before_after(left: np.ndarray, right: np.ndarray, left_label: str, right_lab
     """Two images of one size on top of each other; a slider moves the border between them."""
     a, b = (base64.b64encode(png(_preview(x))).decode("ascii") for x in (left, right))
     h, w = _preview(left).shape[:2]
-    shown_w = min(w, 1100)
+    shown_w = min(w, 800)  # fits the page's content column, so the frame's height matches the image
     label = "position:absolute;top:6px;padding:2px 8px;background:rgba(0,0,0,.6);color:#fff;font:13px sans-serif"
     html = f"""
 <div style="position:relative;width:{shown_w}px;max-width:100%;user-select:none">

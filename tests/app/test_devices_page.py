@@ -17,7 +17,7 @@ def page():
 def test_device_table_and_doctor(app_config):
     at = AppTest.from_function(page, default_timeout=RUN_TIMEOUT).run()
     assert not at.exception
-    table, checks = at.dataframe[0].value, at.dataframe[1].value
+    table, checks = at.dataframe[0].value, at.table[0].value
     assert table["device"].tolist() == devices.device_ids()
     assert {"verdict", "check", "found", "fix"} <= set(checks.columns)
     assert "python" in " ".join(checks["check"]).lower()

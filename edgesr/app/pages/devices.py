@@ -7,9 +7,6 @@ import streamlit as st
 from edgesr import devices
 from edgesr.app import views
 
-VERDICT_ICONS = {"ok": "✅", "warn": "⚠️", "fail": "❌", "info": "ℹ️", "n/a": "➖"}
-
-
 def render() -> None:
     st.title("Devices")
     st.subheader("Build targets")
@@ -24,8 +21,9 @@ def render() -> None:
         _doctor.clear()
     report = _doctor(str(views.settings().models_dir))
     st.markdown(f"**{report['machine']}**")
-    st.dataframe([{"": VERDICT_ICONS.get(c["verdict"], ""), "verdict": c["verdict"], "check": c["name"],
-                   "found": c["detail"], "fix": c["fix"]} for c in report["checks"]], hide_index=True)
+    # a static table: findings and fixes are sentences, which a data frame would cut off
+    st.table([{"verdict": c["verdict"], "check": c["name"], "found": c["detail"], "fix": c["fix"]}
+              for c in report["checks"]])
     st.markdown("**What edgesr can do here**\n" + "\n".join(f"- {line}" for line in report["capabilities"]))
 
 
