@@ -8,7 +8,6 @@ import io
 
 import numpy as np
 import streamlit as st
-import streamlit.components.v1 as components
 
 from edgesr.app import config as config_mod
 from edgesr.app.catalog import Catalog, discover
@@ -127,4 +126,4 @@ def before_after(left: np.ndarray, right: np.ndarray, left_label: str, right_lab
     document.getElementById("bar").style.left = pos.value + "%";
   }});
 </script>"""
-    components.html(html, height=int(shown_w * h / w) + 40)
+    st.iframe(html, height=int(shown_w * h / w) + 40)  # our own markup: two encoded images, fixed labels

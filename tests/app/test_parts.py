@@ -107,3 +107,17 @@ def test_server_is_local_with_xsrf_by_default():
 def test_cli_refuses_a_missing_models_folder(tmp_path, capsys):
     assert main(["app", "--models-dir", str(tmp_path / "missing")]) == 1
     assert "models folder" in capsys.readouterr().err
+
+
+def test_two_users_upscale_at_once_on_one_runner(models_dir):
+    from edgesr.app.upscaling import RunnerPool, upscale_picture
+
+    pool, runners = Jobs(workers=2), RunnerPool()
+    runner = runners.get(models_dir / "tiny" / "tiny.onnx")
+    assert runners.get(models_dir / "tiny" / "tiny.onnx") is runner  # one activated session, shared
+    images = [np.ascontiguousarray(read_rgb(p)[:60, :90]) for p in sample_images()[:2]]
+    jobs = [pool.submit(key(i), f"user {i}", lambda job, im=im: upscale_picture(job, runner, im, (32, 32)))
+            for i, im in enumerate(images)]
+    for job, im in zip(jobs, images):
+        assert _wait(job).state == DONE, job.error
+        assert job.result.sr.shape == (120, 180, 3) and job.result.tiles > 1

@@ -57,6 +57,24 @@ def test_small_upload_upscaled_end_to_end(at):
     assert [b.label for b in at.get("download_button")][:2] == ["Download the result (PNG)", "Download bicubic (PNG)"]
 
 
+def test_simulated_footage_is_upscaled(at):
+    pytest.importorskip("cv2", reason="edgesr.degrade needs OpenCV (the video extra)")
+    at.run()
+    at.radio[0].set_value("Shipped sample")
+    at.run()
+    at.selectbox(key="upscale-family").set_value("tiny")
+    at.run()
+    at.selectbox(key="upscale-file").set_value(1)  # tiny's INT8 file
+    presets = at.selectbox[-1].options
+    assert presets[0].startswith("none") and "noise10" in presets
+    at.selectbox[-1].set_value("noise10")
+    next(s for s in at.selectbox if s.label == "Tiling").set_value("256x256")
+    at.run()
+    at.button[0].click()
+    at = run_until(at, lambda a: len(a.metric) == 4)
+    assert at.metric[3].value.startswith("INT8")
+
+
 @pytest.mark.parametrize("name,data,says", [
     ("notes.png", b"plain text, not pixels" * 10, "neither an image nor a video"),
     ("cut.png", None, "cannot decode"),

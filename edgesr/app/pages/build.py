@@ -7,7 +7,6 @@ import importlib.util
 from pathlib import Path
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from edgesr import devices, shipped
 from edgesr.app import views
@@ -97,7 +96,7 @@ def _show(job: Job) -> None:
     report = Path(accuracy["report"]) if accuracy.get("report") else None
     if report is not None and report.is_file():
         st.subheader("Accuracy report")
-        components.html(report.read_text(), height=700, scrolling=True)
+        st.iframe(report.read_text(), height=700)  # the page edgesr.report wrote, values escaped there
     folder = Path(result["directory"])
     st.download_button(f"Download {folder.name}.zip", lambda: zip_folder(folder), file_name=f"{folder.name}.zip",
                        mime="application/zip", on_click="ignore")
