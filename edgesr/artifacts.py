@@ -40,6 +40,9 @@ ENCODINGS = ("int8", "x86")  # edgesr quantize's two files: symmetric INT8, and 
 # The one recipe of shipped and cached INT8 artifacts: edgesr quantize's budget on its default
 # calibration and validation sets, after edgesr convert --target cpu.
 RECIPE = {"convert_target": "cpu", "max_drop_db": 0.1}
+# A model trained for degraded input has its budget measured on the quality grid's degradations of
+# the validation images (clean among them): the content it is made for.
+DEGRADED_VALIDATION = ("grid",)
 SHIP_COMMAND = "edgesr models --ship-int8 {name}"
 _PACKAGE = Path(__file__).parent
 # What the conversion and quantize stages read besides the FP32 file (measured: the edgesr
@@ -139,9 +142,15 @@ def cache_root() -> Path:
     return Path(base) / "edgesr" / "int8"
 
 
-def cache_key(fp32: Path) -> str:
+def recipe(model: shipped.ShippedModel) -> dict:
+    """The INT8 recipe of ``model``: :data:`RECIPE`, validated on degraded LR when the model was trained on it."""
+    lr_method = str(model.card.get("training", {}).get("data", {}).get("lr_method") or "")
+    return {**RECIPE, "val_degrade": list(DEGRADED_VALIDATION)} if lr_method.startswith("degraded") else dict(RECIPE)
+
+
+def cache_key(fp32: Path, how: dict | None = None) -> str:
     """What decides the INT8 file: the FP32 file, the code and data that make it, the recipe."""
-    parts = {"fp32": fileio.sha256(fp32), "code": fingerprint(), "recipe": RECIPE}
+    parts = {"fp32": fileio.sha256(fp32), "code": fingerprint(), "recipe": RECIPE if how is None else how}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -164,7 +173,8 @@ def fingerprint() -> str:
 
 def cached_int8(model: shipped.ShippedModel, encoding: str, why: str) -> Path:
     """The cache entry's INT8 file for ``model``, built first if the entry is missing or stale."""
-    key = cache_key(model.onnx)
+    how = recipe(model)
+    key = cache_key(model.onnx, how)
     entry = cache_root() / f"{model.name}-{key[:16]}"
     if not _complete(entry, key, model.name):
         with _build_lock(entry):
@@ -172,22 +182,24 @@ def cached_int8(model: shipped.ShippedModel, encoding: str, why: str) -> Path:
                 logger.info("model: %s, so its INT8 artifact is built once into %s (about half a minute; later "
                             "runs reuse it)", why, entry)
                 with _quiet():
-                    record = make_int8(model.onnx, entry, model.name, latency=False)
+                    record = make_int8(model.onnx, entry, model.name, latency=False, how=how)
                 fileio.write_json(entry / "key.json", {"key": key, "source": record["source"],
                                                        "validation": record["validation"]})
         _prune(model.name, entry)
     return entry / model.int8(encoding).name
 
 
-def make_int8(fp32: Path, folder: Path, name: str, *, latency: bool) -> dict:
-    """Run the recipe on ``fp32``: write ``<name>.int8.onnx`` and ``<name>.int8.x86.onnx`` into
-    ``folder`` (atomically) and return edgesr quantize's record."""
+def make_int8(fp32: Path, folder: Path, name: str, *, latency: bool, how: dict | None = None) -> dict:
+    """Run the recipe ``how`` (default :data:`RECIPE`) on ``fp32``: write ``<name>.int8.onnx`` and
+    ``<name>.int8.x86.onnx`` into ``folder`` (atomically) and return edgesr quantize's record."""
     from edgesr.onnx.convert import convert
     from edgesr.quantize import quantize
 
+    how = RECIPE if how is None else how
     with tempfile.TemporaryDirectory(prefix="edgesr-int8-") as tmp:
-        converted = convert(fp32, Path(tmp) / "convert", target=RECIPE["convert_target"]).onnx_path
-        result = quantize(converted, Path(tmp) / "model.int8.onnx", max_drop=RECIPE["max_drop_db"], latency=latency)
+        converted = convert(fp32, Path(tmp) / "convert", target=how["convert_target"]).onnx_path
+        result = quantize(converted, Path(tmp) / "model.int8.onnx", max_drop=how["max_drop_db"], latency=latency,
+                          val_degrade=tuple(how.get("val_degrade", ())))
         files = result.record["files"]
         for encoding in ENCODINGS:
             fileio.write_bytes(folder / shipped.int8_name(name, encoding), Path(files[encoding]).read_bytes())
@@ -199,7 +211,8 @@ def make_int8(fp32: Path, folder: Path, name: str, *, latency: bool) -> dict:
 def ship_int8(name: str) -> dict:
     """Make the shipped model ``name``'s INT8 files beside it and record them in its card."""
     m = shipped.find(name)
-    record = make_int8(m.onnx, m.onnx.parent, m.name, latency=True)
+    how = recipe(m)
+    record = make_int8(m.onnx, m.onnx.parent, m.name, latency=True, how=how)
     v = record["validation"]
     if not v["met"]:
         raise InputError(f"the INT8 model of {m.name} loses {v['drop_db']:.3f} dB, over the {RECIPE['max_drop_db']} dB "
@@ -211,7 +224,7 @@ def ship_int8(name: str) -> dict:
         "made_by": SHIP_COMMAND.format(name=m.name),
         "source": record["source"],
         "fingerprint": fingerprint(),
-        "recipe": {**RECIPE, "calibration": record["calibration"]["name"], "rounding": record["recipe"]["rounding"]},
+        "recipe": {**how, "calibration": record["calibration"]["name"], "rounding": record["recipe"]["rounding"]},
         "validation": {"images": v["images"], "source": v["source"], "budget_db": v["budget_db"],
                        "drop_db": round(v["drop_db"], 4), "int8_units": record["int8_units"],
                        "kept_in_float": [k["node"] for k in record["kept"]]},

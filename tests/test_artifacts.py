@@ -66,7 +66,7 @@ def stale_models(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     runs = []
 
-    def fake_recipe(fp32, out, name, *, latency):
+    def fake_recipe(fp32, out, name, *, latency, how=None):
         runs.append(sha256(fp32))
         for encoding in artifacts.ENCODINGS:
             (out / shipped.int8_name(name, encoding)).write_bytes(f"int8 of {sha256(fp32)} #{len(runs)}".encode())
@@ -120,3 +120,12 @@ def test_the_real_recipe_remakes_the_shipped_file(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     built = artifacts.cached_int8(DEFAULT, ENCODING, "test")
     assert sha256(built) == DEFAULT.card["int8"]["files"][built.name]["sha256"]
+
+
+def test_a_model_trained_on_degraded_lr_is_budgeted_on_degraded_validation():
+    clean = shipped.ShippedModel("a", DEFAULT.onnx, {"training": {"data": {"lr_method": "matlab-bicubic"}}})
+    robust = shipped.ShippedModel("b", DEFAULT.onnx, {"training": {"data": {"lr_method": "degraded: real"}}})
+    assert artifacts.recipe(clean) == artifacts.RECIPE
+    assert artifacts.recipe(robust) == {**artifacts.RECIPE, "val_degrade": ["grid"]}
+    assert artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(clean)) != \
+        artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(robust))

@@ -32,6 +32,7 @@ def training_recipe(summary: dict) -> dict:
         "loss": "L1", "optimizer": "Adam, cosine decay per stage", "batch": cfg.get("batch"),
         "lr": cfg.get("lr"), "min_lr": cfg.get("min_lr"), "stage_lr_decay": cfg.get("stage_lr_decay"),
         "ema": cfg.get("ema"), "seed": cfg.get("seed"), "augmentation": "flips and 90-degree rotations",
+        "init": Path(cfg["init"]).name if cfg.get("init") else None, "degrade": cfg.get("degrade"),
         "budget": {"time": cfg.get("time"), "iterations": cfg.get("iterations"),
                    "budget_pixels": cfg.get("budget_pixels")},
         "compute": summary.get("compute"), "device": summary.get("device"), "torch": summary.get("torch"),
