@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from edgesr.cli import main
 from edgesr.quantize.trtcache import read_trt_cache
 from tests.tiny_models import save
@@ -25,11 +27,29 @@ def test_cli_quantize_with_extras(tmp_path, chain_path, capsys, monkeypatch):
     assert json.loads((tmp_path / "chain.int8.quant.json").read_text())["validation"]["met"]
 
 
-def test_cli_budget_not_met_exit_code(tmp_path, capsys):
+def test_cli_budget_not_met_exit_code(tmp_path, capsys, monkeypatch):
+    from edgesr.quantize import pipeline
+
+    real = pipeline.Quantize.__call__
+
+    def unmet(self):  # a budget no placement can meet: every float fallback still over it
+        result = real(self)
+        result.record["validation"]["met"] = False
+        return result
+
+    monkeypatch.setattr(pipeline.Quantize, "__call__", unmet)
     p = save(sensitive_model(), tmp_path / "s.onnx")
-    code = main(["quantize", str(p), "-o", str(tmp_path / "s.int8.onnx"), *FAST, "--max-drop", "-1"])
+    code = main(["quantize", str(p), "-o", str(tmp_path / "s.int8.onnx"), *FAST, "--max-drop", "0.05"])
     assert code == 3 and (tmp_path / "s.int8.onnx").is_file()
     assert "NOT within" in capsys.readouterr().out
+
+
+def test_cli_negative_budget_is_refused_before_any_work(tmp_path, capsys):
+    p = save(sensitive_model(), tmp_path / "s.onnx")
+    with pytest.raises(SystemExit) as exit_:
+        main(["quantize", str(p), "-o", str(tmp_path / "s.int8.onnx"), "--max-drop", "-1"])
+    assert exit_.value.code == 2
+    assert "'-1' is not a number >= 0" in capsys.readouterr().err and not (tmp_path / "s.int8.onnx").exists()
 
 
 def test_cli_errors_are_one_line(tmp_path, chain_path, capsys):
