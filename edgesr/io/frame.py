@@ -21,6 +21,9 @@ class Frame:
     index: int
     captured: float
     name: str | None = None
+    # The same pixels in BGR order, where the producer made that order for a sink that writes BGR
+    # (OpenCV's encoders and windows): ``image`` is then a view of it, and no conversion runs.
+    bgr: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -48,6 +48,7 @@ class Sink:
     # "complete" (the default: a live stream ends when it is stopped), "interrupted" or "failed".
     outcome = "complete"
     kept_partial: Path | None = None
+    prefers_bgr = False  # True: frames should carry their BGR pixels (Frame.bgr), which this sink writes
 
     def __init__(self, address: str):
         self.uri = address
@@ -141,8 +142,8 @@ class _OpenCvWriter:
         if not self._writer.isOpened():
             raise InputError(f"OpenCV cannot write mp4v video to {path.suffix} files; use .mp4, .mkv, .mov or .avi")
 
-    def write(self, rgb: np.ndarray) -> None:
-        self._writer.write(self._cv2.cvtColor(rgb, self._cv2.COLOR_RGB2BGR))
+    def write(self, rgb: np.ndarray, bgr: np.ndarray | None = None) -> None:
+        self._writer.write(bgr if bgr is not None else self._cv2.cvtColor(rgb, self._cv2.COLOR_RGB2BGR))
 
     def close(self) -> None:
         self._writer.release()
@@ -190,8 +191,17 @@ class VideoFileSink(Sink):
             raise InputError(f"frame {frame.index} is {width}x{height} but the video {self.path.name} is "
                              f"{self._frame_size[0]}x{self._frame_size[1]}; write frames of mixed sizes to a folder")
         w, h = self._size
-        self._writer.write(frame.image[:h, :w] if (w, h) != (width, height) else frame.image)
+        crop = (w, h) != (width, height)
+        rgb = frame.image[:h, :w] if crop else frame.image
+        if frame.bgr is not None and isinstance(self._writer, _OpenCvWriter):
+            self._writer.write(rgb, frame.bgr[:h, :w] if crop else frame.bgr)
+        else:
+            self._writer.write(np.ascontiguousarray(rgb))
         self.frames_written += 1
+
+    @property
+    def prefers_bgr(self) -> bool:
+        return self.options.codec != "h264"  # OpenCV's encoder takes BGR
 
     def _start(self, width: int, height: int) -> None:
         self._frame_size = (width, height)
@@ -224,6 +234,8 @@ class VideoFileSink(Sink):
 class DisplaySink(Sink):
     """An OpenCV window on the local display (needs a display and OpenCV with GUI support)."""
 
+    prefers_bgr = True
+
     def __init__(self, address: uris.Uri):
         address.check_options(())
         super().__init__(str(address))
@@ -243,7 +255,7 @@ class DisplaySink(Sink):
 
     def write(self, frame: Frame) -> None:
         cv2 = require("cv2")
-        cv2.imshow(self.title, cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR))
+        cv2.imshow(self.title, frame.bgr if frame.bgr is not None else cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR))
         cv2.waitKey(1)
         self.frames_written += 1
 

@@ -274,13 +274,16 @@ class Pipeline:
             item.batch = None
             for i in range(0, batch.shape[0], step):
                 out = self.runner.infer(self.tiler.model_input(batch[i:i + step], plan))
-                item.stitched = self.tiler.stitch(out, plan, item.stitched, i)
+                item.stitched = self.tiler.stitch(out, plan, item.stitched, i, self.sink.prefers_bgr)
         return item
 
     def _post(self, item: _Item) -> _Item:
         frame = item.frame
-        image = item.stitched if item.stitched is not None else self.tiler.stitch(item.batch, item.plan)
-        item.frame = Frame(image, frame.index, frame.captured, frame.name)
+        bgr = self.sink.prefers_bgr
+        image = item.stitched if item.stitched is not None else \
+            self.tiler.stitch(item.batch, item.plan, bgr=bgr)
+        item.frame = Frame(image[..., ::-1] if bgr else image, frame.index, frame.captured, frame.name,
+                           bgr=image if bgr else None)
         item.batch = item.plan = item.stitched = None
         return item
 

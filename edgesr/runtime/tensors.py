@@ -23,13 +23,14 @@ def to_model(tiles: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return x.astype(spec.dtype, copy=False)
 
 
-def to_pixels(chw: np.ndarray, spec: ModelSpec) -> np.ndarray:
-    """3 x H x W model output -> H x W x 3 uint8 RGB, clipped and rounded.
+def to_pixels(chw: np.ndarray, spec: ModelSpec, bgr: bool = False) -> np.ndarray:
+    """3 x H x W model output -> H x W x 3 uint8 RGB (BGR with ``bgr``), clipped and rounded.
 
     A model that returns the uint8 codes of its output grid (``spec.output_table``) is looked
-    up code by code: one pass over a quarter of the bytes, with the float path's pixels.
+    up code by code: one pass over a quarter of the bytes, with the float path's pixels. The
+    channel order is chosen in the same pass, so BGR output costs nothing extra.
     """
-    if spec.channel_order == "BGR":
+    if (spec.channel_order == "BGR") != bgr:
         chw = chw[::-1]
     if spec.output_table is not None:
         cv2 = require("cv2")
@@ -48,7 +49,8 @@ def _float_pixels(hwc: np.ndarray, value_range: float) -> np.ndarray:
     """Float in [0, value_range] -> uint8. Multiplying a transposed view writes the float
     intermediate in HWC order in one pass; adding 0.5 before the truncating cast rounds (half
     up) without a separate rounding pass."""
-    out = hwc * np.float32(255.0 / value_range)
+    out = np.empty(hwc.shape, np.float32)  # C order whatever the strides of the view (BGR reverses one)
+    np.multiply(hwc, np.float32(255.0 / value_range), out=out)
     out += np.float32(0.5)
     np.clip(out, 0, 255, out=out)
     return out.astype(np.uint8)

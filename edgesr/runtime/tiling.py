@@ -167,13 +167,13 @@ class Tiler:
         return to_model(tiles, self.spec) if plan.per_call is not None else tiles
 
     def stitch(self, outputs: np.ndarray, plan: TilePlan, frame: np.ndarray | None = None,
-               first: int = 0) -> np.ndarray:
-        """Model outputs for ``plan``'s tiles ``first ..`` -> the sH x sW x 3 uint8 RGB frame (``frame``,
-        filled in place, when tiles come in several calls)."""
+               first: int = 0, bgr: bool = False) -> np.ndarray:
+        """Model outputs for ``plan``'s tiles ``first ..`` -> the sH x sW x 3 uint8 RGB frame (BGR with
+        ``bgr``; ``frame``, filled in place, when tiles come in several calls)."""
         s = self.spec.scale
         h, w = plan.frame_hw
         if plan.count == 1:
-            return to_pixels(outputs[0, :, :h * s, :w * s], self.spec)
+            return to_pixels(outputs[0, :, :h * s, :w * s], self.spec, bgr)
         if frame is None:
             frame = np.empty((h * s, w * s, 3), np.uint8)
         spans = [(r, c) for r in plan.rows for c in plan.cols][first:first + outputs.shape[0]]
@@ -181,5 +181,5 @@ class Tiler:
             y0, y1 = (r.own_start - r.start) * s, (r.own_end - r.start) * s
             x0, x1 = (c.own_start - c.start) * s, (c.own_end - c.start) * s
             frame[r.own_start * s:r.own_end * s, c.own_start * s:c.own_end * s] = \
-                to_pixels(outputs[k, :, y0:y1, x0:x1], self.spec)
+                to_pixels(outputs[k, :, y0:y1, x0:x1], self.spec, bgr)
         return frame

@@ -43,6 +43,29 @@ def test_odd_sizes_are_cropped_to_even_with_a_warning(tmp_path, caplog):
     assert "even sizes" in caplog.text
 
 
+@pytest.mark.parametrize("size", [(64, 48), (65, 47)], ids=["even", "odd, cropped"])
+def test_frames_carrying_bgr_pixels_encode_to_the_same_video(tmp_path, size):
+    import cv2
+
+    def decoded(path):
+        cap, out = cv2.VideoCapture(str(path)), []
+        while (got := cap.read())[0]:
+            out.append(got[1])
+        cap.release()
+        return out
+
+    plain = frames(4, size)
+    with_bgr = [Frame(f.image, f.index, f.captured, bgr=np.ascontiguousarray(f.image[..., ::-1])) for f in plain]
+    for name, batch in (("rgb.mp4", plain), ("bgr.mp4", with_bgr)):
+        with open_sink(str(tmp_path / name)) as sink:
+            assert sink.prefers_bgr
+            for f in batch:
+                sink.write(f)
+    a, b = decoded(tmp_path / "rgb.mp4"), decoded(tmp_path / "bgr.mp4")
+    assert len(a) == 4 and all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not open_sink(str(tmp_path / "h.mp4"), SinkOptions(codec="h264")).prefers_bgr
+
+
 def test_h264_through_pyav(tmp_path):
     av = pytest.importorskip("av")
     out = tmp_path / "out.mp4"

@@ -50,6 +50,19 @@ def test_real_model_output_matches_running_it_alone(models):
             assert np.abs(written.image.astype(int) - alone.astype(int)).max() <= 1
 
 
+@pytest.mark.parametrize("tile", [None, (24, 24)], ids=["whole frame", "tiled"])
+def test_a_sink_that_writes_bgr_gets_the_same_pixels_in_bgr_order(models, tile):
+    class BgrSink(RecordingSink):
+        prefers_bgr = True
+
+    rgb_sink, bgr_sink = RecordingSink(), BgrSink()
+    for sink in (rgb_sink, bgr_sink):
+        run(TestPatternSource(45, 31, frames=3), open_runner(models["dynamic"]), sink, tile=tile, tile_overlap=8)
+    for plain, ordered in zip(rgb_sink.frames, bgr_sink.frames):
+        assert plain.bgr is None and ordered.bgr is not None
+        assert np.array_equal(ordered.image, plain.image) and np.array_equal(ordered.bgr, plain.image[..., ::-1])
+
+
 class Gated:
     """Makes one call of a stage wait at a barrier shared with the other stages: the barrier
     opens only while all of them are inside their call at the same time."""

@@ -37,3 +37,16 @@ def test_uint8_output_gives_the_float_paths_pixels(tile, monkeypatch):
 def test_a_float_model_keeps_the_float_path():
     with open_runner(shipped.find(None).onnx) as runner:
         assert runner.spec.output_table is None
+
+
+@pytest.mark.parametrize("lookup", [True, False], ids=["uint8 lookup", "float path"])
+def test_bgr_output_is_the_rgb_pixels_reversed(lookup, monkeypatch):
+    if not lookup:
+        monkeypatch.setattr(onnxruntime_runner, "_uint8_output", lambda model, value_range: None)
+    frame = images.fit(images.read_rgb(images.sample_images()[1]), 90, 160)
+    with open_runner(X86) as runner:
+        tiler = Tiler(runner.spec)
+        batch, plan = tiler.split(frame)
+        out = runner.infer(batch)
+        rgb, bgr = tiler.stitch(out, plan), tiler.stitch(out, plan, bgr=True)
+    assert np.array_equal(bgr, rgb[..., ::-1]) and bgr.flags.c_contiguous
