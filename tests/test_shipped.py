@@ -63,3 +63,34 @@ def test_the_default_ships_its_int8_files_made_from_its_fp32_file():
     assert entry["validation"]["drop_db"] <= entry["validation"]["budget_db"]
     total = sum(default.int8(e).stat().st_size for e in ("int8", "x86"))
     assert total < 500_000
+
+
+GRIDDED = [m for m in MODELS if "degradation_grid" in m.card]
+
+
+@pytest.mark.parametrize("model", GRIDDED, ids=[m.name for m in GRIDDED])
+def test_a_cards_quality_grid_is_measured_on_its_file(model, set5):
+    from edgesr.degrade import parse
+
+    grid = model.card["degradation_grid"]["datasets"]["Set5"]
+    cell = next(c for c in grid["cells"] if c["model"] == model.name and c["degradation"] == "noise=10")
+    got = evaluate(OnnxUpscaler(model.onnx), set5, model.card["scale"], degradation=parse("noise10"))
+    assert got.mean_psnr == pytest.approx(cell["psnr"], abs=0.01)
+
+
+@pytest.mark.parametrize("model", [m for m in GRIDDED if m.card["training"]["degrade"]],
+                         ids=[m.name for m in GRIDDED if m.card["training"]["degrade"]])
+def test_a_model_trained_on_degraded_input_gains_on_every_degraded_cell(model):
+    for name, grid in model.card["degradation_grid"]["datasets"].items():
+        mine = {c["degradation"]: c["gain_db"] for c in grid["cells"] if c["model"] == model.name}
+        assert all(gain > 0.2 for spec, gain in mine.items() if spec != "clean"), (name, mine)
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if "int8" in m.card],
+                         ids=[m.name for m in MODELS if "int8" in m.card])
+def test_shipped_int8_files_come_from_the_shipped_fp32_file(model):
+    entry = model.card["int8"]
+    assert entry["source"]["sha256"] == sha256(model.onnx), f"run {entry['made_by']}"
+    for name, info in entry["files"].items():
+        assert sha256(model.onnx.parent / name) == info["sha256"]
+    assert entry["validation"]["drop_db"] <= entry["validation"]["budget_db"]

@@ -70,8 +70,19 @@ def shipped_rows() -> list[dict]:
         rows.append(dict(name=m.name, arch=m.card.get("arch"), scale=m.card.get("scale"), default=bool(m.card.get("default")),
                          params=m.card.get("params"), onnx=str(m.onnx),
                          psnr_y={k: v["psnr"] for k, v in scores.items()},
-                         bicubic_psnr_y={k: v["bicubic_psnr"] for k, v in scores.items()}))
+                         bicubic_psnr_y={k: v["bicubic_psnr"] for k, v in scores.items()},
+                         degraded_gain_db=_degraded_gain(m.name, m.card)))
     return rows
+
+
+def _degraded_gain(name: str, card: dict) -> dict[str, float]:
+    """Per data set, the model's mean gain over bicubic on the grid's degraded columns (its card's grid)."""
+    out = {}
+    for folder, grid in card.get("degradation_grid", {}).get("datasets", {}).items():
+        gains = [c["gain_db"] for c in grid["cells"] if c["model"] == name and c["degradation"] != "clean"]
+        if gains:
+            out[folder] = round(sum(gains) / len(gains), 4)
+    return out
 
 
 def format_shipped(rows: list[dict]) -> str:
@@ -80,8 +91,10 @@ def format_shipped(rows: list[dict]) -> str:
     lines = ["shipped with edgesr (Y-PSNR x4 from each model card; bicubic in brackets):"]
     for r in rows:
         scores = ", ".join(f"{k} {v:.2f} dB ({r['bicubic_psnr_y'][k]:.2f})" for k, v in r["psnr_y"].items())
+        degraded = ", ".join(f"{k} {v:+.2f} dB" for k, v in r["degraded_gain_db"].items())
         lines.append(f"  {r['name']}{' (default)' if r['default'] else ''}: {r['arch']} x{r['scale']}, "
-                     f"{r['params']:,} params; {scores}")
+                     f"{r['params']:,} params; {scores}"
+                     + (f"; on degraded input (quality grid, mean over bicubic) {degraded}" if degraded else ""))
     return "\n".join(lines)
 
 
