@@ -68,7 +68,6 @@ def chrome(profile: Path, width: int = 1280, height: int = 900):
     return webdriver.Chrome(options=options, service=Service(DRIVER))
 
 
-@pytest.mark.slow
 def test_upload_upscale_and_read_the_result(server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
