@@ -23,7 +23,7 @@ def tiny(tmp_path_factory):
 
 def test_cpu_fp32_artifact_is_the_converted_model(tmp_path, tiny):
     result = pipeline.build(device="cpu", onnx=tiny, precision="fp32", out=tmp_path)
-    assert result.kind == "onnxruntime" and result.artifact.name == "tiny-x4-fp32-320x180.onnx"
+    assert result.kind == "onnxruntime" and result.artifact.name == "tiny-x4-fp32-180x320.onnx"
     data = sidecar.read(result.artifact)
     assert data["identity"].precision == "fp32" and data["identity"].tensorrt is None
     assert data["kind"] == "onnxruntime"
@@ -34,7 +34,7 @@ def test_fp16_bundle_for_nano_and_cache_hit(tmp_path, tiny, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "bundle written" in out and "next: copy" in out and "bash build.sh" in out
-    d = tmp_path / "nano" / "tiny-x4-fp16-64x48"
+    d = tmp_path / "nano" / "tiny-x4-fp16-48x64"
     assert (d / "build.sh").is_file() and (d / "model.fp16.onnx").is_file()
     subprocess.run(["bash", "-n", str(d / "build.sh")], check=True)
     man = bundle.read(d)
@@ -160,7 +160,7 @@ def test_interrupted_build_leaves_no_artifact(tmp_path, tiny, monkeypatch):
     monkeypatch.setattr(report, "validate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.build(device="nano", onnx=tiny, input=(64, 48), out=tmp_path)
-    assert not (tmp_path / "nano" / "tiny-x4-fp16-64x48").exists()
+    assert not (tmp_path / "nano" / "tiny-x4-fp16-48x64").exists()
     assert not list(tmp_path.rglob("*.engine")) and not list(tmp_path.rglob("bundle.json"))
     summary = json.dumps(sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")))
     assert "request.json" not in summary

@@ -37,10 +37,9 @@ class Identity:
 
     @property
     def shape_label(self) -> str:
-        """``320x180`` for a static input, ``64x64-1920x1080`` for a range (W x H, as users say it)."""
-        dims = [d.split("x") for d in self.input.split(":")]
-        wh = [f"{d[3]}x{d[2]}" for d in dims]
-        return wh[0] if len(wh) == 1 else f"{wh[0]}-{wh[-1]}"
+        """``180x320`` for a static input, ``64x64-1080x1920`` for a range: HEIGHTxWIDTH, as every size flag."""
+        hw = ["x".join(d.split("x")[2:4]) for d in self.input.split(":")]
+        return hw[0] if len(hw) == 1 else f"{hw[0]}-{hw[-1]}"
 
     @property
     def dirname(self) -> str:

@@ -25,9 +25,9 @@ def test_key_changes_with_every_field():
 
 
 def test_names():
-    assert ident().dirname == "rfdn-x4-int8-320x180"
+    assert ident().dirname == "rfdn-x4-int8-180x320"
     rng = ident(input=input_text(((1, 3, 64, 64), (1, 3, 180, 320), (1, 3, 1080, 1920))), dla_core=0)
-    assert rng.dirname == "rfdn-x4-int8-64x64-1920x1080-dla0"
+    assert rng.dirname == "rfdn-x4-int8-64x64-1080x1920-dla0"
 
 
 def test_sidecar_round_trip_and_match(tmp_path):
