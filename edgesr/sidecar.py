@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from edgesr.errors import DeviceError, InputError, ModelError
@@ -23,6 +24,16 @@ SUFFIX = ".json"
 SCHEMA = 1
 # The identity fields a reader of the sidecar relies on, whoever wrote it.
 _REQUIRED = ("model", "scale", "precision", "input", "device", "compute_capability", "tensorrt")
+# What those fields must hold: an edited or foreign sidecar is refused here, not deep inside the runner.
+_TYPES = {
+    "scale": (lambda v: type(v) is int and v > 0, "a whole number >= 1"),
+    "input": (lambda v: isinstance(v, str) and re.fullmatch(r"\d+(x\d+){3}(:\d+(x\d+){3}){0,2}", v) is not None,
+              "NxCxHxW or MIN:OPT:MAX shapes"),
+    "device": (lambda v: isinstance(v, str) and v != "", "a device id"),
+    "compute_capability": (lambda v: v is None or isinstance(v, str), "a version such as '8.7' or null"),
+    "tensorrt": (lambda v: v is None or isinstance(v, str), "a TensorRT version or null"),
+    "dla_core": (lambda v: v is None or (type(v) is int and v >= 0), "a core number or null"),
+}
 
 
 def path_for(artifact: str | os.PathLike) -> Path:
@@ -35,7 +46,8 @@ def read(artifact: str | os.PathLike) -> dict:
     """The sidecar of ``artifact`` as stored, its ``identity`` a dict."""
     p = path_for(artifact)
     if not p.is_file():
-        raise InputError(f"{Path(artifact).name} has no sidecar {p.name}; rebuild it with 'edgesr build'")
+        raise InputError(f"{Path(artifact).name} has no sidecar {p.name}; copy the sidecar beside it or rebuild it "
+                         "with 'edgesr build'")
     try:
         data = json.loads(p.read_text())
     except (OSError, ValueError) as exc:
@@ -45,6 +57,11 @@ def read(artifact: str | os.PathLike) -> dict:
     missing = [k for k in _REQUIRED if k not in data["identity"]]
     if missing:
         raise ModelError(f"sidecar identity lacks {', '.join(missing)}; rebuild the artifact with 'edgesr build'")
+    for key, (ok, wanted) in _TYPES.items():
+        value = data["identity"].get(key)
+        if not ok(value):
+            raise ModelError(f"sidecar {p} records {key} {value!r}, not {wanted}; rebuild the artifact with "
+                             "'edgesr build'")
     return data
 
 

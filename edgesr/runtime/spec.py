@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from edgesr.errors import InputError
+from edgesr.errors import InputError, ModelError
 from edgesr.log import logger
 from edgesr.meta import PREFIX, ModelMeta
 
@@ -69,7 +69,11 @@ def declare(props: dict[str, str], name: str, scale: int | None, value_range: fl
     A flag that contradicts the metadata is refused: running a model at the wrong scale or
     range gives garbage that looks like a model problem.
     """
-    meta = ModelMeta.from_props(props)
+    try:
+        meta = ModelMeta.from_props(props)
+    except ValueError as exc:
+        raise ModelError(f"{name} records edgesr metadata that does not parse ({exc}); re-export or rebuild it "
+                         "with edgesr") from None
     notes: list[str] = []
     if value_range is not None and value_range not in VALUE_RANGES:
         raise InputError(f"value range {value_range:g} is not supported; use 1 (RGB in [0, 1]) or 255")

@@ -1,6 +1,6 @@
 """Run a serialised TensorRT engine (``.engine`` / ``.plan``) built by ``edgesr build``.
 
-Order of work at activation: import TensorRT and the CUDA runtime, check the sidecar against
+Order of work at activation: read the sidecar, import TensorRT and the CUDA runtime, check it against
 this machine (TensorRT version, GPU compute capability, Jetson module) *before* the engine is
 deserialised, since an engine from another version or GPU fails to load or misbehaves; then
 deserialise, create one execution context and one CUDA stream, and allocate the device and
@@ -168,6 +168,7 @@ class TensorRTRunner(Runner):
 
     def _activate(self) -> None:
         name = self.path.name
+        sidecar.read(self.path)  # a missing or broken sidecar is said first: installing TensorRT would not fix it
         try:
             trt = require("tensorrt")
         except DependencyError as exc:

@@ -11,6 +11,7 @@ import io
 import json
 import pickle
 import re
+import sys
 import zipfile
 from pathlib import Path
 
@@ -19,8 +20,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from edgesr import lock
+from edgesr import devices, host, lock
+from edgesr.build import sidecar
+from edgesr.build.identity import Identity
 from edgesr.cli import main
+from edgesr.runtime import cuda
+from tests.doubles import tensorrt_double
+from tests.doubles.cuda_double import FakeCudart
 from tests.tiny_models import save, sr_model
 
 # A path no one can write to, even root: /proc takes no new files.
@@ -85,6 +91,9 @@ def _models(d: Path) -> None:
     c5o = helper.make_tensor_value_info("co", TensorProto.FLOAT, [1, 5, 8, 8])
     onnx.save(_graph_model([c5], [c5o], [helper.make_node("Identity", ["c"], ["co"])]), str(d / "five_ch.onnx"))
     (d / "garbage.engine").write_bytes(b"\x00" * 256)
+    bad_meta = sr_model(scale=2, channels=4)
+    next(p for p in bad_meta.metadata_props if p.key == "edgesr.scale").value = "two"
+    save(bad_meta, d / "bad_meta.onnx")
     with (d / "evil.pth").open("wb") as f:
         pickle.dump({"state_dict": _Evil()}, f)
     (d / "notckpt.pth").write_text("not a checkpoint")
@@ -120,12 +129,51 @@ def _images(d: Path) -> None:
     (d / "a_file").write_text("x")
 
 
+TRT = tensorrt_double.VERSIONS["10.3"]  # what the TensorRT double of this machine reports
+
+
+def _engines(d: Path) -> None:
+    """x2 engines for an Orin Nano with TensorRT ``TRT``, their sidecars each wrong in one way."""
+    good = dict(model="tiny", scale=2, onnx_sha256="ab" * 32, precision="fp16", kept_layers=(),
+                input="1x3x8x8:1x3x32x32:4x3x64x64", device="orin-nano", compute_capability="8.7", tensorrt=TRT)
+    for name, change in (("other_trt", {"tensorrt": tensorrt_double.VERSIONS["8.6"]}),
+                         ("other_device", {"device": "orin-agx"}),
+                         ("other_gpu", {"device": "xavier-nx", "compute_capability": "7.2"}),
+                         ("unbuilt", {"tensorrt": None})):
+        path = d / f"{name}.engine"
+        path.write_bytes(tensorrt_double.plan(TRT))
+        sidecar.write(path, Identity(**{**good, **change}), kind="engine")
+    raw = json.dumps({"schema": 1, "identity": {**good, "kept_layers": []}})
+    for name, text in (("no_sidecar", None), ("text_sidecar", "built on Tuesday"), ("empty_sidecar", ""),
+                       ("list_sidecar", "[1, 2]"), ("schema_sidecar", raw.replace('"schema": 1', '"schema": 7')),
+                       ("partial_sidecar", json.dumps({"schema": 1, "identity": {"model": "tiny"}})),
+                       ("scale_sidecar", raw.replace('"scale": 2', '"scale": "two"')),
+                       ("input_sidecar", raw.replace('"1x3x8x8:', '"big:')),
+                       ("garbled", raw)):
+        path = d / f"{name}.engine"
+        path.write_bytes(b"not an engine" if name == "garbled" else tensorrt_double.plan(TRT))
+        if text is not None:
+            sidecar.path_for(path).write_text(text)
+    sidecar.path_for(d / "binary_sidecar.engine").write_bytes(b"\xff\xfe\x00\x01")
+    (d / "binary_sidecar.engine").write_bytes(tensorrt_double.plan(TRT))
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("bad")
     _models(d)
     _images(d)
+    _engines(d)
     return d
+
+
+@pytest.fixture
+def orin_nano(monkeypatch):
+    """This machine as an Orin Nano with TensorRT ``TRT``, through the CUDA and TensorRT doubles."""
+    gpu = FakeCudart(compute_capability=(8, 7))
+    monkeypatch.setattr(cuda, "open_library", lambda: gpu)
+    monkeypatch.setattr(host, "jetson", lambda *a: devices.get("orin-nano"))
+    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_double.make(TRT, cuda=gpu))
 
 
 def _run(argv: list[str], files: Path, out: Path, capsys) -> tuple[int, list[str], str]:
@@ -242,7 +290,10 @@ MODELS = [  # convert of bad ONNX files: exit 1
      "rank 2 .*super-resolution model|not an image-to-image model"),
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/text.onnx"], 1, "not an ONNX model|cannot"),
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/missing.onnx"], 1, "does not exist|no such"),
-    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/garbage.engine"], 1, "engine|TensorRT|tensorrt"),
+    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/garbage.engine"], 1,
+     "has no sidecar garbage.engine.json"),
+    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/bad_meta.onnx"], 1,
+     "bad_meta.onnx records edgesr metadata that does not parse"),
     (["bench", "{f}/text.onnx", "-o", "{out}"], 1, "not an ONNX model|cannot"),
     (["bench", "{f}/tiny.onnx", "-o", "{out}", "--repeat", "0"], 1, "--repeat must be at least 1"),
 ]
@@ -285,6 +336,29 @@ URIS = [  # stream sources and sinks: exit 1
 
 CASES = USAGE + BUILD + MODELS + IMAGES + URIS
 
+REBUILD = "rebuild the artifact with 'edgesr build'"
+ENGINES = [  # engines and their sidecars on an Orin Nano with TensorRT TRT: exit 1, refused before deserialising
+    *[(["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", f"{{f}}/{name}.engine"], 1, pattern)
+      for name, pattern in (
+        ("other_trt", f"built with TensorRT 8.6.2.3, this machine has {TRT}; .*edgesr build --device orin-nano"),
+        ("other_device", "built for orin-agx, this machine is orin-nano; .*edgesr build --device orin-nano"),
+        ("other_gpu", "compute capability 7.2 .xavier-nx., this GPU is 8.7; .*edgesr build --device orin-nano"),
+        ("unbuilt", "never built by TensorRT .a bundle.; .*edgesr build --device orin-nano"),
+        ("no_sidecar", "has no sidecar no_sidecar.engine.json; copy the sidecar beside it or rebuild"),
+        ("text_sidecar", f"text_sidecar.engine.json is unreadable .*; {REBUILD}"),
+        ("empty_sidecar", f"empty_sidecar.engine.json is unreadable .*; {REBUILD}"),
+        ("binary_sidecar", f"binary_sidecar.engine.json is unreadable .*; {REBUILD}"),
+        ("list_sidecar", f"unknown format; {REBUILD}"),
+        ("schema_sidecar", f"unknown format; {REBUILD}"),
+        ("partial_sidecar", f"lacks scale, precision, input, device, compute_capability, tensorrt; {REBUILD}"),
+        ("scale_sidecar", f"records scale 'two', not a whole number >= 1; {REBUILD}"),
+        ("input_sidecar", f"records input 'big:.*', not NxCxHxW or MIN:OPT:MAX shapes; {REBUILD}"),
+        ("garbled", "could not deserialise garbled.engine .*edgesr build --device orin-nano"))],
+    (["stream", "--source", "test://32x24?frames=2", "--sink", "{out}/s.mp4", "--model", "{f}/other_trt.engine"], 1,
+     "built with TensorRT 8.6.2.3"),
+    (["bench", "{f}/other_device.engine", "-o", "{out}"], 1, "built for orin-agx, this machine is orin-nano"),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=[" ".join(c[0])[:90] for c in CASES])
 def test_bad_input_is_one_line(case, files, tmp_path, capsys):
@@ -293,6 +367,11 @@ def test_bad_input_is_one_line(case, files, tmp_path, capsys):
 
 def test_count_of_cases():
     assert len(CASES) >= 150
+
+
+@pytest.mark.parametrize("case", ENGINES, ids=[" ".join(c[0])[:90] for c in ENGINES])
+def test_bad_engine_is_one_line(case, files, orin_nano, tmp_path, capsys):
+    _check(case, files, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("name", ["evil.pth", "notckpt.pth", "truncated.pth"])
