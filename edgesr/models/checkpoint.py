@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import pickletools
+import re
+import warnings
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -20,34 +23,78 @@ from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.models import registry
 
+# Globals a weights-only load accepts: a plain pickle naming only these is broken, not hostile.
+_LOADABLE = ("torch.", "collections.OrderedDict")
 # Wrapper keys in order of preference: an EMA copy of the weights is the one to deploy.
 WRAPPERS = ("params_ema", "params", "state_dict", "model")
 
 
 def read_state_dict(path: str | os.PathLike) -> dict:
     """The tensors of a checkpoint file as a flat ``{key: tensor}`` dict."""
-    torch = require("torch")
+    require("torch")  # a missing PyTorch is said before anything about the file
     p = Path(path)
     if not p.is_file():
         raise InputError(f"checkpoint {p} does not exist; check the path")
     if p.stat().st_size == 0:
         raise ModelError(f"checkpoint {p} is empty (0 bytes); copy it again")
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        reason = _unpickler_reason(exc)
-        if reason.startswith("Unsupported global"):
-            # weights_only met a class or function reference: the file wants code run to load it.
-            raise ModelError(f"checkpoint {p} holds Python objects, not just tensors ({reason}); edgesr loads "
-                             "weights without running pickled code: re-save it with "
-                             "torch.save(model.state_dict())") from None
-        raise ModelError(f"checkpoint {p} cannot be read ({reason}); it is corrupt or not a PyTorch file") from None
+        obj = load_weights_only(p)
     except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         # A truncated zip, a text file or random bytes each fail differently inside torch.load.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"checkpoint {p} cannot be read ({type(exc).__name__}: {reason}); it is truncated "
                          "or not a PyTorch file, copy it again") from None
     return _unwrap(obj, p)
+
+
+def load_weights_only(path: Path):
+    """``torch.load(weights_only=True)`` on the CPU; a refused pickle is a :class:`ModelError`.
+
+    torch's warnings are logged at debug level: it warns about the pickle protocol of files it
+    then loads or refuses, and a refusal must stay one line.
+    """
+    torch = require("torch")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            found = _python_object(exc, Path(path))
+            if found:
+                raise ModelError(f"checkpoint {path} holds Python objects, not just tensors ({found}); edgesr "
+                                 "loads weights without running pickled code: re-save it with "
+                                 "torch.save(model.state_dict())") from None
+            raise ModelError(f"checkpoint {path} cannot be read ({_unpickler_reason(exc)}); it is corrupt or "
+                             "not a PyTorch file") from None
+        finally:
+            for w in caught:
+                logger.debug("%s: torch: %s", Path(path).name, w.message)
+
+
+def _python_object(exc: Exception, path: Path) -> str | None:
+    """What a refused checkpoint wanted to import, or None when it did not (it is merely broken).
+
+    torch names the global it blocked; a plain pickle of protocol 4 or later is refused for its
+    framing before torch sees a global, so its opcodes are scanned (parsed, never executed).
+    """
+    match = re.search(r"unsupported GLOBAL (\S+?)(?: whose|\.?\s|\.?$)|Unsupported global: GLOBAL (\S+)", str(exc))
+    if match:
+        return f"GLOBAL {match.group(1) or match.group(2)}"
+    if zipfile.is_zipfile(path):
+        return None
+    strings: list[str] = []
+    try:
+        with path.open("rb") as f:
+            for op, arg, _ in pickletools.genops(f):
+                if isinstance(arg, str):
+                    strings.append(arg)
+                name = (str(arg).replace(" ", ".") if op.name in ("GLOBAL", "INST") else
+                        ".".join(strings[-2:]) if op.name == "STACK_GLOBAL" else None)
+                if name and not name.startswith(_LOADABLE):
+                    return f"GLOBAL {name}"
+    except (ValueError, EOFError, OSError):
+        return None
+    return None
 
 
 def _unpickler_reason(exc: Exception) -> str:

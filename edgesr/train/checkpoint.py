@@ -13,7 +13,6 @@ never pickled code.
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import random
 import zipfile
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import numpy as np
 from edgesr.errors import ModelError
 from edgesr.fileio import atomic_path
 from edgesr.lazy import require
+from edgesr.models.checkpoint import load_weights_only
 from edgesr.train.config import TrainConfig
 
 torch = require("torch")
@@ -128,9 +128,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not p.is_file():
         raise ModelError(f"checkpoint {p} does not exist; give the checkpoint.pt of a training run")
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, KeyError,
-            zipfile.BadZipFile) as exc:
+        obj = load_weights_only(p)
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"checkpoint {p} cannot be read ({reason}); it is truncated or not an edgesr "
                          "training checkpoint") from None

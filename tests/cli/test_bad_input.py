@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -382,6 +384,29 @@ def test_bad_checkpoints(name, files, tmp_path, capsys):
     _check((["export", "rfdn", "--weights", f"{{f}}/{name}", "-o", "{out}/m.onnx"], 1,
             "checkpoint|weights|pickle|cannot"), files, tmp_path, capsys)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", [["export", "rfdn", "--weights", "{ckpt}", "-o", "{out}/m.onnx"],
+                                     ["train", "--resume", "{ckpt}"]], ids=["export", "train"])
+@pytest.mark.parametrize("protocol", [2, 5, "torch.save"])
+def test_malicious_checkpoint_is_one_line_outside_pytest(command, protocol, tmp_path):
+    """Run as a user runs it, where pytest's warning capture does not hide PyTorch's own warnings."""
+    torch = pytest.importorskip("torch")
+    ckpt, out, marker = tmp_path / "evil.pth", tmp_path / "out", Path("/tmp/edgesr-pwned")
+    marker.unlink(missing_ok=True)
+    if protocol == "torch.save":
+        torch.save({"state_dict": _Evil()}, ckpt)
+    else:
+        ckpt.write_bytes(pickle.dumps({"state_dict": _Evil()}, protocol=protocol))
+    argv = [a.replace("{ckpt}", str(ckpt)).replace("{out}", str(out)) for a in command]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    proc = subprocess.run([sys.executable, "-m", "edgesr", *argv], capture_output=True, text=True, env=env,
+                          timeout=120)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert re.search(r"holds Python objects, not just tensors \(GLOBAL posix\.system\); edgesr loads weights "
+                     r"without running pickled code", lines[0]), lines[0]
+    assert not marker.exists() and not out.exists()
 
 
 def test_concurrent_build_is_refused(files, tmp_path, capsys):
