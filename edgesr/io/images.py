@@ -41,6 +41,19 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"cannot decode image {p} ({exc}); replace or remove the file") from None
 
 
+def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(height, width) from the image's header, no pixels decoded; None when the header does not parse
+    (decoding the file says why)."""
+    Image = require("PIL.Image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                return im.height, im.width
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def _to_rgb8(im, p: Path) -> np.ndarray:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):

@@ -78,6 +78,10 @@ class Source:
     def read(self, timeout: float) -> Frame | None:
         raise NotImplementedError
 
+    def sizes(self) -> set[tuple[int, int]]:
+        """The (height, width) of the frames to come, where known without decoding them (after :meth:`open`)."""
+        return set()
+
     def interrupt(self) -> None:
         """Ask a blocking :meth:`read` (or a reconnect wait) to return soon; the run is stopping."""
 
@@ -121,6 +125,11 @@ class VideoFileSource(Source):
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 else None
 
+    def sizes(self) -> set[tuple[int, int]]:
+        cv2 = require("cv2")
+        h, w = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        return {(h, w)} if h > 0 and w > 0 else set()
+
     def read(self, timeout: float) -> Frame:
         ok, bgr = self._cap.read()
         if not ok:
@@ -159,6 +168,10 @@ class ImageFilesSource(Source):
         self._paths = [p for p in self._paths if not done(p)]
         self.frame_count = len(self._paths)
         return before - len(self._paths)
+
+    def sizes(self) -> set[tuple[int, int]]:
+        found = (images.header_size(p) for p in self._paths)
+        return {size for size in found if size is not None}
 
     def read(self, timeout: float) -> Frame:
         if self._next_index >= len(self._paths):

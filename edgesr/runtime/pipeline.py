@@ -157,6 +157,8 @@ class Pipeline:
             "post": lambda: self._stage("post", self._post, q_infer, q_post, False),
             "write": self._write,
         }
+        for height, width in sorted(self.source.sizes()):
+            self.tiler.plan(height, width)  # a frame over the memory budget is refused before any is decoded
         threads = [threading.Thread(target=self._guarded(fn), name=f"edgesr-{name}", daemon=True)
                    for name, fn in workers.items()]
         _single_threaded_opencv()
