@@ -29,6 +29,7 @@ from edgesr.degrade.apply import degrade, image_seed
 from edgesr.degrade.spec import expand
 from edgesr.errors import InputError
 from edgesr.io import images
+from edgesr.quantize import hard_content
 from edgesr.log import logger
 
 # Calibration patch for models whose H and W are dynamic (LR pixels). Every model in the zoo
@@ -43,6 +44,7 @@ DEFAULT_SEED = 0
 # of them (spread over the folder) are used, so the budget search stays fast.
 VALIDATION_MAX_SIDE = 256
 VALIDATION_COUNT = 16
+DEFAULT_VALIDATION = "package:edgesr/data/samples + drawn screen content and shapes"
 
 
 @dataclass(frozen=True)
@@ -262,39 +264,49 @@ class ValidationSet:
 def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: int = VALIDATION_MAX_SIDE,
                     count: int = VALIDATION_COUNT, min_lr: int = 16,
                     degradations: Sequence[str] = ()) -> ValidationSet:
-    """Up to ``count`` HR images from ``source`` (None: the shipped samples), centre-cropped to ``max_side``.
+    """Up to ``count`` HR images from ``source``, centre-cropped to ``max_side``.
 
-    With ``degradations`` (specs or presets, :mod:`edgesr.degrade`), every image gives one pair
-    per degradation, its LR degraded that way and seeded by the image's name: the budget is then
-    measured on the content the model will see.
+    ``source`` None is the default set: the shipped photos and the drawn screen content and
+    sharp graphics of :mod:`edgesr.quantize.hard_content`, the content INT8 hurts most, so a
+    budget met here holds on such images too. With ``degradations`` (specs or presets,
+    :mod:`edgesr.degrade`), every image gives one pair per degradation, its LR degraded that way
+    and seeded by the image's name: the budget is then measured on the content the model will see.
     """
     from edgesr.quality.protocol import prepare
 
-    paths = images.sample_images() if source is None else _list(source)
-    if len(paths) > count:
-        pick = np.linspace(0, len(paths) - 1, count).round().astype(int)
-        paths = [paths[i] for i in pick]
+    side = max_side - max_side % scale
     pairs, names, small = [], [], []
-    for p in paths:
-        hr = images.read_rgb(p)
-        side = max_side - max_side % scale
+    for name, hr in _validation_images(source, count):
         hr = hr[(hr.shape[0] - min(side, hr.shape[0])) // 2:][:side, (hr.shape[1] - min(side, hr.shape[1])) // 2:][:, :side]
         if min(hr.shape[:2]) < max(min_lr * scale, 2 * scale + 11):
-            small.append(Path(p).name)
+            small.append(name)
             continue
         lr, hr = prepare(hr, scale)
         if not degradations:
             pairs.append((lr, hr))
-            names.append(Path(p).name)
+            names.append(name)
         for d in expand(degradations):
-            pairs.append((degrade(hr, d, scale, image_seed(Path(p).name)), hr))
-            names.append(f"{Path(p).name} [{d.label()}]")
+            pairs.append((degrade(hr, d, scale, image_seed(name)), hr))
+            names.append(f"{name} [{d.label()}]")
     if small:
         logger.warning("validation: skipped %d image(s) too small for x%d: %s", len(small), scale, ", ".join(small))
     if not pairs:
         raise InputError(f"no validation image in {source or 'the shipped samples'} is large enough for x{scale} "
                          f"(at least {min_lr * scale} px a side)")
-    where = str(source or "package:edgesr/data/samples")
+    where = str(source) if source is not None else DEFAULT_VALIDATION
     if degradations:
         where += " degraded: " + "; ".join(d.text() for d in expand(degradations))
     return ValidationSet(pairs=pairs, names=names, scale=scale, source=where)
+
+
+def _validation_images(source: str | os.PathLike | None, count: int):
+    """(name, HR image) of the validation set, read as they are needed."""
+    paths = images.sample_images() if source is None else _list(source)
+    if len(paths) > count:
+        pick = np.linspace(0, len(paths) - 1, count).round().astype(int)
+        paths = [paths[i] for i in pick]
+    for p in paths:
+        yield Path(p).name, images.read_rgb(p)
+    if source is None:
+        for name, draw in hard_content.IMAGES.items():
+            yield name, draw()

@@ -95,7 +95,7 @@ def test_manifest_of_the_users_own(tmp_path):
 
 def test_validation_set_follows_the_protocol():
     val = load_validation(None, scale=4, max_side=128, count=3)
-    assert len(val) == 3
+    assert len(val) == 5 and val.names[-2:] == ["drawn-screen.png", "drawn-shapes.png"]
     for lr, hr in val.pairs:
         assert hr.shape[0] == lr.shape[0] * 4 and hr.shape[1] == lr.shape[1] * 4 and max(hr.shape[:2]) <= 128
 
@@ -106,7 +106,7 @@ def test_degraded_validation_gives_one_pair_per_image_and_degradation_seeded_by_
 
     clean = load_validation(None, scale=4, max_side=128, count=2)
     val = load_validation(None, scale=4, max_side=128, count=2, degradations=("noise10", "jpeg=50"))
-    assert len(val) == 4 and val.names[0].endswith("[noise10]") and val.names[1].endswith("[jpeg50]")
+    assert len(val) == 2 * len(clean) and val.names[0].endswith("[noise10]") and val.names[1].endswith("[jpeg50]")
     assert "degraded: noise=10; jpeg=50" in val.source
     name = val.names[0].split(" [")[0]
     lr, hr = val.pairs[0]
@@ -125,3 +125,14 @@ def test_a_bad_degradation_is_refused_before_any_work(tmp_path, capsys, command)
     assert main(["-q", *argv[command], "--degrade", "jpeg=500"]) == 1
     err = capsys.readouterr().err.strip()
     assert "JPEG quality" in err and len(err.splitlines()) == 1
+
+
+def test_the_drawn_validation_images_are_fixed_and_hard_content():
+    from edgesr.quantize import hard_content
+
+    for draw in hard_content.IMAGES.values():
+        a, b = draw(), draw()
+        assert a.shape == (256, 256, 3) and a.dtype == np.uint8 and np.array_equal(a, b)
+        # hard content: many strong edges (large neighbour differences) beside flat areas
+        step = np.abs(np.diff(a.astype(int), axis=1)).max(axis=2)
+        assert (step > 100).mean() > 0.005 and (step == 0).mean() > 0.2

@@ -52,3 +52,18 @@ def test_latency_rotates_the_order_so_no_model_runs_twice_in_a_row(monkeypatch):
     rounds = [calls[i:i + 3] for i in range(0, len(calls), 3)]
     for pos in range(3):  # every model in every position equally often
         assert sorted(r[pos] for r in rounds) == ["a", "a", "b", "b", "c", "c"]
+
+
+def test_an_image_int8_hurts_most_raises_the_estimate_through_the_harder_half():
+    rng = np.random.default_rng(1)
+    reference = [rng.random((40, 40, 3), dtype=np.float32) for _ in range(6)]
+    noise = [0.004, 0.004, 0.004, 0.004, 0.004, 0.03]  # the last is screen content: several times the noise
+    candidate = [np.clip(r + rng.normal(0, s, r.shape).astype(np.float32), 0, 1) for r, s in zip(reference, noise)]
+    ref_psnr = [30.0, 31.0, 32.0, 33.0, 34.0, 28.0]
+    d = compare(Outputs(reference, ref_psnr), Outputs(candidate, ref_psnr), 1.0, scale=4)
+    per_image = sorted(10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
+                       for r, c, p in zip(reference, candidate, ref_psnr))
+    assert d.hard == pytest.approx(np.mean(per_image[-3:]))
+    assert d.hard > d.clean and d.hard > d.expected and d.drop == d.hard
+    record = d.as_dict()
+    assert record["hard_half_drop_db"] == round(d.hard, 4) and record["margin_db"] == round(d.drop - d.expected, 4)
