@@ -108,6 +108,10 @@ class Build:
             converted = self._convert(work, source, device, shapes)
             precision, candidate, quant = self._choose(work, converted, plan, shapes)
             report = self._report(work, converted, candidate, data_dirs, precision)
+            if quant is not None:  # the quantizer's own estimate for unseen content, beside the report's drops
+                v = quant["validation"]
+                report["estimate"] = {"drop_db": v["drop_db"], "expected_db": v["expected_drop_db"],
+                                      "margin_db": v["margin_db"], "validation": v["source"]}
             result = self._finish(device, plan, name, scale, shapes, precision, converted, candidate, quant, report)
             fileio.write_json(work / "request.json", {"key": request, "directory": str(result.directory),
                                                       "artifact": str(result.artifact), "kind": result.kind})

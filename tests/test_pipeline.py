@@ -64,6 +64,9 @@ def test_cpu_int8_artifact_uses_the_encoding_onnx_runtime_fuses_on_this_host(tmp
     types = {onnx.helper.tensor_dtype_to_np_dtype(i.data_type).name for i in model.graph.initializer
              if i.name in act_zero_points}
     assert types == {zero_point_type}
+    est = result.accuracy["estimate"]
+    assert est["drop_db"] == pytest.approx(est["expected_db"] + est["margin_db"], abs=2e-4)
+    assert "drawn screen content" in est["validation"]
 
 
 def test_engine_is_built_on_the_device_with_tensorrt(tmp_path, tiny, monkeypatch):

@@ -98,6 +98,10 @@ def run(args) -> int:
     if acc.get("drop_db"):
         drops = ", ".join(f"{k} {v:+.3f} dB" for k, v in acc["drop_db"].items())
         print(f"  accuracy vs FP32: {drops} ({'within' if acc.get('passed') else 'OVER'} budget); {acc.get('report')}")
+    if acc.get("estimate"):
+        est = acc["estimate"]
+        print(f"  budget estimate for unseen content: {est['drop_db']:.3f} dB (expected mean {est['expected_db']:.3f} "
+              f"+ margin {est['margin_db']:.3f}) on {est['validation']}")
     if result.next_step:
         print(f"  next: {result.next_step}")
     return 0 if acc.get("passed", True) else 1
