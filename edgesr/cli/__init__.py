@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -47,6 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:  # Ctrl-C while parsing or loading modules too, not only inside a command
+            print("edgesr: interrupted", file=sys.stderr)
+            return 130
+    finally:
+        if argv is None:
+            # The process's own command, done and reported: a Ctrl-C during the interpreter's teardown
+            # (freeing runtimes, joining threads) would only turn its exit status into a signal death.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -63,6 +78,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line even when the message quotes user text that holds line breaks.
         print("edgesr: error: " + " ".join(str(exc).splitlines()), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("edgesr: interrupted", file=sys.stderr)
-        return 130
