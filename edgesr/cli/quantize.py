@@ -87,7 +87,7 @@ def run(args) -> int:
     status = "within" if v["met"] else "NOT within"
     print(f"  validation ({v['images']} images, {v['source']}): drop {v['drop_db']:.3f} dB "
           f"(measured {v['measured_drop_db']:.3f}, expected from noise {v['expected_drop_db']:.3f}, "
-          f"{v['clean_half_drop_db']:.3f} on the cleaner half, {v['hard_half_drop_db']:.3f} on the harder half: "
+          f"{v['clean_half_drop_db']:.3f} on the cleaner half, {v['hard_third_drop_db']:.3f} on the harder third: "
           f"margin {v['margin_db']:.3f} over the expected mean), "
           f"{status} the {v['budget_db']} dB budget" if v["budget_db"] is not None else
           f"  validation ({v['images']} images): drop {v['drop_db']:.3f} dB (no budget)")

@@ -86,7 +86,7 @@ class Drop:
     The mean hides the images INT8 hurts most (screen content, hard saturated edges, smooth
     areas beside sharp ones: up to several times the mean on benchmark sets), so images the
     quantizer never saw can lose more than the validation mean. ``hard`` is the expected drop
-    over the harder half of the images (the largest per-image drops, at least one image). The
+    over the harder third of the images (the largest per-image drops, at least one image). The
     budget uses the largest of the four (``drop``); ``margin`` is what that adds to the
     expected mean.
     """
@@ -116,7 +116,7 @@ class Drop:
         return {"reference_psnr": round(self.reference_psnr, 4), "candidate_psnr": round(self.candidate_psnr, 4),
                 "drop_db": round(self.drop, 4), "measured_drop_db": round(self.measured, 4),
                 "expected_drop_db": round(self.expected, 4), "clean_half_drop_db": round(self.clean, 4),
-                "hard_half_drop_db": round(self.hard, 4), "margin_db": round(self.margin, 4),
+                "hard_third_drop_db": round(self.hard, 4), "margin_db": round(self.margin, 4),
                 "output_psnr_vs_fp32_db": round(self.output_psnr, 2)}
 
 
@@ -135,7 +135,7 @@ def compare(reference: Outputs, candidate: Outputs, value_range: float, scale: i
         expected = float(np.mean(drops))
         cleaner = np.argsort(reference.psnr, kind="stable")[len(drops) // 2:]
         clean = float(np.mean(np.asarray(drops)[cleaner]))
-        hard = float(np.mean(sorted(drops)[-max(1, len(drops) // 2):]))
+        hard = float(np.mean(sorted(drops)[-max(1, len(drops) // 3):]))
     return Drop(reference.mean_psnr, candidate.mean_psnr, out_psnr, expected, clean,
                 [r - c for r, c in zip(reference.psnr, candidate.psnr)], hard)
 
