@@ -180,7 +180,11 @@ def test_ctrl_c_leaves_no_incomplete_output_and_the_rerun_completes(kind, seed, 
     delay = random.Random(f"{kind}-{seed}").uniform(0.5, WINDOW[kind])
     argv = _command(kind, inputs, out)
     code, err = _edgesr(argv, env, delay)
-    assert code in (0, 130), (delay, code, err)
+    # 130: the command caught the Ctrl-C; -SIGINT: it had already reported it ("edgesr: interrupted")
+    # and a runtime's teardown ended the process by the signal. Either is an interrupted run; what
+    # this test guards is the output below.
+    assert code in (0, 130, -signal.SIGINT), (delay, code, err)
+    assert code != -signal.SIGINT or "interrupted" in err, (delay, code, err)
     assert "Traceback" not in err, err
     CHECKS[kind](inputs, out, complete=code == 0)
     again = _rerun(kind, argv, out)
