@@ -7,12 +7,11 @@ clean frames so that clean input does not get worse. ``clean`` is the benchmark 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
 
-from edgesr.degrade.spec import Blur, Degradation
+from edgesr.degrade.spec import Blur, Degradation, suggest
 from edgesr.errors import InputError
 
 
@@ -61,8 +60,6 @@ MIXES: dict[str, Mix] = {
 def get_mix(name: str) -> Mix:
     key = name.strip().lower()
     if key not in MIXES:
-        close = difflib.get_close_matches(key, list(MIXES), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise InputError(f"unknown degradation mix '{name}'{hint}; mixes: {', '.join(MIXES)}, or give a fixed "
+        raise InputError(f"unknown degradation mix '{name}'{suggest(key, list(MIXES))}; mixes: {', '.join(MIXES)}, or give a fixed "
                          "spec such as blur=iso:1.2,noise=10")
     return MIXES[key]

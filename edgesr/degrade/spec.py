@@ -112,7 +112,7 @@ def parse(text: str) -> Degradation:
     if s in PRESETS:
         return PRESETS[s]
     if "=" not in s:
-        raise InputError(f"unknown degradation '{text}'{_suggest(s, list(PRESETS))}; {_help()}")
+        raise InputError(f"unknown degradation '{text}'{suggest(s, list(PRESETS))}; {_help()}")
     d = Degradation()
     seen = set()
     for item in s.split(","):
@@ -120,7 +120,7 @@ def parse(text: str) -> Degradation:
         if not sep or not value:
             raise InputError(f"'{item}' in degradation '{text}' is not KEY=VALUE; {_help()}")
         if key not in KEYS:
-            raise InputError(f"unknown degradation key '{key}'{_suggest(key, list(KEYS))}; {_help()}")
+            raise InputError(f"unknown degradation key '{key}'{suggest(key, list(KEYS))}; {_help()}")
         if key in seen:
             raise InputError(f"degradation '{text}' sets {key} twice; give it once")
         seen.add(key)
@@ -144,7 +144,8 @@ def _help() -> str:
             f"or a preset ({', '.join(PRESETS)}) or 'grid'")
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def suggest(word: str, choices: list[str]) -> str:
+    """A ' (did you mean ...?)' hint naming the closest of ``choices``, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -162,7 +163,7 @@ def _number(value: str, what: str, spec: str, low: float, high: float) -> float:
 def _blur(d: Degradation, value: str, spec: str) -> Degradation:
     kind, *args = value.split(":")
     if kind not in BLUR_KINDS:
-        raise InputError(f"blur kind '{kind}'{_suggest(kind, list(BLUR_KINDS))} is not one of "
+        raise InputError(f"blur kind '{kind}'{suggest(kind, list(BLUR_KINDS))} is not one of "
                          f"{', '.join(BLUR_KINDS)}; e.g. blur=iso:1.2, blur=aniso:2:0.8:30, blur=gen:1.5:1")
     arity = {"iso": (1,), "aniso": (2, 3), "gen": (2,), "plateau": (2,)}[kind]
     if len(args) not in arity:
@@ -181,7 +182,7 @@ def _blur(d: Degradation, value: str, spec: str) -> Degradation:
 
 def _down(d: Degradation, value: str, spec: str) -> Degradation:
     if value not in DOWN_METHODS:
-        raise InputError(f"down '{value}'{_suggest(value, list(DOWN_METHODS))} is not one of "
+        raise InputError(f"down '{value}'{suggest(value, list(DOWN_METHODS))} is not one of "
                          f"{', '.join(DOWN_METHODS)}")
     return replace(d, down=value)
 

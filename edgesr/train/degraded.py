@@ -11,14 +11,13 @@ a resumed run draws exactly the patches, degradations and noise an uninterrupted
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 import numpy as np
 
 from edgesr.degrade.batch import degrade_batch, margin
 from edgesr.degrade.mix import MIXES, get_mix
-from edgesr.degrade.spec import PRESETS, Blur, Degradation, parse
+from edgesr.degrade.spec import PRESETS, Blur, Degradation, parse, suggest
 from edgesr.errors import InputError
 from edgesr.lazy import require
 from edgesr.train.data import TrainingSet, _dihedral
@@ -44,14 +43,18 @@ def check_degrade(text: str) -> None:
     if key in MIXES:
         return
     if "=" not in key and key not in PRESETS:
-        close = difflib.get_close_matches(key, [*MIXES, *PRESETS], n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise InputError(f"--degrade {text}: not a training mix ({', '.join(MIXES)}), preset ({', '.join(PRESETS)}) "
-                         f"or spec{hint}; e.g. --degrade real or --degrade blur=iso:1.2,noise=10")
+                         f"or spec{suggest(key, [*MIXES, *PRESETS])}; e.g. --degrade real or --degrade blur=iso:1.2,noise=10")
     try:
         parse(text)
     except InputError as exc:
         raise InputError(f"--degrade: {exc}") from None
+
+
+def _margin(degrade: str, scale: int) -> int:
+    """LR pixels cut off each side of a degraded crop: the widest blur the source can draw decides."""
+    _, widest = degradation_source(degrade)
+    return margin([Degradation(blur=Blur("iso", widest))] if widest else [Degradation()], scale)
 
 
 class DegradedPatchSampler:
@@ -59,8 +62,8 @@ class DegradedPatchSampler:
 
     def __init__(self, data: TrainingSet, indices: list[int], patch: int, batch: int, seed: int, stage: int,
                  degrade: str) -> None:
-        self.draw, widest = degradation_source(degrade)
-        self.margin = margin([Degradation(blur=Blur("iso", widest))] if widest else [Degradation()], data.scale)
+        self.draw, _ = degradation_source(degrade)
+        self.margin = _margin(degrade, data.scale)
         if not indices:
             raise InputError(f"no training image holds an LR patch of {patch} px plus its {self.margin} px margin")
         self.data, self.indices, self.patch, self.batch = data, np.asarray(indices), patch, batch
@@ -69,8 +72,7 @@ class DegradedPatchSampler:
     @staticmethod
     def need(patch: int, degrade: str, scale: int) -> int:
         """The LR side an image must hold to give a patch with its margin."""
-        _, widest = degradation_source(degrade)
-        return patch + 2 * margin([Degradation(blur=Blur("iso", widest))] if widest else [Degradation()], scale)
+        return patch + 2 * _margin(degrade, scale)
 
     def __call__(self, iteration: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng((self.seed, self.stage, iteration, STREAM))
