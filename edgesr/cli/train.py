@@ -76,6 +76,12 @@ def add_parser(sub) -> None:
                    help="make each patch's LR from its HR patch with a degradation: a training mix (real: blur, "
                         "noise, JPEG drawn per patch, some clean) or a fixed spec/preset (e.g. blur=iso:1.2,noise=10); "
                         "validation then scores the quality grid's degradations (default: the benchmark bicubic LR)")
+    p.add_argument("--encoder-iterations", type=int, metavar="N", default=S,
+                   help="for an architecture with a degradation encoder (aidn-da): pre-train the encoder "
+                        f"contrastively for N iterations before the reconstruction stages (default {d['encoder_iterations']})")
+    p.add_argument("--contrastive", type=float, metavar="W", default=S,
+                   help="weight of the encoder's contrastive loss beside L1 in the reconstruction stages "
+                        f"(default {d['contrastive']:g})")
     p.add_argument("--cache-dir", metavar="DIR", default=S,
                    help="where the LR of training images is cached (default ~/.cache/edgesr/train-lr)")
     p.add_argument("--no-cache", dest="cache", action="store_false", default=S,

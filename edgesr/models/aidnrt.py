@@ -105,6 +105,8 @@ def _layer(cfg: Config, cin: int, cout: int) -> nn.Module:
 class Net(nn.Module):
     """AIDN-RT: N x 3 x H x W RGB in [0, 1] -> N x 3 x sH x sW."""
 
+    arch_title = ARCH
+
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
@@ -139,28 +141,35 @@ class Net(nn.Module):
                 weight[colour * s2:(colour + 1) * s2, first + colour, mid, mid] += 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._upscale(x, None)
+
+    def _upscale(self, x: torch.Tensor, cond: object) -> torch.Tensor:
+        """The network's output; ``cond`` goes to :meth:`_body_layer` (subclasses condition the body on it)."""
         inp = torch.cat([x, self.edge(x)], dim=1)
         if self.cfg.carry:
-            return self.shuffle(self.recon(self._carried(x, inp)))
+            return self.shuffle(self.recon(self._carried(x, inp, cond)))
         f = self.act(self.head(inp))
         h = f
-        for layer in self.body:
-            h = self.act(layer(h))
+        for i, layer in enumerate(self.body):
+            h = self._body_layer(i, layer, h, cond)
         residual = self.shuffle(self.recon(h + f))
         return residual + F.interpolate(x, scale_factor=self.cfg.scale, mode="bicubic", align_corners=False)
 
-    def _carried(self, x: torch.Tensor, inp: torch.Tensor) -> torch.Tensor:
+    def _body_layer(self, index: int, layer: nn.Module, h: torch.Tensor, cond: object) -> torch.Tensor:
+        return self.act(layer(h))
+
+    def _carried(self, x: torch.Tensor, inp: torch.Tensor, cond: object) -> torch.Tensor:
         """The reconstruction's input: body output plus head features, then the image channels."""
         if self.cfg.folded:
             f = self.act(_with_rows(self.head, inp, self.carry_in))
             h = f
-            for layer in self.body[:-1]:
-                h = self.act(layer(h))
+            for i, layer in enumerate(self.body[:-1]):
+                h = self._body_layer(i, layer, h, cond)
             return self.act(_with_rows(self.body[-1], h, self.carry_zero)) + f
         f = torch.cat([self.act(self.head(inp)), x], dim=1)
         h = f
-        for layer in self.body:
-            h = self.act(layer(h))
+        for i, layer in enumerate(self.body):
+            h = self._body_layer(i, layer, h, cond)
         return torch.cat([h + f[:, :-IMAGE], f[:, -IMAGE:]], dim=1)
 
     def load_folded(self, sd: Mapping[str, torch.Tensor]) -> None:
@@ -176,8 +185,10 @@ class Net(nn.Module):
         for key, value in sd.items():
             name = key.rsplit(".", 1)
             target = f"{name[0]}.square.{name[1]}"
+            if target not in unfolded:
+                target = key  # a layer without asymmetric branches (a subclass's) loads as it is
             if target not in unfolded or unfolded[target].shape != value.shape:
-                raise ModelError(f"{ARCH}: folded weight {key} {tuple(value.shape)} does not fit this network")
+                raise ModelError(f"{self.arch_title}: folded weight {key} {tuple(value.shape)} does not fit this network")
             unfolded[target] = value
         self.load_state_dict(unfolded)
 

@@ -24,6 +24,7 @@ class Arch:
     # quantization-aware fine-tune steps `edgesr build` runs for this architecture's INT8 model:
     # set where it was measured to help and costs under a minute on a laptop CPU
     qat_steps: int = 0
+    encoder: bool = False  # has a degradation encoder (``net.encoder``; trained contrastively, edgesr.train)
 
 
 ARCHS: tuple[Arch, ...] = (
@@ -41,6 +42,9 @@ ARCHS: tuple[Arch, ...] = (
     # took the shipped model's drop on the validation photos from 0.081 to 0.044 dB.
     Arch("aidn-rt", "aidnrt", "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)", 1.0,
          seed=True, lr=5e-4, qat_steps=200),
+    # blind SR: AIDN-RT adapted to an estimate of its input's degradation (edgesr.models.aidnda)
+    Arch("aidn-da", "aidnda", "AIDN-RT with a contrastive degradation encoder and degradation-aware attention "
+         "(blind SR, edgesr seed)", 1.0, seed=True, lr=5e-4, qat_steps=200, encoder=True),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
     Arch("epfdn-tiny", "epfdn", "tiny real-time variant of epfdn (edgesr seed)", 1.0, seed=True),
 )

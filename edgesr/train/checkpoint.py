@@ -51,6 +51,9 @@ class StageRecord:
     weights_in: str = ""  # fingerprints: a hot-started stage's weights_in is the previous weights_out
     weights_out: str = ""
     ended_by: str = ""  # "iterations" or "time"
+    kind: str = "reconstruction"  # or "encoder" (edgesr.train.stages.StagePlan.kind)
+    # the encoder stage's loss is contrastive: the share of patches that found their partner
+    contrastive_accuracy: float | None = None
 
 
 @dataclass

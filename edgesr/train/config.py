@@ -59,6 +59,10 @@ class TrainConfig:
     # None: the benchmark LR (MATLAB bicubic); else a training mix (e.g. real) or a fixed degradation
     # spec: each patch's LR is made from its HR patch that way (edgesr.degrade)
     degrade: str | None = None
+    # contrastive pre-training of a degradation encoder (architectures with one, e.g. aidn-da) before
+    # the reconstruction stages, in iterations; 0: none
+    encoder_iterations: int = 0
+    contrastive: float = 0.1  # weight of the contrastive loss beside L1 in the stages of such an architecture
     cache: bool = True  # keep the LR of each training image on disk, keyed by the image's content
     cache_dir: str | None = None  # None: $XDG_CACHE_HOME/edgesr/train-lr
     allow_benchmark_data: bool = False
@@ -104,12 +108,30 @@ class TrainConfig:
             problems.append(f"seed must be non-negative, not {self.seed}")
         if min(self.val_every, self.checkpoint_every - 1, self.log_every - 1) < 0:
             problems.append("val_every must be >= 0, checkpoint_every and log_every >= 1")
+        problems += self._encoder_problems()
         if problems:
             raise InputError("training settings: " + "; ".join(problems))
         if self.degrade is not None:
             from edgesr.train.degraded import check_degrade
 
             check_degrade(self.degrade)
+
+    def _encoder_problems(self) -> list[str]:
+        if self.encoder_iterations < 0 or self.contrastive < 0:
+            return ["encoder_iterations and contrastive must be >= 0"]
+        has_encoder = registry.get(self.arch).encoder
+        if self.encoder_iterations and not has_encoder:
+            return [f"--encoder-iterations: {self.arch} has no degradation encoder "
+                    f"(architectures with one: {', '.join(a.name for a in registry.ARCHS if a.encoder)})"]
+        if self.encoder_iterations and self.degrade is None:
+            return ["--encoder-iterations needs degraded training data: pass --degrade (e.g. real)"]
+        if self.paired() and self.batch % 2:
+            return [f"a degradation encoder trains on pairs of patches: --batch must be even, not {self.batch}"]
+        return []
+
+    def paired(self) -> bool:
+        """Batches come in pairs of one image under one degradation (the contrastive loss's positives)."""
+        return registry.get(self.arch).encoder and self.degrade is not None
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

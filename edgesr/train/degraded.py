@@ -76,17 +76,37 @@ class DegradedPatchSampler:
 
     def __call__(self, iteration: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng((self.seed, self.stage, iteration, STREAM))
+        picks, turns = rng.choice(self.indices, size=self.batch), rng.integers(0, 8, size=self.batch)
+        crops = [self._crop(rng, i, int(t)) for i, t in zip(picks, turns)]
+        return self._degrade(rng, crops, [self.draw(rng) for _ in range(self.batch)])
+
+    def _crop(self, rng: np.random.Generator, index: int, turn: int) -> np.ndarray:
+        """An HR crop with its margin from training image ``index`` at a random place, flipped or turned."""
+        side = (self.patch + 2 * self.margin) * self.data.scale
+        hr = self.data.pairs[index].hr
+        top = int(rng.integers(0, hr.shape[0] - side + 1))
+        left = int(rng.integers(0, hr.shape[1] - side + 1))
+        return _dihedral(hr[top:top + side, left:left + side], turn)
+
+    def _degrade(self, rng: np.random.Generator, crops: list[np.ndarray],
+                 degradations: list[Degradation]) -> tuple[np.ndarray, np.ndarray]:
         s, m, p = self.data.scale, self.margin, self.patch
-        side = (p + 2 * m) * s
-        crops = []
-        for i, turn in zip(rng.choice(self.indices, size=self.batch), rng.integers(0, 8, size=self.batch)):
-            hr = self.data.pairs[i].hr
-            top = int(rng.integers(0, hr.shape[0] - side + 1))
-            left = int(rng.integers(0, hr.shape[1] - side + 1))
-            crops.append(_dihedral(hr[top:top + side, left:left + side], int(turn)))
         hr = np.ascontiguousarray(np.stack(crops).transpose(0, 3, 1, 2))
-        degradations = [self.draw(rng) for _ in range(self.batch)]
         generator = torch.Generator().manual_seed(int(rng.integers(0, 2**62)))
         lr = degrade_batch(torch.from_numpy(hr).float(), degradations, s, generator)
         return (np.ascontiguousarray(lr[:, :, m:m + p, m:m + p]),
                 np.ascontiguousarray(hr[:, :, m * s:(m + p) * s, m * s:(m + p) * s]))
+
+
+class PairedDegradedPatchSampler(DegradedPatchSampler):
+    """Like :class:`DegradedPatchSampler`, in pairs: patches ``2k`` and ``2k + 1`` are two places of one
+    training image under one degradation (their own noise draws), the positive pair of the contrastive
+    loss; every pair has its own image and degradation. ``batch`` must be even."""
+
+    def __call__(self, iteration: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng((self.seed, self.stage, iteration, STREAM))
+        pairs = self.batch // 2
+        picks, turns = rng.choice(self.indices, size=pairs), rng.integers(0, 8, size=2 * pairs)
+        crops = [self._crop(rng, i, int(t)) for i, t in zip(np.repeat(picks, 2), turns)]
+        degradations = [d for d in (self.draw(rng) for _ in range(pairs)) for _ in range(2)]
+        return self._degrade(rng, crops, degradations)

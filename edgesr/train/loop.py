@@ -129,7 +129,7 @@ class Trainer:
         # betas (0.9, 0.99) as BasicSR trains the lightweight SR networks edgesr ships
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
         self.state = TrainState(data_fingerprint=self.data.fingerprint, records=[
-            StageRecord(p.patch, p.iterations, p.seconds, p.peak_lr, images=len(f))
+            StageRecord(p.patch, p.iterations, p.seconds, p.peak_lr, images=len(f), kind=p.kind)
             for p, f in zip(self.plans, self.fits)])
         if self.checkpoint is not None:
             self._restore(self.checkpoint)
@@ -167,10 +167,31 @@ class Trainer:
         cfg = self.cfg
         if cfg.degrade is None:
             return PatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index)
-        from edgesr.train.degraded import DegradedPatchSampler
+        from edgesr.train.degraded import DegradedPatchSampler, PairedDegradedPatchSampler
 
-        return DegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index,
-                                    cfg.degrade)
+        if not cfg.paired():
+            return DegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed,
+                                        plan.index, cfg.degrade)
+        # the encoder's stage: cfg.batch pairs of small patches, about the LR pixels of a reconstruction batch
+        batch = 2 * cfg.batch if plan.kind == "encoder" else cfg.batch
+        return PairedDegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, batch, cfg.seed, plan.index,
+                                          cfg.degrade)
+
+    def _loss(self, plan: StagePlan, x, y, divisor: float):
+        """The stage's loss, and the contrastive accuracy where there is a contrastive term (else None)."""
+        if plan.kind == "encoder":
+            from edgesr.train.contrastive import info_nce
+
+            result = info_nce(self.net.encoder, self.ema.module.encoder, x)
+            return result.loss, result.accuracy
+        if not (self.cfg.paired() and self.cfg.contrastive):
+            return (self.net(x) - y).abs().mean() * (divisor / 255.0), None
+        from edgesr.train.contrastive import info_nce
+
+        rep = self.net.encoder(x)
+        result = info_nce(self.net.encoder, self.ema.module.encoder, x, rep)
+        l1 = (self.net(x, rep) - y).abs().mean() * (divisor / 255.0)
+        return l1 + self.cfg.contrastive * result.loss, result.accuracy
 
     def _restore(self, ck: Checkpoint) -> None:
         if ck.state.data_fingerprint != self.data.fingerprint:
@@ -207,7 +228,10 @@ class Trainer:
                 lr_batch, hr_batch = sampler(s.iteration)
                 x = torch.from_numpy(lr_batch).to(self.device).float().div_(divisor)
                 y = torch.from_numpy(hr_batch).to(self.device).float().div_(divisor)
-                loss = (self.net(x) - y).abs().mean() * (divisor / 255.0)
+                loss, accuracy = self._loss(plan, x, y, divisor)
+                if accuracy is not None:  # smoothed over about the last 50 iterations
+                    prev = rec.contrastive_accuracy
+                    rec.contrastive_accuracy = accuracy if prev is None else 0.98 * prev + 0.02 * accuracy
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt.step()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from edgesr.train.config import TrainConfig
 
+ENCODER_PATCH = 32  # LR patch side of a degradation encoder's pre-training (two per image, in pairs)
+
 
 @dataclass(frozen=True)
 class StagePlan:
@@ -23,6 +25,7 @@ class StagePlan:
     seconds: float | None  # None: the stage is bounded by iterations only
     peak_lr: float
     min_lr: float
+    kind: str = "reconstruction"  # or "encoder": contrastive pre-training of a degradation encoder
 
     def progress(self, iterations: int, seconds: float) -> float:
         """Fraction of the stage done: the larger of the fractions of its budgets spent."""
@@ -44,13 +47,20 @@ class StagePlan:
             budget.append(f"{self.iterations:,} iterations")
         if self.seconds is not None:
             budget.append(f"{self.seconds:,.0f} s")
-        return f"stage {self.index + 1}: LR patch {self.patch}, " + " or ".join(budget) + f", peak lr {self.peak_lr:g}"
+        what = "degradation encoder (contrastive), " if self.kind == "encoder" else ""
+        return (f"stage {self.index + 1}: {what}LR patch {self.patch}, " + " or ".join(budget)
+                + f", peak lr {self.peak_lr:g}")
 
 
 def plan_stages(cfg: TrainConfig) -> list[StagePlan]:
-    """One :class:`StagePlan` per LR patch size in ``cfg.stages``."""
+    """One :class:`StagePlan` per LR patch size in ``cfg.stages``, after the encoder's pre-training if any.
+
+    Budgets in pixels or time are split among the reconstruction stages; the encoder's is its own.
+    """
     n = len(cfg.stages)
     plans = []
+    if cfg.encoder_iterations:
+        plans.append(StagePlan(0, ENCODER_PATCH, cfg.encoder_iterations, None, cfg.lr, min(cfg.min_lr, cfg.lr), "encoder"))
     for i, patch in enumerate(cfg.stages):
         if cfg.iterations is not None:
             iterations: int | None = cfg.iterations[i if len(cfg.iterations) == n else 0]
@@ -60,5 +70,5 @@ def plan_stages(cfg: TrainConfig) -> list[StagePlan]:
             iterations = None
         seconds = cfg.time / n if cfg.time is not None else None
         peak = cfg.lr * cfg.stage_lr_decay ** i
-        plans.append(StagePlan(i, patch, iterations, seconds, peak, min(cfg.min_lr, peak)))
+        plans.append(StagePlan(len(plans), patch, iterations, seconds, peak, min(cfg.min_lr, peak)))
     return plans
