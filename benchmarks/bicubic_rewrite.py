@@ -3,7 +3,7 @@
     python benchmarks/bicubic_rewrite.py [--onnx MODEL.onnx] [--input 1x3x180x320] [--runs 10]
 
 Converts the model twice (with and without the rewrite), then times both sessions on the same
-real frame, alternating runs so machine noise hits both alike, and prints the ratio; the bicubic
+real frame, interleaving runs so machine noise hits both alike, and prints the ratio; the bicubic
 upscale alone (one Resize node vs its rewrite) is timed in the same loop. Without
 --onnx it exports edgesr's aidn-tiny architecture (freshly initialised: only timing is measured,
 and timing does not depend on weight values), which adds a bicubic copy of its input.
@@ -14,24 +14,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from edgesr.io import images
 from edgesr.onnx.convert import convert
 from edgesr.onnx.loading import parse_shape
 from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
-
-
-def session(model: Path | bytes, threads: int) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.log_severity_level = 3
-    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), opts,
-                                providers=["CPUExecutionProvider"])
+from edgesr.onnx.sessions import session
+from edgesr.timing import interleaved
 
 
 def resize_only(shape: tuple[int, int, int, int], scale: int) -> tuple[bytes, bytes]:
@@ -69,23 +62,19 @@ def main() -> None:
     fast = convert(src, work / "rewritten", input_shape=shape).onnx_path
     rgb = images.fit(images.read_rgb(images.sample_images()[0]), shape[2], shape[3])
     x = np.repeat(images.to_nchw(rgb), shape[0], axis=0)
-    sessions = {"cubic Resize": session(plain, args.threads), "rewritten": session(fast, args.threads)}
+    sessions = {"cubic Resize": session(plain, threads=args.threads, quiet=True),
+                "rewritten": session(fast, threads=args.threads, quiet=True)}
     name = sessions["rewritten"].get_inputs()[0].name
     scale = sessions["rewritten"].run(None, {name: x})[0].shape[2] // shape[2]
     alone = resize_only(shape, scale)
-    sessions["Resize alone"] = session(alone[0], args.threads)
-    sessions["its rewrite"] = session(alone[1], args.threads)
+    sessions["Resize alone"] = session(alone[0], threads=args.threads, quiet=True)
+    sessions["its rewrite"] = session(alone[1], threads=args.threads, quiet=True)
     feeds = {k: {s.get_inputs()[0].name: x} for k, s in sessions.items()}
     outputs = {k: s.run(None, feeds[k])[0] for k, s in sessions.items()}  # warm-up
-    times: dict[str, list[float]] = {k: [] for k in sessions}
-    for _ in range(args.runs):
-        for k, s in sessions.items():
-            t0 = time.perf_counter()
-            s.run(None, feeds[k])
-            times[k].append(time.perf_counter() - t0)
+    times = interleaved({k: partial(s.run, None, feeds[k]) for k, s in sessions.items()}, rounds=args.runs)
     med = {k: statistics.median(v) * 1000 for k, v in times.items()}
     err = float(np.abs(outputs["cubic Resize"] - outputs["rewritten"]).max())
-    print(f"model {src.name}, input {args.input}, {args.threads} threads, {args.runs} alternating runs")
+    print(f"model {src.name}, input {args.input}, {args.threads} threads, {args.runs} interleaved runs")
     for k, v in med.items():
         print(f"  {k:13s} median {v:8.1f} ms  (min {min(times[k]) * 1000:.1f}, max {max(times[k]) * 1000:.1f})")
     err_alone = float(np.abs(outputs["Resize alone"] - outputs["its rewrite"]).max())

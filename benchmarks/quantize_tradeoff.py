@@ -107,7 +107,8 @@ def main(argv=None) -> int:
     from edgesr.quality import evaluate
     from edgesr.quality.upscalers import OnnxUpscaler
     from edgesr.quantize import calibration, evaluate as qeval
-    from edgesr.quantize.pipeline import QuantizeOptions, Quantize, x86_encoding, x86_path
+    from edgesr.quantize import quantize
+    from edgesr.quantize.outputs import x86_encoding, x86_path
 
     configure(-1)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -136,21 +137,19 @@ def main(argv=None) -> int:
         ]
         records = {}
         for label, kw in steps:
-            r = Quantize(src, wd / f"{label}.onnx", QuantizeOptions(calib=args.calib, val=args.val, max_drop=None,
-                                                                   latency=False, **kw))()
+            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=None, latency=False,
+                         **kw)
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
         for label, order in (("unit", "cost"), ("budget", "tensor")):
-            r = Quantize(src, wd / f"{label}.onnx", QuantizeOptions(calib=args.calib, val=args.val,
-                                                                   max_drop=args.max_drop, latency=False,
-                                                                   fallback_order=order))()
+            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=args.max_drop,
+                         latency=False, fallback_order=order)
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
         ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
         if ft_steps and trained(name):  # fine-tuning random weights means nothing
-            r = Quantize(src, wd / "finetune.onnx", QuantizeOptions(calib=args.calib, val=args.val,
-                                                                   max_drop=args.max_drop, latency=False,
-                                                                   finetune_steps=ft_steps))()
+            r = quantize(src, wd / "finetune.onnx", calib=args.calib, val=args.val, max_drop=args.max_drop,
+                         latency=False, finetune_steps=ft_steps)
             files["finetune"] = wd / "finetune.onnx"
             records["finetune"] = r.record
         # accuracy on the reporting sets

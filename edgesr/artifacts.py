@@ -34,12 +34,13 @@ from pathlib import Path
 from edgesr import fileio, lock, shipped
 from edgesr.errors import EdgeSRError, InputError
 from edgesr.log import logger
+from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
 
 PRECISIONS = ("int8", "fp32")
 ENCODINGS = ("int8", "x86")  # edgesr quantize's two files: symmetric INT8, and UINT8 for x86
 # The one recipe of shipped and cached INT8 artifacts: edgesr quantize's budget on its default
 # calibration and validation sets, after edgesr convert --target cpu.
-RECIPE = {"convert_target": "cpu", "max_drop_db": 0.1}
+RECIPE = {"convert_target": "cpu", "max_drop_db": DEFAULT_MAX_DROP_DB}
 # A model trained for degraded input has its budget measured on the quality grid's degradations of
 # the validation images (clean among them): the content it is made for.
 DEGRADED_VALIDATION = ("grid",)
@@ -94,7 +95,7 @@ def ort_encoding(providers: tuple[str, ...] | None = None) -> str:
     """
     if platform.machine().lower() not in _X86:
         return "int8"
-    from edgesr.runtime.onnxruntime_runner import ALIASES, PREFERENCE
+    from edgesr.onnx.sessions import ALIASES, PREFERENCE
 
     if providers:
         first = ALIASES.get(providers[0].lower(), providers[0])

@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass
 
 from edgesr.errors import InputError
+from edgesr.texttable import align
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,15 @@ def get(device_id: str) -> Device:
     raise InputError(f"unknown device '{device_id}'; {hint}choose one of: {', '.join(names)}")
 
 
+def table_data() -> dict:
+    """The device table and the aliases as plain data, for ``edgesr devices --json``."""
+    rows = [dict(id=d.id, name=d.name, gpu=d.gpu, compute_capability=d.compute_capability, dla_cores=d.dla_cores,
+                 fast_int8=d.fast_int8, precisions=list(d.precisions), tensorrt=list(d.tensorrt_versions),
+                 jetpack=[j.version for j in d.jetpacks], note=d.note)
+            for d in DEVICES]
+    return {"devices": rows, "aliases": ALIASES}
+
+
 def format_table() -> str:
     """The device table and the JetPack table as aligned text, for ``edgesr devices``."""
     rows = [("device", "module", "GPU", "CC", "DLA", "precisions", "TensorRT (JetPack)", "note")]
@@ -129,17 +139,12 @@ def format_table() -> str:
         ) or "-"
         rows.append((d.id, d.name if d.is_jetson else "host CPU, ONNX Runtime", d.gpu,
                      d.compute_capability or "-", str(d.dla_cores), "/".join(d.precisions), trt, d.note))
-    out = [_align(rows)]
+    out = [align(rows)]
     out.append("aliases: " + ", ".join(f"{k} -> {v}" for k, v in ALIASES.items()))
     jp = [("JetPack", "TensorRT", "CUDA", "Python", "devices")]
     for j in JETPACKS:
         jp.append((j.version, " / ".join(j.tensorrt) + (f" ({j.note})" if j.note else ""), j.cuda, j.python,
                    ", ".join(j.devices)))
     out.append("")
-    out.append(_align(jp))
+    out.append(align(jp))
     return "\n".join(out)
-
-
-def _align(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)

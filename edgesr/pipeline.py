@@ -23,6 +23,7 @@ from edgesr.build.identity import Identity, input_text
 from edgesr.errors import EdgeSRError, InputError
 from edgesr.lazy import available, require
 from edgesr.log import logger, stage
+from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
 
 # The default static frame: a 1280x720 output, the stream size edgesr is tuned for.
 DEFAULT_OUTPUT_WH = (1280, 720)
@@ -47,7 +48,7 @@ class BuildOptions:
     precision: str = "best"
     input: tuple[int, int] | None = None  # W, H of a static input
     input_range: tuple[tuple[int, int], tuple[int, int]] | None = None  # (min W, H), (max W, H)
-    max_drop: float = 0.1
+    max_drop: float = DEFAULT_MAX_DROP_DB
     calib: Path | None = None
     finetune: int | None = None  # INT8 fine-tune steps; None: the architecture's own (models table), 0: off
     data: list[Path] = field(default_factory=list)  # images for the accuracy report; empty: shipped samples
@@ -197,7 +198,7 @@ class Build:
     def _int8_file(self, symmetric: Path) -> Path:
         """The INT8 file to ship: symmetric INT8 for TensorRT and ONNX Runtime on ARM; for an ONNX
         Runtime artifact on x86, the same grid encoded UINT8+128, which ONNX Runtime fuses there."""
-        from edgesr.quantize.pipeline import x86_path
+        from edgesr.quantize.outputs import x86_path
 
         if not devices.get(self.options.device).is_jetson and platform.machine().lower() in ("x86_64", "amd64"):
             return x86_path(symmetric)
@@ -533,7 +534,7 @@ def _samples_dir() -> Path:
 
 
 def _record_path(qdq: Path) -> Path:
-    from edgesr.quantize.pipeline import record_path
+    from edgesr.quantize.outputs import record_path
 
     return record_path(qdq)
 

@@ -24,6 +24,7 @@ from edgesr import devices
 from edgesr.app.jobs import Cancelled, Job
 from edgesr.errors import EdgeSRError
 from edgesr.lock import LOCK_NAME
+from edgesr.pipeline import BuildOptions
 
 INTERRUPT_GRACE_S = 20  # after SIGINT, how long the build may take to unwind before it is killed
 REPORT = "report"
@@ -41,8 +42,8 @@ class BuildRequest:
     onnx: Path | None = None
     weights: Path | None = None
     arch: str | None = None
-    precision: str = "best"
-    max_drop: float = 0.1
+    precision: str = BuildOptions.precision
+    max_drop: float = BuildOptions.max_drop
     finetune: int | None = None
 
     @property

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from edgesr import __version__
-from edgesr.bench.spread import Spread
 from edgesr.errors import InputError
 from edgesr.jetson.facts import HostFacts, gather
 from edgesr.jetson.telemetry import Telemetry
 from edgesr.log import logger, stage
 from edgesr.runtime.runners import Runner, RunnerOptions, open_runner
+from edgesr.timing import Spread, repeated
 
 DEFAULT_SHAPE = (180, 320)  # LR height x width: a 1280x720 frame at x4
 TELEMETRY_INTERVAL_MS = 100  # tegrastats' period during a bench: several samples even in a short run
@@ -126,12 +126,9 @@ class Bench:
         with stage(f"bench {runner.path.name}") as info:
             for _ in range(o.warmup):
                 runner.infer(batch)
-            samples = []
             with telemetry.window() as window:
-                for _ in range(o.repeat):
-                    start = time.perf_counter()
-                    out = runner.infer(batch)
-                    samples.append((time.perf_counter() - start) * 1000.0)
+                seconds, out = repeated(partial(runner.infer, batch), o.repeat)
+            samples = [s * 1000.0 for s in seconds]
             latency = Spread.of(samples)
             info["outcome"] = f"median {latency.median:.2f} ms (p10 {latency.p10:.2f}, p90 {latency.p90:.2f})"
             return ArtifactResult(str(runner.path), spec.backend, spec.precision, spec.scale, tuple(batch.shape),

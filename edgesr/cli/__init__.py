@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from edgesr import __version__
 from edgesr.errors import EdgeSRError
 
-# subcommand -> module under edgesr.cli defining add_parser(subparsers) and run(args) -> int.
-# These modules import only argparse-level code at import time, so --help stays light.
+# subcommand -> module under edgesr.cli defining HELP (its one-line summary), add_parser(subparsers) and
+# run(args) -> int. These modules import only argparse-level code at import time; add_parser reads defaults
+# and choices from the library's options and tables, so only the command being run builds its parser.
 COMMANDS: tuple[str, ...] = (
     "devices", "doctor", "build", "convert", "quantize", "validate", "upscale", "stream", "bench",
     "export", "eval", "models", "train", "app",
@@ -32,7 +33,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with ``command``'s arguments; the other commands are listed by name and summary only."""
     parser = _Parser(
         prog="edgesr",
         description="Deploy lightweight super-resolution models to Jetson and embedded GPUs.",
@@ -43,8 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"edgesr.cli.{name}").add_parser(sub)
+        module = importlib.import_module(f"edgesr.cli.{name}")
+        if name == command:
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=module.HELP)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv``: its first word that is not an option (edgesr's own options take
+    no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
 
 from edgesr import sizes
 from edgesr.cli.args import nonneg_int, positive_int
 from edgesr.errors import InputError
 
+HELP = "model -> simplified ONNX -> INT8/FP16 -> engine or device bundle, with an accuracy report"
+
 
 def add_parser(sub) -> None:
+    from edgesr.build.engine_builder import OPT_LEVELS
+    from edgesr.build.policy import PRECISIONS
+    from edgesr.models.registry import ARCHS
+    from edgesr.pipeline import DEFAULT_OUTPUT_WH
+    from edgesr.pipeline import BuildOptions as Defaults
+
+    qat_steps = ", ".join(f"{a.qat_steps} for {a.name}" for a in ARCHS if a.qat_steps)
     p = sub.add_parser(
-        "build", help="model -> simplified ONNX -> INT8/FP16 -> engine or device bundle, with an accuracy report",
+        "build", help=HELP,
         description="Run export (for checkpoints), convert, quantize, validate and build for one device. "
                     "Each stage is reused when its inputs are unchanged. Where this machine cannot build for "
                     "the device (no TensorRT, or another device), a bundle is written that finishes there.")
@@ -24,30 +32,34 @@ def add_parser(sub) -> None:
     src.add_argument("--model", help="a model shipped with edgesr (default: the shipped default model)")
     src.add_argument("--onnx", type=Path, help="an ONNX model")
     src.add_argument("--weights", type=Path, metavar="CKPT", help="a PyTorch checkpoint (with --arch, or detected)")
-    src.add_argument("--bundle", type=Path, metavar="DIR", help="on the device: finish a bundle written by edgesr build")
+    src.add_argument("--bundle", type=Path, metavar="DIR",
+                     help="on the device: finish a bundle written by edgesr build")
     p.add_argument("--arch", help="architecture of --weights (see 'edgesr models'); detected when left out")
     p.add_argument("--scale", type=positive_int, help="upscale factor, for checkpoints that do not record it")
-    p.add_argument("--precision", default="best", choices=("best", "int8", "fp16", "fp32"),
+    p.add_argument("--precision", default=Defaults.precision, choices=PRECISIONS,
                    help="best: INT8 within the budget where the device has fast INT8, else FP16 (default)")
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--input-size", metavar="HxW",
-                       help="static input size, HEIGHTxWIDTH like every size flag (default: a 720x1280 output)")
+                       help="static input size, HEIGHTxWIDTH like every size flag (default: a "
+                            f"{DEFAULT_OUTPUT_WH[1]}x{DEFAULT_OUTPUT_WH[0]} output)")
     shape.add_argument("--input-size-range", metavar="MIN:MAX",
                        help="dynamic input sizes, each HEIGHTxWIDTH, e.g. 64x64:270x480")
     # The old WIDTHxHEIGHT spellings: square sizes read the same either way, others are refused.
     shape.add_argument("--input", help=argparse.SUPPRESS)
     shape.add_argument("--input-range", help=argparse.SUPPRESS)
-    p.add_argument("--max-drop", type=float, default=0.1, metavar="DB", help="accuracy budget in dB (default 0.1)")
+    p.add_argument("--max-drop", type=float, default=Defaults.max_drop, metavar="DB",
+                   help=f"accuracy budget in dB (default {Defaults.max_drop:g})")
     p.add_argument("--calib", type=Path, metavar="DIR", help="calibration images (default: the shipped set)")
     p.add_argument("--finetune", type=int, metavar="STEPS",
                    help="INT8 quantization-aware fine-tune steps, 0 off (default: the models table's steps "
-                        "for the architecture, 200 for aidn-rt, else 0; needs PyTorch)")
+                        f"for the architecture, {qat_steps}, else 0; needs PyTorch)")
     p.add_argument("--data", type=Path, action="append", default=[], metavar="DIR",
                    help="images for the accuracy report (repeatable; default: the shipped samples)")
     p.add_argument("--dla", type=nonneg_int, metavar="N", help="build for DLA core N (static shapes, FP16/INT8)")
     p.add_argument("--workspace", type=positive_int, metavar="MB", help="TensorRT workspace limit")
-    p.add_argument("--opt-level", type=int, choices=range(6), metavar="0-5", help="builder optimisation level")
-    p.add_argument("-o", "--out", type=Path, default=Path("engines"), help="output root (default: engines/)")
+    p.add_argument("--opt-level", type=int, choices=OPT_LEVELS, metavar=f"{OPT_LEVELS[0]}-{OPT_LEVELS[-1]}",
+                   help="builder optimisation level")
+    p.add_argument("-o", "--out", type=Path, default=Defaults.out, help=f"output root (default: {Defaults.out}/)")
     p.set_defaults(run=run)
 
 

@@ -6,28 +6,35 @@ from pathlib import Path
 
 from edgesr.cli.args import nchw, positive_float
 
+HELP = "simplify, check and prove an ONNX model for a device"
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("convert", help="simplify, check and prove an ONNX model for a device",
+    from edgesr.onnx.convert import RELATIVE_ATOL
+    from edgesr.onnx.convert import ConvertOptions as Defaults
+
+    p = sub.add_parser("convert", help=HELP,
                        description="Load and sanitise MODEL, simplify it, apply deployment rewrites, check every op "
                                    "against the target, prove numeric parity on real images, and write the converted "
                                    "ONNX plus a JSON report to OUT_DIR.")
     p.add_argument("model", type=Path, help="the .onnx model")
     p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT_DIR", help="output directory")
-    p.add_argument("--target", default="cpu", metavar="DEVICE",
-                   help="device id from 'edgesr devices' whose op support decides pass/fail (default: cpu)")
+    p.add_argument("--target", default=Defaults.target, metavar="DEVICE",
+                   help="device id from 'edgesr devices' whose op support decides pass/fail "
+                        f"(default: {Defaults.target})")
     p.add_argument("--input-shape", type=nchw, metavar="NxCxHxW",
                    help="fix a dynamic input shape, batch x channels x HEIGHT x WIDTH, e.g. 1x3x180x320")
     p.add_argument("--no-rewrite", action="store_true", help="skip deployment rewrites (bicubic Resize)")
-    p.add_argument("--atol", type=positive_float, help="parity tolerance (default 1e-4 x the model's value range)")
+    p.add_argument("--atol", type=positive_float,
+                   help=f"parity tolerance (default {RELATIVE_ATOL:g} x the model's value range)")
     p.add_argument("--images", metavar="DIR", help="real images for the parity check (default: shipped samples)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from edgesr.io.images import list_images
-    from edgesr.onnx.convert import ConvertOptions, Convert
     from edgesr.devices import get
+    from edgesr.io.images import list_images
+    from edgesr.onnx.convert import Convert, ConvertOptions
 
     options = ConvertOptions(
         target=get(args.target).id,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+HELP = "list the devices edgesr builds for and their facts"
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("devices", help="list the devices edgesr builds for and their facts")
+    p = sub.add_parser("devices", help=HELP)
     p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(run=run)
 
@@ -14,14 +16,5 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from edgesr import devices
 
-    if args.json:
-        rows = [
-            dict(id=d.id, name=d.name, gpu=d.gpu, compute_capability=d.compute_capability,
-                 dla_cores=d.dla_cores, fast_int8=d.fast_int8, precisions=list(d.precisions),
-                 tensorrt=list(d.tensorrt_versions), jetpack=[j.version for j in d.jetpacks], note=d.note)
-            for d in devices.DEVICES
-        ]
-        print(json.dumps({"devices": rows, "aliases": devices.ALIASES}, indent=2))
-        return 0
-    print(devices.format_table())
+    print(json.dumps(devices.table_data(), indent=2) if args.json else devices.format_table())
     return 0

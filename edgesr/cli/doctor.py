@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+HELP = "check this machine: Jetson module, JetPack, TensorRT, CUDA, ONNX Runtime, OpenCV, power"
+
 
 def add_parser(sub) -> None:
+    from edgesr.pipeline import BuildOptions
+
     p = sub.add_parser(
-        "doctor", help="check this machine: Jetson module, JetPack, TensorRT, CUDA, ONNX Runtime, OpenCV, power",
+        "doctor", help=HELP,
         description="Report the Jetson module (device tree), L4T/JetPack release, TensorRT, CUDA and cuDNN versions, "
                     "GPU and compute capability, DLA cores, Python, ONNX Runtime providers, OpenCV video back-ends, "
                     "power mode and clock locking, and free disk in the engines folder, each with a verdict and the "
                     "fix for what is missing. Exits 1 when a check fails.")
-    p.add_argument("--engines", type=Path, default=Path("engines"), metavar="DIR",
-                   help="the engines folder whose free space to check (default: engines/)")
+    p.add_argument("--engines", type=Path, default=BuildOptions.out, metavar="DIR",
+                   help=f"the engines folder whose free space to check (default: {BuildOptions.out}/)")
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(run=run)
 

@@ -3,13 +3,16 @@ or degraded LR (``--degrade``: a grid of models x degradations)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from edgesr.cli.args import positive_int
+
+HELP = "score models (or the bicubic baseline) on HR image folders: Y-channel PSNR/SSIM, clean or degraded"
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "eval",
-        help="score models (or the bicubic baseline) on HR image folders: Y-channel PSNR/SSIM, clean or degraded",
+        "eval", help=HELP,
         description="Crop each HR image to a multiple of the scale, make its LR with MATLAB-compatible "
         "bicubic (or, with --degrade, with that degradation: blur, downsampling, noise, JPEG), upscale, and "
         "score PSNR/SSIM on Y with SCALE pixels shaved at each border. With --degrade the result is a grid: "
@@ -32,93 +35,33 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _upscalers(args) -> list:
-    from pathlib import Path
-
-    from edgesr import shipped
-    from edgesr.errors import InputError
-    from edgesr.quality.upscalers import load_upscaler
-
-    if args.weights is not None and len(args.models) > 1:
-        raise InputError("--weights goes with one architecture name; give the others as .onnx or checkpoint files")
-    names = {m.name: m for m in shipped.shipped()}
-    out = []
-    for model in args.models:
-        if model in names and not Path(model).exists() and args.weights is None:
-            up = load_upscaler(str(names[model].onnx), args.scale)
-            up.name = model
-        else:
-            scale = args.scale if args.scale is not None or model != "bicubic" else None
-            up = load_upscaler(model, scale or (out[0].scale if out else None), args.weights)
-        out.append(up)
-    scales = {u.scale for u in out}
-    if len(scales) > 1:
-        raise InputError(f"the models upscale by different factors ({', '.join(f'x{s}' for s in sorted(scales))}); "
-                         "compare models of one scale")
-    return out
-
-
 def run(args) -> int:
-    from pathlib import Path
-
+    from edgesr.degrade import expand
     from edgesr.errors import InputError
+    from edgesr.fileio import write_json
+    from edgesr.quality.scoring import load_upscalers, score_clean, score_grid
 
     if args.json is not None and not Path(args.json).resolve().parent.is_dir():
         raise InputError(f"the folder of --json {args.json} does not exist; create it or pick another path")
-    if args.degrade:
-        from edgesr.degrade import expand
-
-        degradations = expand(args.degrade)  # a bad spec fails before any model loads
-    upscalers = _upscalers(args)
-    if args.degrade:
-        return _grid(args, upscalers, degradations)
-    return _clean(args, upscalers)
-
-
-def _clean(args, upscalers) -> int:
-    from edgesr.fileio import write_json
-    from edgesr.log import stage
-    from edgesr.quality import evaluate
-
-    report = []
-    for upscaler in upscalers:
-        results = []
-        for folder in args.data:
-            with stage(f"eval {upscaler.name} x{upscaler.scale} on {folder}") as info:
-                result = evaluate(upscaler, folder, upscaler.scale)
-                info["outcome"] = f"{result.mean_psnr:.2f} dB, SSIM {result.mean_ssim:.4f}"
-            results.append(result)
-            print(f"{result.name}: {upscaler.name}, x{result.scale}, Y channel, {result.shave} px shaved")
-            print(result.table())
-            print()
-        report.append({"model": upscaler.name, "scale": upscaler.scale, "datasets": [r.to_dict() for r in results]})
+    degradations = expand(args.degrade) if args.degrade else None  # a bad spec fails before any model loads
+    upscalers = load_upscalers(args.models, args.scale, args.weights)
+    if degradations is not None:
+        scores = score_grid(upscalers, args.data, degradations, args.seed, on_grid=lambda g: _print_grid(g, args.seed))
+    else:
+        scores = score_clean(upscalers, args.data, on_result=_print_result)
     if args.json is not None:
-        write_json(args.json, report[0] if len(report) == 1 else {"models": report})
+        write_json(args.json, scores.to_dict())
     return 0
 
 
-def _grid(args, upscalers, degradations) -> int:
-    from pathlib import Path
+def _print_result(upscaler, result) -> None:
+    print(f"{result.name}: {upscaler.name}, x{result.scale}, Y channel, {result.shave} px shaved")
+    print(result.table())
+    print()
 
-    from edgesr.fileio import write_json
-    from edgesr.log import stage
-    from edgesr.quality.grid import BASELINE, run_grid
-    from edgesr.quality.upscalers import Bicubic
 
-    scale = upscalers[0].scale
-    rows = [(u.name, u) for u in upscalers]
-    if BASELINE not in [name for name, _ in rows]:
-        rows.insert(0, (BASELINE, Bicubic(scale)))
-    grids = []
-    for folder in args.data:
-        with stage(f"grid on {folder}: {len(rows)} models x {len(degradations)} degradations") as info:
-            grid = run_grid(rows, folder, scale, degradations, args.seed)
-            info["outcome"] = "done"
-        grids.append(grid)
-        print(f"{Path(folder).name}: x{scale}, Y-PSNR (dB over bicubic of the same LR), {scale} px shaved, "
-              f"seed {args.seed}")
-        print(grid.table())
-        print()
-    if args.json is not None:
-        write_json(args.json, {"scale": scale, "seed": args.seed, "grids": [g.to_dict() for g in grids]})
-    return 0
+def _print_grid(grid, seed: int) -> None:
+    print(f"{Path(grid.folder).name}: x{grid.scale}, Y-PSNR (dB over bicubic of the same LR), {grid.scale} px shaved, "
+          f"seed {seed}")
+    print(grid.table())
+    print()

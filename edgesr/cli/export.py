@@ -6,19 +6,24 @@ from pathlib import Path
 
 from edgesr.cli.args import height_width
 
-DEFAULT_SCALE = 4
+HELP = "export an SR architecture with its weights to ONNX"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("export", help="export an SR architecture with its weights to ONNX",
+    from edgesr.export.to_onnx import MAX_OPSET, MIN_OPSET
+    from edgesr.models import DEFAULT_SCALE
+
+    p = sub.add_parser("export", help=HELP,
                        description="Export to ONNX (weights embedded, edgesr metadata, dynamic H/W unless "
                                    "--static) and check it against PyTorch on real images.")
     p.add_argument("name", help="architecture name (see 'edgesr models')")
     p.add_argument("--weights", metavar="CKPT", type=Path,
                    help="PyTorch checkpoint; without it the weights are random (pipeline tests only)")
-    p.add_argument("--scale", type=int, help="upscale factor; default: the checkpoint's, or 4 without one")
+    p.add_argument("--scale", type=int,
+                   help=f"upscale factor; default: the checkpoint's, or {DEFAULT_SCALE} without one")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.onnx", help="ONNX file to write")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset (17..20, default 17)")
+    p.add_argument("--opset", type=int, default=MIN_OPSET,
+                   help=f"ONNX opset ({MIN_OPSET}..{MAX_OPSET}, default {MIN_OPSET})")
     p.add_argument("--static", type=height_width, metavar="HxW",
                    help="fix the input to 1x3xHxW (e.g. for DLA) instead of dynamic batch, height, width")
     g = p.add_argument_group("model card (shipping a trained model)")
@@ -41,37 +46,33 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from edgesr import models
-    from edgesr.export import export_onnx
     from edgesr.errors import InputError
-    from edgesr.log import logger
 
     if args.card:
-        import json
-
-        from edgesr.train.card import ship
-
-        if args.weights is None or args.static is not None:
-            raise InputError("--card ships a trained model: give --weights CKPT, and no --static")
-        studies = json.loads(args.studies.read_text()) if args.studies is not None else None
-        card = ship(args.weights, args.name, args.output.parent, args.output.stem, eval_folders=args.eval,
-                    summary=args.summary, default=args.default, studies=studies,
-                    notes=args.note, grid_against=args.grid_against if args.grid else None)
-        print(f"wrote {args.output}, {args.output.with_suffix('.pth')} and the card {card}")
-        return 0
+        return _ship(args)
     if args.eval or args.summary or args.studies or args.default or args.note or args.grid or args.grid_against:
         raise InputError("--eval, --summary, --studies, --default, --note and --grid describe a model card; "
                          "add --card")
-    if args.weights is not None:
-        net = models.load(args.name, args.weights, scale=args.scale)
-    else:
-        net = models.create(args.name, scale=args.scale or DEFAULT_SCALE)
-        logger.warning("no --weights: %s has random weights and its output is noise; "
-                       "use this file for pipeline tests only", net.arch)
-    static = args.static is not None
-    path = export_onnx(net, args.output, opset=args.opset, dynamic=not static,
-                       sample_hw=args.static if static else (64, 64))
-    shape = f"1x3x{args.static[0]}x{args.static[1]}" if static else "Nx3xHxW"
-    print(f"wrote {path}: {net.arch} x{net.scale}, {models.count_params(models.deployed(net)):,} params, "
-          f"input {shape} RGB in [0, {net.value_range:g}]")
+    from edgesr.export.architecture import export_architecture
+
+    done = export_architecture(args.name, args.output, weights=args.weights, scale=args.scale, opset=args.opset,
+                               static_hw=args.static)
+    print(f"wrote {done.path}: {done.arch} x{done.scale}, {done.params:,} params, "
+          f"input {done.input_shape} RGB in [0, {done.value_range:g}]")
+    return 0
+
+
+def _ship(args) -> int:
+    import json
+
+    from edgesr.errors import InputError
+    from edgesr.train.card import ship
+
+    if args.weights is None or args.static is not None:
+        raise InputError("--card ships a trained model: give --weights CKPT, and no --static")
+    studies = json.loads(args.studies.read_text()) if args.studies is not None else None
+    card = ship(args.weights, args.name, args.output.parent, args.output.stem, eval_folders=args.eval,
+                summary=args.summary, default=args.default, studies=studies,
+                notes=args.note, grid_against=args.grid_against if args.grid else None)
+    print(f"wrote {args.output}, {args.output.with_suffix('.pth')} and the card {card}")
     return 0

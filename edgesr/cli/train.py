@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 
+from edgesr.cli.args import library_type
 from edgesr.errors import InputError
 from edgesr.train.config import DEFAULT_LR, TrainConfig, parse_count, parse_duration, parse_setting, parse_sizes
 
+HELP = "train an SR architecture (L1, Adam + cosine, EMA; multiscale hot start; resumable)"
 _DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
 # What --resume may change: where the run writes and runs, not what it computes.
 _RESUME_OPTIONS = ("out", "device", "checkpoint_every", "cache_dir")
 
 
-def _arg(parse: Callable):
-    """An argparse type from one of the config parsers (their InputError becomes a usage error)."""
-    def convert(text: str):
-        try:
-            return parse(text)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    convert.__name__ = parse.__name__.removeprefix("parse_")
-    return convert
+def _arg(parse):
+    return library_type(parse, parse.__name__.removeprefix("parse_"))
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "train", help="train an SR architecture (L1, Adam + cosine, EMA; multiscale hot start; resumable)",
+        "train", help=HELP,
         description="Train on aligned patches of HR images and their MATLAB-bicubic LR. Each of --stages trains "
         "on LR patches of that size, starting from the previous stage's EMA weights. A budget is required: "
         "--iterations (per stage) or --budget-pixels (LR pixels over the run, split evenly among stages), "
@@ -54,7 +48,8 @@ def add_parser(sub) -> None:
                         "split evenly among stages")
     p.add_argument("--lr", type=float, default=S,
                    help=f"peak learning rate (default: the architecture's own, else {DEFAULT_LR:g})")
-    p.add_argument("--min-lr", type=float, default=S, help=f"learning rate at the end of a stage (default {d['min_lr']:g})")
+    p.add_argument("--min-lr", type=float, default=S,
+                   help=f"learning rate at the end of a stage (default {d['min_lr']:g})")
     p.add_argument("--stage-lr-decay", type=float, default=S,
                    help=f"stage i peaks at lr * this**i (default {d['stage_lr_decay']:g})")
     p.add_argument("--ema", type=float, default=S, help=f"EMA decay of the weights (default {d['ema']:g})")
@@ -78,7 +73,8 @@ def add_parser(sub) -> None:
                         "validation then scores the quality grid's degradations (default: the benchmark bicubic LR)")
     p.add_argument("--encoder-iterations", type=int, metavar="N", default=S,
                    help="for an architecture with a degradation encoder (aidn-da): pre-train the encoder "
-                        f"contrastively for N iterations before the reconstruction stages (default {d['encoder_iterations']})")
+                        "contrastively for N iterations before the reconstruction stages "
+                        f"(default {d['encoder_iterations']})")
     p.add_argument("--contrastive", type=float, metavar="W", default=S,
                    help="weight of the encoder's contrastive loss beside L1 in the reconstruction stages "
                         f"(default {d['contrastive']:g})")

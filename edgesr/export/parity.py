@@ -14,6 +14,7 @@ import numpy as np
 from edgesr.errors import ModelError, ParityError
 from edgesr.io.images import fit, read_rgb, sample_images, to_nchw
 from edgesr.lazy import require
+from edgesr.onnx import sessions
 
 # Max abs error allowed, as a fraction of the value range (1e-4 of [0, 1] = 0.0255 of [0, 255]).
 TOLERANCE = 1e-4
@@ -56,9 +57,9 @@ def check_parity(module, onnx_path: str | os.PathLike, sizes: list[tuple[int, in
     """
     torch = require("torch")
     ort = require("onnxruntime")
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = sessions.session(onnx_path)
     input_name = session.get_inputs()[0].name
-    failures = tuple(getattr(ort.capi.onnxruntime_pybind11_state, n) for n in _ORT_RUN_ERRORS)
+    failures = sessions.errors(ort, _ORT_RUN_ERRORS)
     limit = TOLERANCE * float(module.value_range)
     results = []
     for k, (h, w) in enumerate(sizes):

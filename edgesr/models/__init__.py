@@ -18,10 +18,12 @@ from edgesr.errors import InputError, ModelError
 from edgesr.meta import ModelMeta
 from edgesr.models import registry
 
-__all__ = ["count_macs", "count_params", "create", "deployed", "load", "meta_for"]
+__all__ = ["DEFAULT_SCALE", "count_macs", "count_params", "create", "deployed", "load", "meta_for"]
+
+DEFAULT_SCALE = 4  # the factor an architecture is built at when none is given
 
 
-def create(name: str, scale: int = 4, **overrides):
+def create(name: str, scale: int = DEFAULT_SCALE, **overrides):
     """A freshly initialised ``name`` network at ``scale``, with hyper-parameters overridden."""
     row = registry.get(name)
     mod = registry.module(row.name)

@@ -16,7 +16,7 @@ from edgesr import __version__, devices, fileio, meta
 from edgesr.errors import InputError, ModelError, UnsupportedOpError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
-from edgesr.onnx import checks, loading, parity, simplify, support
+from edgesr.onnx import checks, loading, parity, sessions, simplify, support
 from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
 from edgesr.onnx.rewrite_gelu import restore_gelu_halves
 from edgesr.onnx.rewrite_shuffle import merge_shuffled_adds
@@ -216,10 +216,8 @@ def _parity_models(original, model, inp: loading.ImageInput, notes: list[str]):
 
 
 def _run_parity(reference, model, data, value_range: float, atol: float, names: list[str]):
-    ort = require("onnxruntime")
-    state = ort.capi.onnxruntime_pybind11_state
-    ort_errors = tuple(getattr(state, n) for n in ("Fail", "InvalidGraph", "NotImplemented", "InvalidArgument",
-                                                   "RuntimeException", "InvalidProtobuf") if hasattr(state, n))
+    ort_errors = sessions.errors(require("onnxruntime"), ("Fail", "InvalidGraph", "NotImplemented", "InvalidArgument",
+                                                         "RuntimeException", "InvalidProtobuf"))
     try:
         return parity.compare(reference, model, data, value_range=value_range, atol=atol, image_names=names)
     except ort_errors as exc:

@@ -25,10 +25,10 @@ def fuse_gelu(model) -> list[str]:
     from onnx import helper
 
     graph = model.graph
-    producer = {o: n for n in graph.node for o in n.output}
+    gelus, idx = erf_gelus(graph)
     fused, drop, replace = [], set(), {}
-    for g in erf_gelus(graph)[0]:
-        src = producer.get(g.x)
+    for g in gelus:
+        src = idx.producer.get(g.x)
         if g.half is None or src is None or src.op_type != "DequantizeLinear":
             continue
         name = f"{g.erf.name or g.erf.output[0]}/gelu"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.onnx.checks import constant_arrays
+from edgesr.onnx.graph_index import GraphIndex
 
 SQRT2 = float(np.sqrt(2.0))
 
@@ -28,15 +29,11 @@ class ErfGelu:
         return (self.half or self.mul).output[0]
 
 
-def erf_gelus(graph) -> tuple[list[ErfGelu], dict[str, list]]:
-    """Every GELU in ``graph``, and the readers of each tensor (for the caller's own checks)."""
+def erf_gelus(graph) -> tuple[list[ErfGelu], GraphIndex]:
+    """Every GELU in ``graph``, and the graph's index (for the caller's own checks)."""
     consts = constant_arrays(graph)
-    producer = {o: n for n in graph.node for o in n.output}
-    readers: dict[str, list] = {}
-    for n in graph.node:
-        for i in n.input:
-            readers.setdefault(i, []).append(n)
-    outputs = {o.name for o in graph.output}
+    idx = GraphIndex.links(graph)
+    producer, readers, outputs = idx.producer, idx.consumers, set(idx.graph_outputs)
 
     def scalar(t: str | None, value: float) -> bool:
         v = consts.get(t) if t else None
@@ -67,4 +64,4 @@ def erf_gelus(graph) -> tuple[list[ErfGelu], dict[str, list]]:
         if half is not None and not scalar(other(half, mul.output[0]), 0.5):
             half = None
         found.append(ErfGelu(div.input[0], div, erf, add, mul, half))
-    return found, readers
+    return found, idx

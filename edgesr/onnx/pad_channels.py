@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgesr.onnx.checks import image_tensors, node_attr, unique_name
+from edgesr.onnx.graph_index import GraphIndex
 
 MULTIPLE = 4
 
@@ -58,13 +59,12 @@ def pad_channels(model, multiple: int = MULTIPLE) -> list[str]:
 
 def int8_convolutions(model) -> dict[str, tuple[int, int]]:
     """Convolution name -> (output, input) channels of its weights, for quantized weights."""
-    inits = {i.name: i for i in model.graph.initializer}
-    producer = {o: n for n in model.graph.node for o in n.output}
+    idx = GraphIndex.links(model.graph)
     found = {}
-    for n in model.graph.node:
-        dq = producer.get(n.input[1]) if n.op_type == "Conv" else None
-        if dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in inits:
-            dims = inits[dq.input[0]].dims
+    for n in idx.nodes:
+        dq = idx.producer.get(n.input[1]) if n.op_type == "Conv" else None
+        if dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in idx.inits:
+            dims = idx.inits[dq.input[0]].dims
             found[n.name] = (int(dims[0]), int(dims[1]) * int(node_attr(n, "group", 1)))
     return found
 
@@ -75,12 +75,8 @@ class _Padder:
 
         self.model, self.graph, self.multiple = model, model.graph, multiple
         self.to_array, self.from_array = numpy_helper.to_array, numpy_helper.from_array
-        self.inits = {i.name: i for i in self.graph.initializer}
-        self.producer = {o: n for n in self.graph.node for o in n.output}
-        self.consumers: dict[str, list] = {}
-        for n in self.graph.node:
-            for i in n.input:
-                self.consumers.setdefault(i, []).append(n)
+        idx = GraphIndex.links(self.graph)
+        self.inits, self.producer, self.consumers = idx.inits, idx.producer, idx.consumers
         self.channels = {t: c for t, (c, _) in image_tensors(model).items()}
         self.layout: dict[str, np.ndarray] = {}
         self.restored: dict[str, str] = {}

@@ -8,6 +8,7 @@ error and output PSNR on the model's value range.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 from edgesr.errors import ParityError
 from edgesr.io import images
 from edgesr.lazy import require
+from edgesr.onnx import sessions
 from edgesr.onnx.loading import ImageInput
 
 # Sizes used for models whose H and W are dynamic: one even, one odd, so size handling is tested.
@@ -100,16 +102,16 @@ def feeds(inp: ImageInput, *, value_range: float, size_multiple: int = 1,
 def compare(original, converted, data: list[dict[str, np.ndarray]], *, value_range: float,
             atol: float, image_names: list[str] | None = None) -> ParityResult:
     """Run both models on ``data`` and compare every output; raise ParityError when they differ."""
-    require("onnxruntime")
-    from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
+    from polygraphy.backend.onnxrt import OnnxrtRunner
     from polygraphy.comparator import Comparator, SimpleCompareFunc
     from polygraphy.logger import G_LOGGER
 
     G_LOGGER.module_severity = G_LOGGER.ERROR
-    runners = [
-        OnnxrtRunner(SessionFromOnnx(original.SerializeToString(), providers=["CPUExecutionProvider"]), name="original"),
-        OnnxrtRunner(SessionFromOnnx(converted.SerializeToString(), providers=["CPUExecutionProvider"]), name="converted"),
-    ]
+    # One thread per CPU this process may use, within and between operators, as Polygraphy's own
+    # session loader sets them (ONNX Runtime's default binds threads to CPUs that may be unavailable).
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    runners = [OnnxrtRunner(sessions.session(m, threads=cpus, inter_op_threads=cpus), name=name)
+               for m, name in ((original, "original"), (converted, "converted"))]
     results = Comparator.run(runners, data_loader=data)
     accuracy = Comparator.compare_accuracy(results, compare_func=SimpleCompareFunc(atol=atol, rtol=0.0))
     ref, got = results[0][1], results[1][1]

@@ -28,12 +28,12 @@ def restore_gelu_halves(model) -> list[str]:
 
     graph = model.graph
     consts = constant_arrays(graph)
-    gelus, readers = erf_gelus(graph)
-    outputs = {o.name for o in graph.output}
+    gelus, idx = erf_gelus(graph)
+    outputs = set(idx.graph_outputs)
 
     def folded_into(t: str) -> list | None:
         """The convolutions that took the 0.5, when they are all that reads ``t``."""
-        convs = readers.get(t, [])
+        convs = idx.consumers.get(t, [])
         if not convs or t in outputs:
             return None
         for conv in convs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from edgesr.log import logger
 from edgesr.onnx.checks import image_tensors, node_attr
+from edgesr.onnx.graph_index import GraphIndex
 
 
 def merge_shuffled_adds(model) -> list[str]:
@@ -21,16 +22,12 @@ def merge_shuffled_adds(model) -> list[str]:
 
     graph = model.graph
     channels = {name: c for name, (c, _) in image_tensors(model).items()}
-    producer = {o: n for n in graph.node for o in n.output}
-    readers: dict[str, int] = {}
-    for n in graph.node:
-        for i in n.input:
-            readers[i] = readers.get(i, 0) + 1
-    outputs = {o.name for o in graph.output}
+    idx = GraphIndex.links(graph)
+    outputs = set(idx.graph_outputs)
 
     def shuffle_of(t: str):
-        n = producer.get(t)
-        if n is None or n.op_type != "DepthToSpace" or readers.get(t) != 1 or t in outputs:
+        n = idx.producer.get(t)
+        if n is None or n.op_type != "DepthToSpace" or len(idx.consumers.get(t, [])) != 1 or t in outputs:
             return None
         return n
 

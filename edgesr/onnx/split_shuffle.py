@@ -17,6 +17,7 @@ the DequantizeLinear past the data movement), so the rewrite keeps dynamic input
 from __future__ import annotations
 
 from edgesr.onnx.checks import node_attr
+from edgesr.onnx.graph_index import GraphIndex
 
 
 def split_depth_to_space(model) -> list[str]:
@@ -26,7 +27,7 @@ def split_depth_to_space(model) -> list[str]:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    producer = {o: n for n in graph.node for o in n.output}
+    producer = GraphIndex.links(graph).producer
     have = {i.name for i in graph.initializer}
     consts = {"d2s/axis0": [0], "d2s/axis2": [2], "d2s/axis3": [3], "d2s/minus1": [-1]}
     done: list[str] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from edgesr.degrade.spec import Degradation
 from edgesr.quality.protocol import EvalResult, UpscaleFn, evaluate
+from edgesr.texttable import align
 
 BASELINE = "bicubic"
 
@@ -44,9 +45,7 @@ class Grid:
                 gain = self.gain(m, d)
                 row.append(f"{self.psnr(m, d):.2f}" + (f" ({gain:+.2f})" if gain is not None else ""))
             rows.append(row)
-        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-                 for r in rows]
+        lines = align(rows, right=range(1, len(head))).split("\n")
         lines.insert(1, "-" * len(lines[0]))
         return "\n".join(lines)
 

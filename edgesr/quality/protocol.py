@@ -21,9 +21,13 @@ from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.quality.imresize import imresize
 from edgesr.quality.metrics import SSIM_WINDOW, psnr_y, ssim_y
+from edgesr.texttable import align
 
 # lr (HxWx3 uint8 RGB) -> sr (sH x sW x 3, uint8 or float in [0, 255] units)
 UpscaleFn = Callable[[np.ndarray], np.ndarray]
+# The accuracy budget of a lower precision: the largest mean Y-PSNR drop (dB) against the FP32 model that
+# quantize fits, and build and validate accept, when none is given.
+DEFAULT_MAX_DROP_DB = 0.1
 
 
 def prepare(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,11 +97,9 @@ class EvalResult:
         rows = [("image", "HxW", "PSNR-Y", "SSIM-Y")]
         rows += [(s.name, f"{s.height}x{s.width}", f"{s.psnr:.2f}", f"{s.ssim:.4f}") for s in self.images]
         rows.append((f"mean ({len(self.images)})", "", f"{self.mean_psnr:.2f}", f"{self.mean_ssim:.4f}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
-                 for r in rows]
+        lines = align(rows, right=(2, 3)).split("\n")
         lines.insert(-1, "-" * len(lines[0]))
-        return "\n".join(line.rstrip() for line in lines)
+        return "\n".join(lines)
 
 
 def _as_uint8(sr: np.ndarray) -> np.ndarray:

@@ -17,10 +17,10 @@ from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.meta import PREFIX, ModelMeta
+from edgesr.onnx import sessions
 from edgesr.quality.imresize import imresize
 
 _ORT_INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
-_ORT_LOAD_ERRORS = ("Fail", "InvalidArgument", "InvalidGraph", "InvalidProtobuf", "NoSuchFile", "NotImplemented")
 
 
 def to_model_input(lr: np.ndarray, value_range: float, dtype=np.float32) -> np.ndarray:
@@ -56,17 +56,11 @@ class OnnxUpscaler:
     """
 
     def __init__(self, path: str | os.PathLike):
-        ort = require("onnxruntime")
         self.path = Path(path)
         self.name = self.path.name
         if not self.path.is_file():
             raise InputError(f"ONNX model {self.path} does not exist; check the path")
-        state = ort.capi.onnxruntime_pybind11_state
-        try:
-            self.session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
-        except tuple(getattr(state, n) for n in _ORT_LOAD_ERRORS) as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelError(f"ONNX Runtime cannot load {self.path} ({reason}); re-export the model") from None
+        self.session = sessions.session(self.path, name=str(self.path))
         props = self.session.get_modelmeta().custom_metadata_map
         self.meta = ModelMeta.from_props(props)
         if PREFIX + "value_range" not in props:

@@ -3,8 +3,7 @@
 ``import edgesr.quantize`` is light; onnx, onnxruntime (and torch for the optional fine-tune,
 tensorrt for the legacy calibrator) are imported when the work runs. Public API::
 
-    quantize(model, out, *, calib=None, method="mse", max_drop=0.1, ...) -> QuantizeResult
-    Quantize(model, out, QuantizeOptions(...))()          # the stage object
+    quantize(model, out, **options) -> QuantizeResult     # options: the fields of QuantizeOptions
     to_fp16(model) / emulate_fp16(model)                  # FP16 variant / its accuracy proxy
     for_tensorrt(qdq_model)                               # INT32 biases folded for TensorRT's parser
     write_trt_cache(path, scales, version=...) / read_trt_cache(path) / scales_from_qdq(model)
@@ -18,8 +17,7 @@ import importlib
 
 _API = {
     "quantize": "edgesr.quantize.pipeline",
-    "Quantize": "edgesr.quantize.pipeline",
-    "QuantizeOptions": "edgesr.quantize.pipeline",
+    "QuantizeOptions": "edgesr.quantize.options",
     "QuantizeResult": "edgesr.quantize.pipeline",
     "to_fp16": "edgesr.quantize.fp16",
     "emulate_fp16": "edgesr.quantize.fp16",

@@ -20,7 +20,7 @@ import numpy as np
 
 from edgesr.lazy import require
 from edgesr.onnx.checks import node_attr
-from edgesr.quantize.graph import GraphIndex
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize.observe import TensorStats
 
 HOMOGENEOUS = {"LeakyRelu", "Relu"}

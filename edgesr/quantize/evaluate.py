@@ -11,29 +11,27 @@ the result is a ratio of medians; absolute times on a shared machine mean little
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
-from edgesr.quantize.calibration import ValidationSet
-from edgesr.quantize.observe import session
+from edgesr.onnx import sessions
 from edgesr.quality.metrics import psnr_y
 from edgesr.quality.upscalers import to_model_input, to_uint8
+from edgesr.quantize.calibration import ValidationSet
+from edgesr.timing import Latency, interleaved
 
 LATENCY_SHAPE = (180, 320)
-# Timed sessions do not spin: with several sessions interleaved, the idle threads of the one that
-# just ran spun on the cores the next one needed (default model, 2 cores: FP32 95 vs 52 ms, and
-# the shorter INT8 run hit harder, 2.0-2.3x vs 2.5x). The runtime's own sessions do the same.
-TIMING = {"session.intra_op.allow_spinning": "0"}
 
 
 class Runner:
     """An in-memory ONNX model on ONNX Runtime CPU: ``runner(lr uint8) -> sr float array``."""
 
-    def __init__(self, model, *, value_range: float, threads: int | None = None, extra: dict | None = None):
-        self.session = session(model, threads=threads, extra=extra)
+    def __init__(self, model, *, value_range: float, threads: int | None = None, spinning: bool = True):
+        self.session = sessions.session(model, threads=threads, inter_op_threads=1 if threads else None,
+                                        spinning=spinning, quiet=True)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.dtype = np.float16 if inp.type == "tensor(float16)" else np.float32
@@ -145,15 +143,21 @@ def output_mse(reference: Outputs, candidate: Outputs) -> float:
 
 
 @dataclass
-class Latency:
+class Speed:
+    """The quantize record's latency entry: each model's median milliseconds, interleaved in one process."""
+
     shape: tuple[int, int]
     threads: int
     rounds: int
-    median_ms: dict[str, float]
+    latency: dict[str, Latency]
+
+    @property
+    def median_ms(self) -> dict[str, float]:
+        return {k: v.median_ms for k, v in self.latency.items()}
 
     def ratio(self, reference: str, candidate: str) -> float:
-        """How many times faster ``candidate`` is than ``reference``."""
-        return self.median_ms[reference] / self.median_ms[candidate]
+        """How many times faster ``candidate`` is than ``reference`` (ratio of medians)."""
+        return self.latency[reference].median_ms / self.latency[candidate].median_ms
 
     def as_dict(self) -> dict:
         return {"shape": list(self.shape), "threads": self.threads, "rounds": self.rounds,
@@ -161,23 +165,13 @@ class Latency:
 
 
 def latency(models: dict[str, object], *, shape: Sequence[int] = LATENCY_SHAPE, threads: int = 2, rounds: int = 10,
-            warmup: int = 2, value_range: float = 1.0, channels: int = 3) -> Latency:
+            warmup: int = 2, value_range: float = 1.0, channels: int = 3) -> Speed:
     """Median latency of each in-memory model, interleaved round by round in this process."""
-    runners = {k: Runner(m, value_range=value_range, threads=threads, extra=TIMING) for k, m in models.items()}
+    # Timed sessions do not spin: with several sessions interleaved, the idle threads of the one that
+    # just ran spun on the cores the next one needed (default model, 2 cores: FP32 95 vs 52 ms, and
+    # the shorter INT8 run hit harder, 2.0-2.3x vs 2.5x). The runtime's own sessions do the same.
+    runners = {k: Runner(m, value_range=value_range, threads=threads, spinning=False) for k, m in models.items()}
     rng = np.random.default_rng(0)
     x = (rng.random((1, channels, *shape), dtype=np.float32) * value_range).astype(np.float32)
-    for r in runners.values():
-        for _ in range(warmup):
-            r.raw(x)
-    times: dict[str, list[float]] = {k: [] for k in runners}
-    items = list(runners.items())
-    for i in range(rounds):
-        # rotate: every model takes every position equally often and none runs twice in a row (a
-        # reversed order each other round gave the two end models back-to-back runs, measured up
-        # to 8% faster than the same file in the middle)
-        order = items[i % len(items):] + items[:i % len(items)]
-        for k, r in order:
-            t0 = time.perf_counter()
-            r.raw(x)
-            times[k].append(time.perf_counter() - t0)
-    return Latency(tuple(shape), threads, rounds, {k: float(np.median(v)) * 1000 for k, v in times.items()})
+    samples = interleaved({k: partial(r.raw, x) for k, r in runners.items()}, rounds=rounds, warmup=warmup)
+    return Speed(tuple(shape), threads, rounds, {k: Latency.from_samples(v) for k, v in samples.items()})

@@ -24,8 +24,8 @@ import numpy as np
 
 from edgesr.lazy import require
 from edgesr.log import logger
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import placement
-from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.qdq import QMAX, QdqPlan
 
 
@@ -111,7 +111,8 @@ def finetune(model, plan: QdqPlan, patches: list[np.ndarray], options: FinetuneO
     student.quantizer = lambda name, x: fake_quant(x, torch.exp(log_amax[slot[key[name]]]))
 
     def weight_quant(name, w):
-        s = (w.detach().abs().reshape(w.shape[0], -1).amax(dim=1).clamp_min(1e-12) / QMAX).reshape(-1, *[1] * (w.dim() - 1))
+        peak = w.detach().abs().reshape(w.shape[0], -1).amax(dim=1).clamp_min(1e-12)
+        s = (peak / QMAX).reshape(-1, *[1] * (w.dim() - 1))
         wc = torch.clamp(w / s, -QMAX, QMAX)
         return (wc + (torch.round(wc) - wc).detach()) * s
 

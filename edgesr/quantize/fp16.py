@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgesr.lazy import require
-from edgesr.quantize.graph import GraphIndex
+from edgesr.onnx.graph_index import GraphIndex
 
 FLOAT, FLOAT16 = 1, 10
 # (op type, input index) that must stay float32 whatever the model's precision

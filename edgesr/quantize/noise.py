@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.lazy import require
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import placement
 from edgesr.quantize.budget import UnitDamage
-from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.qdq import QMAX, QdqPlan, QuantWeight
 
 

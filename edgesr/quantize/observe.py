@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.lazy import require
+from edgesr.onnx import sessions
 
 HIST_BINS = 4096
 
@@ -76,21 +77,6 @@ class TensorStats:
         return (np.arange(self.bins) + 0.5) * w
 
 
-def session(model, *, threads: int | None = None, optimize: bool = True, extra: dict | None = None):
-    """An ONNX Runtime CPU session for an in-memory ``onnx.ModelProto``."""
-    ort = require("onnxruntime")
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    if threads:
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-    if not optimize:
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    for k, v in (extra or {}).items():
-        so.add_session_config_entry(k, v)
-    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
-
-
 def with_outputs(model, tensors: Iterable[str]):
     """A copy of ``model`` whose graph also outputs ``tensors`` (their types need not be known)."""
     onnx = require("onnx")
@@ -109,15 +95,16 @@ def run_collect(model, input_name: str, data: Iterable[np.ndarray], tensors: lis
                 progress: str | None = None, total: int | None = None) -> None:
     """Run ``model`` on each array of ``data``, calling ``visit({tensor: value})`` for ``tensors``."""
     tqdm = require("tqdm").tqdm
-    sess = session(with_outputs(model, tensors), threads=threads)
+    sess = sessions.session(with_outputs(model, tensors), threads=threads, inter_op_threads=1 if threads else None,
+                            quiet=True)
     for x in tqdm(data, desc=progress, total=total, unit="batch", leave=False,
                   disable=progress is None or None):
         values = sess.run(tensors, {input_name: x})
         visit(dict(zip(tensors, values)))
 
 
-def collect_stats(model, input_name: str, data: list[np.ndarray], tensors: list[str], *,
-                  threads: int | None = None, progress: str | None = "calibration statistics") -> dict[str, TensorStats]:
+def collect_stats(model, input_name: str, data: list[np.ndarray], tensors: list[str], *, threads: int | None = None,
+                  progress: str | None = "calibration statistics") -> dict[str, TensorStats]:
     """Magnitude histograms of ``tensors`` over ``data``."""
     stats = {t: TensorStats(t) for t in tensors}
 

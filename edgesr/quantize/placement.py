@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edgesr.onnx.checks import node_attr
-from edgesr.quantize.graph import GraphIndex
+from edgesr.onnx.graph_index import GraphIndex
 
 # op type -> (kind, float cost per output element, int8 cost per output element)
 WEIGHTED = {"Conv"}

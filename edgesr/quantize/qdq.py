@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgesr.lazy import require
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import placement
-from edgesr.quantize.graph import GraphIndex
 
 QMAX = 127
 INT32_MAX = 2**31 - 1
@@ -88,52 +88,18 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
         raise ValueError(f"encoding must be one of {ENCODINGS}, not {encoding!r}")
     idx = GraphIndex.of(model)
     amax = effective_amax(idx, plan)
+    read_quantized, produced_quantized, nonneg = _quantized_tensors(idx, plan)
+    pairs = _Pairs(amax, encoding, nonneg)
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
     del g.node[:]
-    new_inits: list = []
-    zp, zp_nonneg = "qdq/zero_point", "qdq/zero_point/nonneg"
-    zp_value = np.array(0, np.int8) if encoding == "int8" else np.array(128, np.uint8)
-    new_inits.append(numpy_helper.from_array(zp_value, zp))
-    scale_names: dict[str, str] = {}
-
-    def scale_of(t: str) -> str:
-        if t not in scale_names:
-            name = f"{t}/scale"
-            s = np.float32(max(amax[t], 1e-12) / QMAX)
-            new_inits.append(numpy_helper.from_array(np.array(s, np.float32), name))
-            scale_names[t] = name
-        return scale_names[t]
-
-    out_quantized = {n.name for n in idx.nodes if n.name in plan.int8 and n.name not in plan.float_outputs}
-    # tensors read quantized by some INT8 unit although a float node (or the input) produced them
-    read_quantized: set[str] = set()
-    for n in idx.nodes:
-        if n.name in plan.int8:
-            for t in idx.activation_inputs(n):
-                p = idx.producer.get(t)
-                if p is None or p.name not in out_quantized:
-                    read_quantized.add(t)
-    produced_quantized = {o for n in idx.nodes if n.name in out_quantized for o in n.output if o}
-    # conv -> ReLU: the Q/DQ pair moves from the conv's output to the ReLU's (see placement.ABSORBED)
-    absorb = placement.absorbed(idx, out_quantized)
-    nonneg = {idx.node(r).output[0] for r in absorb.values()}
-    produced_quantized = (produced_quantized - set(absorb)) | nonneg
-    if nonneg:
-        new_inits.append(numpy_helper.from_array(_nonneg_zero_point(encoding), zp_nonneg))
     graph_outputs = set(idx.graph_outputs)
     renamed = {o: f"{o}/float" for o in produced_quantized if o in graph_outputs}
-
-    def pair(src: str, key: str, dq_out: str) -> list:
-        s, z = scale_of(key), zp_nonneg if key in nonneg else zp
-        return [helper.make_node("QuantizeLinear", [src, s, z], [f"{key}/q"], name=f"{key}/Q"),
-                helper.make_node("DequantizeLinear", [f"{key}/q", s, z], [dq_out], name=f"{key}/DQ")]
-
     removed_inits: set[str] = set()
     for t in idx.graph_inputs:
         if t in read_quantized:
-            g.node.extend(pair(t, t, f"{t}/dq"))
+            g.node.extend(pairs.pair(t, t, f"{t}/dq"))
     for n in idx.nodes:
         node = helper.make_node(n.op_type, list(n.input), [renamed.get(o, o) for o in n.output], name=n.name,
                                 domain=n.domain or None)
@@ -145,7 +111,8 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
                 if t in acts:
                     node.input[k] = f"{t}/dq"
             if n.op_type in placement.WEIGHTED:
-                before += _quantize_conv_params(n, node, idx, plan, amax, new_inits, removed_inits, numpy_helper, helper)
+                before += _quantize_conv_params(n, node, idx, plan, amax, pairs.inits, removed_inits, numpy_helper,
+                                                helper)
         else:
             for k, t in enumerate(node.input):
                 if t in produced_quantized:
@@ -154,13 +121,61 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
         g.node.append(node)
         for o in n.output:
             if o in produced_quantized:
-                g.node.extend(pair(renamed.get(o, o), o, o if o in renamed else f"{o}/dq"))
+                g.node.extend(pairs.pair(renamed.get(o, o), o, o if o in renamed else f"{o}/dq"))
             elif o in read_quantized:
-                g.node.extend(pair(o, o, f"{o}/dq"))
+                g.node.extend(pairs.pair(o, o, f"{o}/dq"))
     keep_inits = [t for t in g.initializer if t.name not in removed_inits]
     del g.initializer[:]
-    g.initializer.extend(keep_inits + new_inits)
+    g.initializer.extend(keep_inits + pairs.inits)
     return out
+
+
+def _quantized_tensors(idx: GraphIndex, plan: QdqPlan) -> tuple[set[str], set[str], set[str]]:
+    """Where :func:`build` puts pairs: the tensors INT8 units read quantized although a float node
+    (or the graph input) made them, the tensors INT8 units make, and which of those are non-negative."""
+    out_quantized = {n.name for n in idx.nodes if n.name in plan.int8 and n.name not in plan.float_outputs}
+    read_quantized: set[str] = set()
+    for n in idx.nodes:
+        if n.name in plan.int8:
+            for t in idx.activation_inputs(n):
+                p = idx.producer.get(t)
+                if p is None or p.name not in out_quantized:
+                    read_quantized.add(t)
+    produced_quantized = {o for n in idx.nodes if n.name in out_quantized for o in n.output if o}
+    # conv -> ReLU: the Q/DQ pair moves from the conv's output to the ReLU's (see placement.ABSORBED)
+    absorb = placement.absorbed(idx, out_quantized)
+    nonneg = {idx.node(r).output[0] for r in absorb.values()}
+    return read_quantized, (produced_quantized - set(absorb)) | nonneg, nonneg
+
+
+class _Pairs:
+    """The shared Q/DQ pairs of the quantized activations and the initializers they read, in the
+    order they are made (one scale per tensor; one zero point per encoding, and one for
+    non-negative tensors)."""
+
+    ZERO_POINT, NONNEG_ZERO_POINT = "qdq/zero_point", "qdq/zero_point/nonneg"
+
+    def __init__(self, amax: dict[str, float], encoding: str, nonneg: set[str]):
+        self.numpy_helper, self.helper = require("onnx.numpy_helper"), require("onnx.helper")
+        self.amax, self.nonneg = amax, nonneg
+        zero = np.array(0, np.int8) if encoding == "int8" else np.array(128, np.uint8)
+        self.inits = [self.numpy_helper.from_array(zero, self.ZERO_POINT)]
+        if nonneg:
+            self.inits.append(self.numpy_helper.from_array(_nonneg_zero_point(encoding), self.NONNEG_ZERO_POINT))
+        self.scales: dict[str, str] = {}
+
+    def scale(self, t: str) -> str:
+        if t not in self.scales:
+            name = f"{t}/scale"
+            s = np.float32(max(self.amax[t], 1e-12) / QMAX)
+            self.inits.append(self.numpy_helper.from_array(np.array(s, np.float32), name))
+            self.scales[t] = name
+        return self.scales[t]
+
+    def pair(self, src: str, key: str, dq_out: str) -> list:
+        s, z = self.scale(key), self.NONNEG_ZERO_POINT if key in self.nonneg else self.ZERO_POINT
+        return [self.helper.make_node("QuantizeLinear", [src, s, z], [f"{key}/q"], name=f"{key}/Q"),
+                self.helper.make_node("DequantizeLinear", [f"{key}/q", s, z], [dq_out], name=f"{key}/DQ")]
 
 
 def _nonneg_zero_point(encoding: str) -> np.ndarray:
@@ -188,7 +203,7 @@ def reencode(model, encoding: str):
     out.CopyFrom(model)
     g = out.graph
     inits = {t.name: t for t in g.initializer}
-    producer = {o: n for n in g.node for o in n.output}
+    producer = GraphIndex.links(g).producer
     relu_codes = {n.output[0] for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] in producer
                   and producer[n.input[0]].op_type == "Relu"}
     converted: dict[tuple[str, bool], str] = {}

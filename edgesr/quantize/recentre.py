@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.lazy import require
-from edgesr.quantize.graph import GraphIndex
+from edgesr.onnx.graph_index import GraphIndex
 
 MOVEMENT = {"DepthToSpace", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Flatten"}
 OFFSET_SUFFIX = "/recentre"

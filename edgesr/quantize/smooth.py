@@ -29,8 +29,8 @@ import numpy as np
 from edgesr.lazy import require
 from edgesr.onnx.checks import node_attr, unique_name
 from edgesr.onnx.gelu_pattern import erf_gelus
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import ranges
-from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.observe import TensorStats, run_collect
 
 RATIO_LIMIT = 1e3  # per-channel scales are clipped to [median / limit, median * limit]

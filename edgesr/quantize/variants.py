@@ -36,7 +36,7 @@ def fp16_variant(model_path: str | os.PathLike, out_path: str | os.PathLike | No
                  validation_count: int = calibration.VALIDATION_COUNT) -> Fp16Result:
     """Write the FP16 variant of ``model_path`` and measure its Y-PSNR drop on ``val``."""
     from edgesr.onnx.loading import load
-    from edgesr.quantize.pipeline import check_float_model
+    from edgesr.quantize.prepare import check_float_model
 
     src = Path(model_path)
     model = load(src)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgesr.lazy import require
-from edgesr.quantize.graph import GraphIndex
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize.observe import run_collect
 from edgesr.quantize.qdq import QMAX, QuantWeight, quantize_weight
 

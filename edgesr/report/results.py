@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from edgesr.quality.protocol import EvalResult
 from edgesr.report.artifacts import ArtifactInfo
 from edgesr.report.crops import Crop, Tile
-from edgesr.report.latency import Latency
+from edgesr.timing import Latency
 
 REFERENCE, CANDIDATE, BASELINE = "reference", "candidate", "baseline"
 

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from edgesr.report.results import BASELINE, CANDIDATE, REFERENCE, DatasetReport, ValidationReport, Variant
+from edgesr.texttable import align
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,11 @@ def per_image(report: ValidationReport, data: DatasetReport) -> Table:
             mean.append(_drop_cell(data.drop(v.name), report.max_drop, True))
     rows.append(mean)
     return Table(headers, rows, groups, total_rows=1)
+
+
+def text(table: Table) -> str:
+    """``table`` as aligned plain text for the terminal."""
+    return align([table.flat_headers(), *[[cell.text for cell in row] for row in table.rows]])
 
 
 def headline(report: ValidationReport) -> str:

@@ -24,7 +24,7 @@ from edgesr.io.images import fit, list_images, read_rgb
 from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.quality import prepare, psnr_y, ssim_y
-from edgesr.quality.protocol import EvalResult, ImageScore, min_hr_side
+from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB, EvalResult, ImageScore, min_hr_side
 from edgesr.quality.upscalers import Bicubic
 from edgesr.report import artifacts
 from edgesr.report.crops import DIFF_GAIN, choose_crop, diff_tile, tile
@@ -49,7 +49,7 @@ class ValidateOptions:
 
     reference: str | os.PathLike | None = None
     scale: int | None = None
-    max_drop: float = 0.1
+    max_drop: float = DEFAULT_MAX_DROP_DB
     out_dir: str | os.PathLike | None = None
     crops: bool = True
     repeats: int = 10

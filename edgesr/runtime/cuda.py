@@ -1,44 +1,48 @@
-"""The few CUDA runtime calls TensorRT inference needs, over ``libcudart`` through ctypes.
+"""CUDA for TensorRT inference: Polygraphy's ``polygraphy.cuda``, and what it lacks.
 
-A small wrapper in the manner of Polygraphy's ``polygraphy/cuda/cuda.py``: no extra package
-(cuda-python, PyCUDA) to install on a Jetson, where ``libcudart`` comes with JetPack. Every
-function gets its C signature before use, so 64-bit pointers are never truncated to ``int``.
-Nothing here is loaded until a TensorRT runner activates.
+Polygraphy (a core dependency) finds and loads ``libcudart``, so the runner and Polygraphy's INT8
+calibrator share one CUDA runtime in a process, and it creates and frees the stream and the
+device arrays. edgesr adds, over the same library:
+
+- pinned (page-locked) host buffers, which copies need to be asynchronous: Polygraphy copies
+  from pageable arrays, which the driver first stages through a buffer of its own;
+- the per-frame calls (two copies and a synchronisation) made directly: through Polygraphy's
+  checked copies and logger they cost several times as much CPU per frame;
+- the GPU's compute capability, checked against an engine's sidecar before deserialisation;
+- failures a user can act on (out of memory, an old driver, no GPU) as one-line errors, where
+  Polygraphy prints the bare status number and raises.
+
+docs/dependencies.md gives the reasons and the measurement. Nothing here is loaded until a
+TensorRT runner activates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import glob
-import importlib.util
-import os
+from collections.abc import Iterator
 from ctypes import POINTER, c_char_p, c_int, c_size_t, c_void_p
+from types import SimpleNamespace
 
 import numpy as np
 
 from edgesr.errors import DependencyError, DeviceError
-
-# The dynamic loader's own search first (LD_LIBRARY_PATH, ld.so.cache: JetPack registers CUDA
-# there), newest major first; then the usual install folders.
-LIBRARY_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
-LIBRARY_DIRS = ("/usr/local/cuda/lib64", "/usr/local/cuda/targets/aarch64-linux/lib",
-                "/usr/local/cuda/targets/x86_64-linux/lib")
+from edgesr.lazy import require
 
 HOST_TO_DEVICE = 1  # cudaMemcpyKind
 DEVICE_TO_HOST = 2
 _COMPUTE_CAPABILITY_MAJOR = 75  # cudaDeviceAttr
 _COMPUTE_CAPABILITY_MINOR = 76
 
+# The calls edgesr makes itself. Each gets its C signature before use, so 64-bit pointers are
+# never truncated to ``int``.
 _SIGNATURES = {
     "cudaGetErrorString": (c_char_p, [c_int]),
+    "cudaGetLastError": (c_int, []),
     "cudaGetDevice": (c_int, [POINTER(c_int)]),
     "cudaDeviceGetAttribute": (c_int, [POINTER(c_int), c_int, c_int]),
-    "cudaMalloc": (c_int, [POINTER(c_void_p), c_size_t]),
-    "cudaFree": (c_int, [c_void_p]),
     "cudaMallocHost": (c_int, [POINTER(c_void_p), c_size_t]),
     "cudaFreeHost": (c_int, [c_void_p]),
-    "cudaStreamCreate": (c_int, [POINTER(c_void_p)]),
-    "cudaStreamDestroy": (c_int, [c_void_p]),
     "cudaStreamSynchronize": (c_int, [c_void_p]),
     "cudaMemcpyAsync": (c_int, [c_void_p, c_void_p, c_size_t, c_int, c_void_p]),
 }
@@ -52,126 +56,158 @@ _USER_ERRORS = {
 }
 
 
-def _search_dirs() -> list[str]:
-    dirs = list(LIBRARY_DIRS)
-    # The CUDA runtime wheel that NVIDIA's TensorRT wheels depend on on x86.
-    spec = importlib.util.find_spec("nvidia.cuda_runtime") if importlib.util.find_spec("nvidia") else None
-    if spec is not None and spec.submodule_search_locations:
-        dirs += [os.path.join(p, "lib") for p in spec.submodule_search_locations]
-    return dirs
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence Polygraphy's logger, whose CUDA messages go to stdout and stderr: edgesr says what to do itself."""
+    logger = require("polygraphy.logger").G_LOGGER
+    with logger.verbosity(logger.CRITICAL + 1):
+        yield
 
 
 def open_library() -> ctypes.CDLL:
-    """``libcudart``, or :class:`DependencyError` saying where it comes from."""
-    candidates = list(LIBRARY_NAMES)
-    for d in _search_dirs():
-        candidates += sorted(glob.glob(os.path.join(d, "libcudart.so*")), reverse=True)
-    for candidate in candidates:
-        try:
-            return ctypes.CDLL(candidate)
-        except OSError:
-            continue
-    raise DependencyError("the CUDA runtime library (libcudart) is not on this machine's loader path; on a Jetson "
-                          "it comes with JetPack (add /usr/local/cuda/lib64 to LD_LIBRARY_PATH), on x86 with the "
-                          "CUDA toolkit or NVIDIA's TensorRT wheels")
+    """The ``libcudart`` Polygraphy loads, or :class:`DependencyError` saying where it comes from."""
+    polygraphy_cuda = require("polygraphy.cuda")
+    try:
+        with _quiet():
+            return polygraphy_cuda.wrapper().handle
+    except OSError:
+        raise DependencyError("the CUDA runtime library (libcudart) is not on this machine's loader path; on a "
+                              "Jetson it comes with JetPack (add /usr/local/cuda/lib64 to LD_LIBRARY_PATH), on x86 "
+                              "with the CUDA toolkit or NVIDIA's TensorRT wheels") from None
 
 
 class Cuda:
-    """Device memory, pinned host memory, streams and asynchronous copies.
+    """Polygraphy's CUDA streams and device arrays, with pinned host memory, the per-frame calls,
+    the compute capability and actionable errors over the same ``libcudart``."""
 
-    ``lib`` is ``libcudart`` (or a stand-in with the same C functions); None opens the real one.
-    """
-
-    def __init__(self, lib=None):
-        self.lib = lib if lib is not None else open_library()
+    def __init__(self):
+        lib = open_library()
+        self.polygraphy = require("polygraphy.cuda")
+        self._exception = require("polygraphy.exception").PolygraphyException
+        # Function pointers of edgesr's own (``lib[name]`` makes a new one): the ones Polygraphy
+        # calls, cached as attributes of the shared library, keep their untyped defaults.
+        self.fn = SimpleNamespace()
         for name, (restype, argtypes) in _SIGNATURES.items():
-            fn = getattr(self.lib, name)
+            fn = lib[name]
             fn.restype, fn.argtypes = restype, argtypes
+            setattr(self.fn, name, fn)
 
     def check(self, status: int, call: str) -> None:
         if status == 0:
             return
-        text = (self.lib.cudaGetErrorString(status) or b"unknown error").decode(errors="replace")
+        text = (self.fn.cudaGetErrorString(status) or b"unknown error").decode(errors="replace")
         if status in _USER_ERRORS:
             raise DeviceError(f"CUDA {call} failed ({text}): {_USER_ERRORS[status]}")
         raise RuntimeError(f"CUDA {call} failed with error {status}: {text}")
 
+    @contextlib.contextmanager
+    def calls(self, call: str) -> Iterator[None]:
+        """Run Polygraphy CUDA calls; a failure is reported as :meth:`check` reports the status it left.
+
+        Polygraphy's exception carries only a message, so the status comes from ``cudaGetLastError``,
+        which holds the last failure of a runtime call in this thread.
+        """
+        try:
+            with _quiet():
+                yield
+        except self._exception:
+            self.check(self.fn.cudaGetLastError(), call)
+            raise
+
     def compute_capability(self) -> str:
         """The current GPU's compute capability, ``"8.7"`` on Orin."""
         device, major, minor = c_int(), c_int(), c_int()
-        self.check(self.lib.cudaGetDevice(ctypes.byref(device)), "cudaGetDevice")
-        self.check(self.lib.cudaDeviceGetAttribute(ctypes.byref(major), _COMPUTE_CAPABILITY_MAJOR, device),
+        self.check(self.fn.cudaGetDevice(ctypes.byref(device)), "cudaGetDevice")
+        self.check(self.fn.cudaDeviceGetAttribute(ctypes.byref(major), _COMPUTE_CAPABILITY_MAJOR, device),
                    "cudaDeviceGetAttribute")
-        self.check(self.lib.cudaDeviceGetAttribute(ctypes.byref(minor), _COMPUTE_CAPABILITY_MINOR, device),
+        self.check(self.fn.cudaDeviceGetAttribute(ctypes.byref(minor), _COMPUTE_CAPABILITY_MINOR, device),
                    "cudaDeviceGetAttribute")
         return f"{major.value}.{minor.value}"
-
-    def malloc(self, nbytes: int) -> int:
-        ptr = c_void_p()
-        self.check(self.lib.cudaMalloc(ctypes.byref(ptr), nbytes), f"cudaMalloc of {nbytes / 1e6:.1f} MB")
-        return ptr.value
-
-    def free(self, ptr: int) -> None:
-        self.check(self.lib.cudaFree(ptr), "cudaFree")
 
     def malloc_host(self, nbytes: int) -> int:
         """Page-locked host memory: copies from it run asynchronously, at full bus speed."""
         ptr = c_void_p()
-        self.check(self.lib.cudaMallocHost(ctypes.byref(ptr), nbytes), f"cudaMallocHost of {nbytes / 1e6:.1f} MB")
+        self.check(self.fn.cudaMallocHost(ctypes.byref(ptr), nbytes), f"cudaMallocHost of {nbytes / 1e6:.1f} MB")
         return ptr.value
 
     def free_host(self, ptr: int) -> None:
-        self.check(self.lib.cudaFreeHost(ptr), "cudaFreeHost")
+        self.check(self.fn.cudaFreeHost(ptr), "cudaFreeHost")
 
-    def create_stream(self) -> int:
-        stream = c_void_p()
-        self.check(self.lib.cudaStreamCreate(ctypes.byref(stream)), "cudaStreamCreate")
-        return stream.value
+    def create_stream(self):
+        """A Polygraphy ``Stream``; its ``ptr`` is the ``cudaStream_t`` TensorRT enqueues on."""
+        with self.calls("cudaStreamCreate"):
+            return self.polygraphy.Stream()
 
-    def destroy_stream(self, stream: int) -> None:
-        self.check(self.lib.cudaStreamDestroy(stream), "cudaStreamDestroy")
+    def copy_async(self, dst: int, src: int, nbytes: int, kind: int, stream) -> None:
+        self.check(self.fn.cudaMemcpyAsync(dst, src, nbytes, kind, stream.ptr), "cudaMemcpyAsync")
 
-    def synchronize(self, stream: int) -> None:
-        self.check(self.lib.cudaStreamSynchronize(stream), "cudaStreamSynchronize")
+    def synchronize(self, stream) -> None:
+        self.check(self.fn.cudaStreamSynchronize(stream.ptr), "cudaStreamSynchronize")
 
-    def copy_async(self, dst: int, src: int, nbytes: int, kind: int, stream: int) -> None:
-        self.check(self.lib.cudaMemcpyAsync(dst, src, nbytes, kind, stream), "cudaMemcpyAsync")
+    def destroy_stream(self, stream) -> None:
+        with self.calls("cudaStreamDestroy"):
+            stream.free()
 
 
 class StagedBuffer:
-    """A device buffer and a pinned host buffer of the same capacity, for one I/O tensor.
+    """One I/O tensor's Polygraphy ``DeviceArray``, and a pinned host buffer its copies go through.
 
-    Empty until :meth:`ensure` sizes it for the largest tensor expected; it reallocates only when
-    a tensor would not fit, so steady-state inference allocates nothing.
+    Empty until :meth:`resize`; both halves grow only when a shape would not fit, so steady-state
+    inference allocates nothing.
     """
 
-    def __init__(self, cuda: Cuda):
+    def __init__(self, cuda: Cuda, dtype: np.dtype):
         self.cuda = cuda
-        self.nbytes = 0
-        self.device = self._host_ptr = 0
+        self.dtype = np.dtype(dtype)
+        self.device = cuda.polygraphy.DeviceArray(shape=(0,), dtype=self.dtype)  # shape (0,) allocates nothing
+        self._host_ptr = 0
         self._host = np.empty(0, np.uint8)
 
-    def ensure(self, nbytes: int) -> bool:
-        """Make room for ``nbytes``; True when the buffers moved (device addresses must be set again)."""
-        if nbytes <= self.nbytes:
-            return False
-        self.free()
-        self.device = self.cuda.malloc(nbytes)
-        self._host_ptr = self.cuda.malloc_host(nbytes)  # on failure, free() still releases the device half
-        self._host = np.frombuffer((ctypes.c_uint8 * nbytes).from_address(self._host_ptr), np.uint8)
-        self.nbytes = nbytes
-        return True
+    @property
+    def nbytes(self) -> int:
+        """The device array's capacity in bytes."""
+        return self.device.allocated_nbytes
 
-    def host(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A view of the pinned host buffer as an array of ``shape`` and ``dtype``."""
-        count = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        return self._host[:count].view(dtype).reshape(shape)
+    def resize(self, shape: tuple[int, ...]) -> bool:
+        """Shape the buffer for a tensor of ``shape``; True when its device address moved (bind it again)."""
+        before = self.device.ptr
+        nbytes = int(np.prod(shape)) * self.dtype.itemsize
+        with self.cuda.calls(f"cudaMalloc of {nbytes / 1e6:.1f} MB"):
+            self.device.resize(tuple(shape))
+        if nbytes > self._host.nbytes:
+            self._free_host()
+            self._host_ptr = self.cuda.malloc_host(nbytes)
+            self._host = np.frombuffer((ctypes.c_uint8 * nbytes).from_address(self._host_ptr), np.uint8)
+        return self.device.ptr != before
 
-    def free(self) -> None:
-        """Release both buffers; safe to call twice."""
+    def staging(self) -> np.ndarray:
+        """The pinned host buffer as an array of the device array's shape and dtype."""
+        shape = self.device.shape
+        return self._host[:int(np.prod(shape)) * self.dtype.itemsize].view(self.dtype).reshape(shape)
+
+    def upload(self, array: np.ndarray, stream) -> None:
+        """Stage ``array`` in pinned memory, converting it to the tensor's dtype in the same pass, and
+        queue its copy to the device on ``stream``."""
+        staged = self.staging()
+        np.copyto(staged, array, casting="same_kind")
+        self.cuda.copy_async(self.device.ptr, staged.ctypes.data, staged.nbytes, HOST_TO_DEVICE, stream)
+
+    def download(self, stream) -> np.ndarray:
+        """Queue the copy of the device array into pinned memory on ``stream``; the returned view holds it
+        once the stream is synchronised, until the next download."""
+        host = self.staging()
+        self.cuda.copy_async(host.ctypes.data, self.device.ptr, host.nbytes, DEVICE_TO_HOST, stream)
+        return host
+
+    def _free_host(self) -> None:
         self._host = np.empty(0, np.uint8)
-        if self.device:
-            self.cuda.free(self.device)
         if self._host_ptr:
             self.cuda.free_host(self._host_ptr)
-        self.device = self._host_ptr = self.nbytes = 0
+            self._host_ptr = 0
+
+    def free(self) -> None:
+        """Release both halves; safe to call twice."""
+        self._free_host()
+        if self.device.ptr:
+            with self.cuda.calls("cudaFree"):
+                self.device.free()

@@ -11,27 +11,18 @@ the conversion stage; the runtime applies it rather than refuse the model, and s
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
-from edgesr.errors import DependencyError, DeviceError, ModelError
+from edgesr.errors import DeviceError, ModelError
 from edgesr.lazy import available, require
 from edgesr.log import logger
-from edgesr.onnx import loading
-from edgesr.onnx.cpu_rewrites import for_onnxruntime_cpu
+from edgesr.onnx import loading, sessions
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.runtime.runners import Runner
 from edgesr.runtime.spec import ModelSpec, declare
 from edgesr.runtime.tensors import code_pixels
 
-# Best first; the first available one that starts is used unless the user names providers.
-PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
-ALIASES = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
-           "trt": "TensorrtExecutionProvider"}
-# TensorRT EP builds an engine at session start (minutes on a Jetson); its cache makes that once.
-TRT_CACHE = Path.home() / ".cache" / "edgesr" / "ort-tensorrt"
-_ORT_ERRORS = ("Fail", "InvalidArgument", "InvalidGraph", "InvalidProtobuf", "NoSuchFile", "NotImplemented",
-               "RuntimeException", "EPFail")
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16"}
 
 
@@ -49,14 +40,16 @@ class OnnxRuntimeRunner(Runner):
         props = {p.key: p.value for p in model.metadata_props}
         declared = declare(props, name, self.options.scale, self.options.value_range)
         notes = list(declared.notes) + _rewrite_cubic_resizes(model, name)
-        providers = _providers(ort, self.options.providers)
-        wanted = providers[0][0] if isinstance(providers[0], tuple) else providers[0]
-        if wanted == "CPUExecutionProvider":
-            notes += for_onnxruntime_cpu(model)
+        providers = sessions.choose_providers(self.options.providers)
+        wanted = sessions.first(providers)
+        notes += sessions.prepare(model, providers)
         table = _uint8_output(model, declared.value_range)
         if table is not None:
             notes.append("the output's final DequantizeLinear runs as a lookup table on its uint8 codes (same pixels)")
-        self.session = _session(ort, model.SerializeToString(), providers, self.options.threads, name)
+        # Idle intra-op threads would otherwise spin between operators on the cores that decoding,
+        # pre/post-processing and encoding need.
+        self.session = sessions.session(model, providers=providers, threads=self.options.threads, spinning=False,
+                                        quiet=True, name=name, fix="re-export or convert the model")
         used = self.session.get_providers()
         if used[0] != wanted:
             message = (f"ONNX Runtime could not start {wanted} for {name} (missing CUDA/cuDNN/TensorRT "
@@ -127,39 +120,6 @@ def _round_up(value: int, multiple: int) -> int:
     return math.ceil(value / multiple) * multiple
 
 
-def _providers(ort, requested: tuple[str, ...] | None) -> list:
-    available = ort.get_available_providers()
-    if not requested:
-        names = [p for p in PREFERENCE if p in available]
-    else:
-        names = [ALIASES.get(p.lower(), p) for p in requested]
-        missing = [p for p in names if p not in available]
-        if missing:
-            raise DependencyError(f"this onnxruntime has no {', '.join(missing)} (it has {', '.join(available)}); "
-                                  "install onnxruntime-gpu (or JetPack's onnxruntime on a Jetson) or choose another")
-    return [(p, {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE)})
-            if p == "TensorrtExecutionProvider" else p for p in names]
-
-
-def _session(ort, model_bytes: bytes, providers: list, threads: int | None, name: str):
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # ORT's warnings about unused initializers are noise to a user
-    # Idle intra-op threads would otherwise spin between operators on cores that decoding,
-    # pre/post-processing and encoding need; on a 2-core CPU the pipeline ran faster without it.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if threads is not None:
-        options.intra_op_num_threads = threads
-    if any(isinstance(p, tuple) for p in providers):
-        TRT_CACHE.mkdir(parents=True, exist_ok=True)
-    state = ort.capi.onnxruntime_pybind11_state
-    errors = tuple(getattr(state, n) for n in _ORT_ERRORS if hasattr(state, n))
-    try:
-        return ort.InferenceSession(model_bytes, options, providers=providers)
-    except errors as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"ONNX Runtime cannot load {name} ({reason}); re-export or convert the model") from None
-
-
 def _rewrite_cubic_resizes(model, name: str) -> list[str]:
     """Rewrite bicubic Resize nodes in place; return notes saying what was done or left."""
     cubic = [n for n in model.graph.node if n.op_type == "Resize"
@@ -192,12 +152,13 @@ def _uint8_output(model, value_range: float) -> np.ndarray | None:
     if len(graph.output) != 1 or not available("cv2"):
         return None
     out = graph.output[0]
-    dq = next((n for n in graph.node if out.name in n.output), None)
+    idx = GraphIndex.links(graph)
+    dq = idx.producer.get(out.name)
     if dq is None or dq.op_type != "DequantizeLinear" or len(dq.input) < 3 or dq.domain not in ("", "ai.onnx"):
         return None
-    readers = [n for n in graph.node if dq.input[0] in n.input and n is not dq]
-    params = {t.name: t for t in graph.initializer}
-    if readers or dq.input[0] in {o.name for o in graph.output} or not all(i in params for i in dq.input[1:3]):
+    readers = [n for n in idx.consumers.get(dq.input[0], []) if n is not dq]
+    params = idx.inits
+    if readers or dq.input[0] in idx.graph_outputs or not all(i in params for i in dq.input[1:3]):
         return None
     numpy_helper = require("onnx.numpy_helper")
     scale, zero = (numpy_helper.to_array(params[i]) for i in dq.input[1:3])

@@ -29,7 +29,7 @@ from edgesr.errors import DependencyError, DeviceError, InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.meta import PREFIX
-from edgesr.runtime.cuda import DEVICE_TO_HOST, HOST_TO_DEVICE, Cuda, StagedBuffer
+from edgesr.runtime.cuda import Cuda, StagedBuffer
 from edgesr.runtime.runners import Runner
 from edgesr.runtime.spec import ModelSpec, declare
 
@@ -156,7 +156,7 @@ class TensorRTRunner(Runner):
     """A TensorRT engine with its edgesr sidecar, on the GPU (or the DLA it was built for)."""
 
     _cuda: Cuda | None = None
-    _stream = 0
+    _stream = None  # a polygraphy.cuda.Stream
     _buffers: tuple[StagedBuffer, ...] = ()
 
     def activate(self) -> None:
@@ -205,11 +205,11 @@ class TensorRTRunner(Runner):
         # never allocates, and an engine too big for this GPU fails here rather than mid-stream.
         max_shape = inp.profile[2]
         out_shape = self._apply_shape(max_shape)
-        self._buffers = (StagedBuffer(self._cuda), StagedBuffer(self._cuda))
-        self._buffers[0].ensure(int(np.prod(max_shape)) * inp.dtype.itemsize)
-        self._buffers[1].ensure(int(np.prod(out_shape)) * out.dtype.itemsize)
-        self._api.bind(inp.name, self._buffers[0].device)
-        self._api.bind(out.name, self._buffers[1].device)
+        self._buffers = (StagedBuffer(self._cuda, inp.dtype), StagedBuffer(self._cuda, out.dtype))
+        self._buffers[0].resize(max_shape)
+        self._buffers[1].resize(out_shape)
+        self._api.bind(inp.name, self._buffers[0].device.ptr)
+        self._api.bind(out.name, self._buffers[1].device.ptr)
 
         static_hw = -1 not in inp.shape[2:]
         precision = data.get("precision_used") or ident["precision"]
@@ -276,21 +276,17 @@ class TensorRTRunner(Runner):
             self._check_profile(shape)
             out_shape = self._apply_shape(shape)
             inp_buf, out_buf = self._buffers
-            if inp_buf.ensure(int(np.prod(shape)) * self._input.dtype.itemsize):
-                self._api.bind(self._input.name, inp_buf.device)
-            if out_buf.ensure(int(np.prod(out_shape)) * self._output.dtype.itemsize):
-                self._api.bind(self._output.name, out_buf.device)
-        cuda, stream = self._cuda, self._stream
+            if inp_buf.resize(shape):
+                self._api.bind(self._input.name, inp_buf.device.ptr)
+            if out_buf.resize(out_shape):
+                self._api.bind(self._output.name, out_buf.device.ptr)
         inp_buf, out_buf = self._buffers
-        staged = inp_buf.host(shape, self._input.dtype)
-        np.copyto(staged, batch, casting="same_kind")  # converts to the engine's I/O dtype in the same pass
-        cuda.copy_async(inp_buf.device, staged.ctypes.data, staged.nbytes, HOST_TO_DEVICE, stream)
-        if not self._api.execute(stream):
+        inp_buf.upload(batch, self._stream)  # converts to the engine's I/O dtype while staging
+        if not self._api.execute(self._stream.ptr):
             raise RuntimeError(f"TensorRT failed to run {self.path.name} on input {_shape_text(shape)}"
                                f"{self._reason()}")
-        result = out_buf.host(self._out_shape, self._output.dtype)
-        cuda.copy_async(result.ctypes.data, out_buf.device, result.nbytes, DEVICE_TO_HOST, stream)
-        cuda.synchronize(stream)
+        result = out_buf.download(self._stream)
+        self._cuda.synchronize(self._stream)
         return result.astype(np.float32)  # a copy: the pinned buffer is reused by the next call
 
     def _check_profile(self, shape: tuple[int, ...]) -> None:
@@ -305,8 +301,8 @@ class TensorRTRunner(Runner):
         for buffer in self._buffers:
             buffer.free()
         self._buffers = ()
-        if self._stream:
+        if self._stream is not None:
             self._cuda.destroy_stream(self._stream)
-            self._stream = 0
+            self._stream = None
         # The context goes before its engine, the engine before the runtime that made it.
         self._api = self._context = self._engine = self._runtime = None

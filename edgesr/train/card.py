@@ -88,6 +88,35 @@ def measure_grid(onnx_path: str | os.PathLike, against: list[str], folders: list
     return out
 
 
+def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict:
+    """The probe of a degradation encoder beside an untrained one of its shape; the projection plot to ``svg_path``."""
+    from edgesr import models
+    from edgesr.lazy import require
+    from edgesr.report.scatter import projection_svg
+    from edgesr.train.probe import BLURS, NOISES, probe
+
+    torch = require("torch")
+    scale = int(net.scale)
+    with stage("probing the degradation encoder on held-out images") as info:
+        trained = probe(net.encoder.eval(), folders, scale)
+        torch.manual_seed(0)
+        untrained = probe(models.create(net.arch, scale=scale, **_encoder_settings(net)).encoder.eval(), folders, scale)
+        info["outcome"] = f"blur {trained.blur_accuracy:.0%}, noise {trained.noise_accuracy:.0%}"
+    fileio.write_text(svg_path, projection_svg(trained.points, f"{net.arch} degradation representation, "
+                                                               "held-out patches (2 principal components)"))
+    return {
+        "protocol": f"held-out images x blur sigma {list(BLURS)} x noise sigma {list(NOISES)}, LR patches; "
+                    "nearest class centroid fitted on half the images, tested on the other half",
+        "trained": trained.to_dict(),
+        "untrained_reference": untrained.to_dict(),
+        "projection": svg_path.name,
+    }
+
+
+def _encoder_settings(net) -> dict:
+    return {k: getattr(net.config, k) for k in ("rep", "encoder_channels", "channels", "convs", "modulated")}
+
+
 def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLike, name: str, *,
          eval_folders: list[str | os.PathLike], summary: str | os.PathLike | None = None, default: bool = False,
          studies: dict | None = None, notes: list[str] | None = None, grid_against: list[str] | None = None) -> Path:
@@ -136,6 +165,8 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
                         "(docs/degradations.md), seeded by image name; Y-PSNR, gain over bicubic of the same LR",
             "datasets": measure_grid(onnx_path, grid_against, eval_folders, int(net.scale))}}
            if grid_against is not None else {}),
+        **({"degradation_encoder": encoder_study(net, eval_folders, out / f"{name}.projection.svg")}
+           if hasattr(net, "encoder") else {}),
         "notes": [_without_paths(n, run) for n in run.get("notes", [])] + list(notes or []),
         "files": {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
         "edgesr_version": __version__,

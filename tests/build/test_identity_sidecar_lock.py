@@ -1,4 +1,5 @@
 import multiprocessing
+import os
 import time
 
 import pytest
@@ -98,3 +99,10 @@ def test_lock_is_released_when_the_holder_dies(tmp_path):
     time.sleep(0.05)
     with lock.locked(tmp_path):
         pass
+
+
+def test_a_released_lock_leaves_no_file(tmp_path):
+    """A finished output folder holds only what was written to it (filelock keeps its lock file)."""
+    with lock.locked(tmp_path):
+        assert (tmp_path / lock.LOCK_NAME).read_text() == str(os.getpid())
+    assert list(tmp_path.iterdir()) == []

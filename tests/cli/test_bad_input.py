@@ -26,9 +26,8 @@ from edgesr import devices, host, lock
 from edgesr.build import sidecar
 from edgesr.build.identity import Identity
 from edgesr.cli import main
-from edgesr.runtime import cuda
 from tests.doubles import tensorrt_double
-from tests.doubles.cuda_double import FakeCudart
+from tests.doubles.cuda_double import FakeCudart, install
 from tests.tiny_models import save, sr_model
 
 # A path no one can write to, even root: /proc takes no new files.
@@ -173,7 +172,7 @@ def files(tmp_path_factory) -> Path:
 def orin_nano(monkeypatch):
     """This machine as an Orin Nano with TensorRT ``TRT``, through the CUDA and TensorRT doubles."""
     gpu = FakeCudart(compute_capability=(8, 7))
-    monkeypatch.setattr(cuda, "open_library", lambda: gpu)
+    install(monkeypatch, gpu)
     monkeypatch.setattr(host, "jetson", lambda *a: devices.get("orin-nano"))
     monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_double.make(TRT, cuda=gpu))
 

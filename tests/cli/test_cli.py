@@ -1,10 +1,12 @@
 """The CLI contract: in-process ``main(argv)``, one-line errors, tracebacks only with --debug."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from edgesr.cli import main
+from edgesr.cli import COMMANDS, build_parser, main
 from tests.tiny_models import save, sr_model
 
 
@@ -77,3 +79,61 @@ def test_bug_keeps_its_traceback(monkeypatch, tmp_path):
     monkeypatch.setattr(mod.loading, "load", boom)
     with pytest.raises(ZeroDivisionError):
         main(["convert", str(tmp_path / "x.onnx"), "-o", str(tmp_path / "o")])
+
+
+def test_a_light_command_builds_only_its_own_parser():
+    """Each command reads its defaults from the library's options (which import numpy): only the command
+    run may load them, so 'edgesr devices' and 'edgesr --help' stay quick."""
+    script = ("import json, sys\n"
+              "from edgesr.cli import main\n"
+              "main(['devices', '--json'])\n"
+              "print(json.dumps('numpy' in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) is False
+
+
+def test_the_command_is_the_first_word_that_is_not_an_option(capsys):
+    assert main(["-q", "--debug", "devices"]) == 0
+    assert "orin-agx" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = capsys.readouterr().out
+    assert all(name in listing for name in COMMANDS) and "--max-drop" not in listing
+
+
+def _parsed(argv: list[str]):
+    return build_parser(argv[0]).parse_args(argv)
+
+
+def test_defaults_and_choices_are_the_librarys(capsys):
+    from edgesr.app.config import AppConfig
+    from edgesr.bench.run import BenchOptions
+    from edgesr.build.policy import PRECISIONS
+    from edgesr.io.sources import ReconnectPolicy
+    from edgesr.pipeline import BuildOptions
+    from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
+    from edgesr.report.validate import ValidateOptions
+    from edgesr.runtime.jobs import StreamOptions, UpscaleOptions
+
+    build = _parsed(["build"])
+    assert build.max_drop == BuildOptions.max_drop == DEFAULT_MAX_DROP_DB
+    assert (build.precision, build.out) == (BuildOptions.precision, BuildOptions.out)
+    with pytest.raises(SystemExit):
+        main(["build", "--help"])
+    assert "--precision {" + ",".join(PRECISIONS) + "}" in capsys.readouterr().out
+    validate = _parsed(["validate", "m.onnx", "--data", "d"])
+    assert (validate.max_drop, validate.repeats, validate.latency_size) == (
+        ValidateOptions.max_drop, ValidateOptions.repeats, ValidateOptions.latency_size)
+    up = _parsed(["upscale", "in.mp4", "-o", "out.mp4"])
+    assert (up.tile_overlap, up.codec, up.crf, up.audio, up.image_format) == (
+        UpscaleOptions.tile_overlap, UpscaleOptions.codec, UpscaleOptions.crf, UpscaleOptions.audio,
+        UpscaleOptions.image_format)
+    stream = _parsed(["stream", "--source", "0", "--sink", "null://"])
+    assert stream.stats_every == StreamOptions().pipeline.report_every and stream.drop == StreamOptions().pipeline.drop
+    assert (stream.reconnect_retries, stream.reconnect_delay, stream.stall_timeout) == (
+        ReconnectPolicy.retries, ReconnectPolicy.delay, ReconnectPolicy.stall_timeout)
+    bench = _parsed(["bench", "m.onnx"])
+    assert (bench.warmup, bench.repeat, bench.telemetry_interval) == (
+        BenchOptions.warmup, BenchOptions.repeat, BenchOptions.telemetry_interval_ms)
+    app = _parsed(["app"])
+    assert (app.host, app.port, app.max_upload_mb) == (AppConfig.host, AppConfig.port, AppConfig.max_upload_mb)

@@ -1,9 +1,10 @@
 """A stand-in for ``libcudart`` on machines without a GPU: host memory plays device memory.
 
-``FakeCudart()`` has the C functions ``edgesr.runtime.cuda`` calls, as ctypes function pointers
-with the CUDA runtime API's signatures (``cudaMalloc(void**, size_t)``, ``cudaMemcpyAsync(void*,
-const void*, size_t, cudaMemcpyKind, cudaStream_t)``, ...), so the real wrapper code runs against
-it, pointers and all. Allocations are real memory, so copies round-trip real bytes. What makes
+``FakeCudart()`` has the C functions Polygraphy's ``polygraphy.cuda`` and ``edgesr.runtime.cuda``
+call, as ctypes function pointers with the CUDA runtime API's signatures (``cudaMalloc(void**,
+size_t)``, ``cudaMemcpyAsync(void*, const void*, size_t, cudaMemcpyKind, cudaStream_t)``, ...), so
+the real wrapper code of both runs against it, pointers and all; :func:`install` puts it behind
+Polygraphy's CUDA wrapper. Allocations are real memory, so copies round-trip real bytes. What makes
 it a useful check rather than a pass-through:
 
 - work on a stream (copies, and engine executions the TensorRT double enqueues) runs only at
@@ -11,6 +12,7 @@ it a useful check rather than a pass-through:
 - a copy must go the way its ``cudaMemcpyKind`` says: host-to-device needs a device destination
   inside one allocation, device-to-host a device source; anything else is
   ``cudaErrorInvalidValue``, as are frees of unknown pointers;
+- a failed call's status is kept for ``cudaGetLastError``, which returns it once;
 - every call is counted, and live allocations and streams are visible, so tests can see buffers
   reused and everything released.
 
@@ -40,11 +42,13 @@ class FakeCudart:
         self.pinned: dict[int, ctypes.Array] = {}
         self.streams: dict[int, list[Callable[[], None]]] = {}
         self.calls: Counter[str] = Counter()
+        self._last_error = SUCCESS
         self._handles: dict[int, ctypes.Array] = {}
         self._messages = {code: ctypes.create_string_buffer(text.encode()) for code, text in _NAMES.items()}
         self._functions = {}
         for name, restype, argtypes in (
                 ("cudaGetErrorString", c_void_p, [c_int]),  # const char*; c_void_p so ctypes keeps no copy
+                ("cudaGetLastError", c_int, []),
                 ("cudaGetDevice", c_int, [POINTER(c_int)]),
                 ("cudaDeviceGetAttribute", c_int, [POINTER(c_int), c_int, c_int]),
                 ("cudaMalloc", c_int, [POINTER(c_void_p), c_size_t]),
@@ -64,10 +68,16 @@ class FakeCudart:
             return functions[name]
         raise AttributeError(f"undefined symbol: {name}")
 
+    def __getitem__(self, name):  # ctypes.CDLL's other way to a function
+        return self.__getattr__(name)
+
     def _counted(self, name, impl):
         def call(*args):
             self.calls[name] += 1
-            return impl(*args)
+            status = impl(*args)
+            if name not in ("cudaGetErrorString", "cudaGetLastError") and status != SUCCESS:
+                self._last_error = status
+            return status
         return call
 
     # --- what tests look at ---
@@ -96,6 +106,10 @@ class FakeCudart:
 
     def _cudaGetErrorString(self, status):
         return ctypes.addressof(self._messages.get(status, self._messages[INVALID_VALUE]))
+
+    def _cudaGetLastError(self):
+        status, self._last_error = self._last_error, SUCCESS
+        return status
 
     def _cudaGetDevice(self, device):
         if self.compute_capability is None:
@@ -173,3 +187,14 @@ class FakeCudart:
             return INVALID_VALUE
         self.streams[stream].append(lambda: ctypes.memmove(dst, src, count))
         return SUCCESS
+
+
+def install(monkeypatch, fake: FakeCudart) -> FakeCudart:
+    """Make ``fake`` the ``libcudart`` behind Polygraphy's CUDA wrapper, which edgesr's uses too,
+    for the rest of the test."""
+    from polygraphy.cuda import cuda as polygraphy_cuda
+
+    wrapper = object.__new__(polygraphy_cuda.Cuda)  # its constructor would search for the real library
+    wrapper.handle = fake
+    monkeypatch.setattr(polygraphy_cuda, "G_CUDA", wrapper)
+    return fake

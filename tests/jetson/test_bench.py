@@ -6,10 +6,10 @@ import pytest
 
 from edgesr.bench import bench, write_report
 from edgesr.bench.files import markdown
-from edgesr.bench.spread import Spread
 from edgesr.cli import main
 from edgesr.errors import InputError
 from edgesr.jetson.telemetry import Telemetry
+from edgesr.timing import Spread
 from tests.jetson.fakes import emitter
 from tests.tiny_models import save, sr_model
 

@@ -40,7 +40,7 @@ def test_latency_rotates_the_order_so_no_model_runs_twice_in_a_row(monkeypatch):
     class Fake:
         def __init__(self, model, **kw):
             self.name = model
-            assert kw["extra"]["session.intra_op.allow_spinning"] == "0"  # no idle spin onto the next model
+            assert kw["spinning"] is False  # no idle spin onto the next model
 
         def raw(self, x):
             calls.append(self.name)

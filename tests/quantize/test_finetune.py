@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.sessions import session
 from edgesr.quantize import placement, qdq
-from edgesr.quantize.graph import GraphIndex, unique_names
-from edgesr.quantize.observe import session
+from edgesr.quantize.graph import unique_names
 from tests.quantize.models import conv_chain
 from tests.tiny_models import sr_model
 

@@ -3,8 +3,8 @@
 import numpy as np
 import onnx
 
+from edgesr.onnx.sessions import session
 from edgesr.quantize import emulate_fp16, to_fp16
-from edgesr.quantize.observe import session
 from edgesr.quantize.variants import fp16_variant
 from tests.tiny_models import save, sr_model
 

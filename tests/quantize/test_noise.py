@@ -4,9 +4,10 @@ tensor-by-tensor fallback order that finds a deliberately INT8-hostile tensor.""
 import numpy as np
 import pytest
 
+from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.sessions import session
 from edgesr.quantize import noise, placement, qdq, quantize
-from edgesr.quantize.graph import GraphIndex, unique_names
-from edgesr.quantize.observe import session
+from edgesr.quantize.graph import unique_names
 from tests.quantize.conftest import FAST
 from tests.quantize.models import conv_chain, sensitive_model
 from tests.tiny_models import save

@@ -8,8 +8,9 @@ import pytest
 from onnx import numpy_helper
 
 from edgesr.errors import InputError, ModelError
+from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.sessions import session
 from edgesr.quantize import qdq, quantize
-from edgesr.quantize.observe import session
 from tests.quantize.conftest import FAST
 from tests.tiny_models import save, sr_model
 
@@ -213,7 +214,7 @@ def test_every_range_method_works(chain_path, method):
 
 def test_equalisation_keeps_the_function(chain_path):
     from edgesr.quantize.equalize import equalize
-    from edgesr.quantize.graph import GraphIndex, unique_names
+    from edgesr.quantize.graph import unique_names
     from edgesr.quantize.observe import collect_stats
 
     m = onnx.load(str(chain_path))
@@ -286,7 +287,6 @@ def test_relu_joins_its_convolution_and_fuses_on_x86(tmp_path):
 
 def test_grouped_and_narrow_convolutions_stay_float_where_int8_is_slower():
     from edgesr.quantize import placement
-    from edgesr.quantize.graph import GraphIndex
     from tests.tiny_models import Builder
 
     b = Builder(seed=0)

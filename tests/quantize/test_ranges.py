@@ -4,10 +4,10 @@ import numpy as np
 import onnx
 import pytest
 
+from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import ranges
-from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.observe import TensorStats
-from edgesr.quantize.pipeline import Quantize
+from edgesr.quantize.prepare import consumer_functions
 from tests.quantize.models import conv_chain
 
 
@@ -41,13 +41,13 @@ def test_a_gelu_reader_lets_the_range_clip_the_negative_tail():
 
 def test_gelus_and_activations_are_found_as_consumers():
     gelu = GraphIndex.of(conv_chain(act="gelu"))
-    found = Quantize._consumers(gelu)
+    found = consumer_functions(gelu)
     conv_outputs = [n.output[0] for n in gelu.nodes if n.op_type == "Conv"]
     # the first two convolutions feed an erf GELU (read by its Div and its Mul), the last does not
     assert [found.get(t) for t in conv_outputs] == [ranges.gelu, ranges.gelu, None]
 
     leaky = GraphIndex.of(conv_chain())
-    found = Quantize._consumers(leaky)
+    found = consumer_functions(leaky)
     conv_outputs = [n.output[0] for n in leaky.nodes if n.op_type == "Conv"]
     fn = found[conv_outputs[0]]
     assert fn(np.array([-1.0, 2.0])) == pytest.approx([-0.05, 2.0])
@@ -58,7 +58,7 @@ def test_a_tensor_with_other_readers_besides_a_gelu_gets_no_consumer():
     model = conv_chain(act="gelu")
     conv = next(n for n in model.graph.node if n.op_type == "Conv")
     model.graph.output.append(onnx.helper.make_tensor_value_info(conv.output[0], onnx.TensorProto.FLOAT, None))
-    assert conv.output[0] not in Quantize._consumers(GraphIndex.of(model))
+    assert conv.output[0] not in consumer_functions(GraphIndex.of(model))
 
 
 def test_only_the_exact_gelu_op_is_a_consumer():

@@ -6,9 +6,9 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
+from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.sessions import session
 from edgesr.quantize import quantize, recentre
-from edgesr.quantize.graph import GraphIndex
-from edgesr.quantize.observe import session
 from tests.quantize.conftest import FAST
 from tests.tiny_models import Builder, save
 

@@ -2,11 +2,12 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.sessions import session
 from edgesr.quantize import ranges
-from edgesr.quantize.graph import GraphIndex
 from edgesr.quantize.noise import with_pair
-from edgesr.quantize.observe import TensorStats, session, with_outputs
-from edgesr.quantize.smooth import SPREAD_MIN, channel_ranges, chains, smooth
+from edgesr.quantize.observe import TensorStats, with_outputs
+from edgesr.quantize.smooth import SPREAD_MIN, chains, channel_ranges, smooth
 from tests.quantize.models import Builder, conv_chain, wide_gelu_chain
 
 

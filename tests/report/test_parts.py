@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from edgesr.report.crops import choose_crop
-from edgesr.report.latency import Latency, measure
+from edgesr.report.latency import measure
 from edgesr.report.plot import _ticks
+from edgesr.timing import Latency
 
 
 def test_latency_runs_are_interleaved_and_rotated():

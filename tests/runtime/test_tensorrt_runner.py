@@ -3,7 +3,9 @@ profile, buffers, dtypes, and the sidecar check that comes before deserialisatio
 
 from __future__ import annotations
 
+import ctypes
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -12,13 +14,13 @@ from edgesr import devices, host
 from edgesr.build import sidecar
 from edgesr.build.identity import Identity
 from edgesr.cli import main
-from edgesr.errors import DeviceError, InputError, ModelError
+from edgesr.errors import DependencyError, DeviceError, InputError, ModelError
 from edgesr.io.images import read_rgb, write_rgb
 from edgesr.runtime import cuda
 from edgesr.runtime.runners import RunnerOptions, open_runner, runner_class
 from edgesr.runtime.tensorrt_runner import TensorRTRunner
 from tests.doubles import tensorrt_double
-from tests.doubles.cuda_double import FakeCudart
+from tests.doubles.cuda_double import FakeCudart, install
 
 V = tensorrt_double.VERSIONS
 TRT8_BINDINGS, TRT86, TRT10, TRT11 = "8.2.1.8", V["8.6"], V["10.3"], V["11.4"]  # 8.2: before the tensor API
@@ -27,8 +29,7 @@ TRT8_BINDINGS, TRT86, TRT10, TRT11 = "8.2.1.8", V["8.6"], V["10.3"], V["11.4"]  
 @pytest.fixture
 def gpu(monkeypatch) -> FakeCudart:
     """An Orin Nano: compute capability 8.7 through the CUDA double, the module from the device tree."""
-    fake = FakeCudart(compute_capability=(8, 7))
-    monkeypatch.setattr(cuda, "open_library", lambda: fake)
+    fake = install(monkeypatch, FakeCudart(compute_capability=(8, 7)))
     monkeypatch.setattr(host, "jetson", lambda *a: devices.get("orin-nano"))
     return fake
 
@@ -179,12 +180,30 @@ def test_buffers_are_allocated_once_and_reused(engine, gpu):
     assert gpu.live == (0, 0, 0) and gpu.calls["cudaStreamDestroy"] == 1
 
 
-def test_too_little_gpu_memory_fails_at_activation_and_leaks_nothing(engine, gpu):
+def test_too_little_gpu_memory_fails_at_activation_and_leaks_nothing(engine, gpu, capsys):
+    """Polygraphy's allocation fails; the error says what to do, and Polygraphy's own message is not printed."""
     path = engine()
     gpu.memory = 4 * 3 * 64 * 64 * 4 + 1000  # the input buffer fits, the 4x larger output does not
     with pytest.raises(DeviceError, match="cudaMalloc of 0.8 MB failed .out of memory.: out of GPU memory"):
         open_runner(path).activate()
     assert gpu.live == (0, 0, 0)
+    assert "CUDA Error" not in "".join(capsys.readouterr())
+
+
+def test_without_libcudart_the_error_says_where_it_comes_from(engine, monkeypatch, capsys):
+    """Polygraphy searches, notes on stdout that it found nothing, and the loader fails: edgesr's one error only."""
+    from polygraphy.cuda import cuda as polygraphy_cuda
+
+    def no_library(name):
+        raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+
+    path = engine()
+    monkeypatch.setattr(polygraphy_cuda, "G_CUDA", None)
+    monkeypatch.setattr(polygraphy_cuda, "_find_cuda_lib_dirs", lambda: [])
+    monkeypatch.setattr(polygraphy_cuda, "ctypes", types.SimpleNamespace(**{**vars(ctypes), "CDLL": no_library}))
+    with pytest.raises(DependencyError, match="libcudart.*JetPack .add /usr/local/cuda/lib64 to LD_LIBRARY_PATH"):
+        open_runner(path).activate()
+    assert capsys.readouterr().out == ""
 
 
 def test_output_is_read_only_after_the_stream_synchronises(engine, gpu, monkeypatch):
@@ -232,7 +251,7 @@ def test_engine_for_another_host_is_refused_before_deserialisation(engine, gpu, 
 def test_off_a_jetson_the_gpu_is_still_checked(engine, monkeypatch):
     path = engine()
     monkeypatch.setattr(host, "jetson", lambda *a: None)
-    monkeypatch.setattr(cuda, "open_library", lambda: FakeCudart(compute_capability=(8, 9)))
+    install(monkeypatch, FakeCudart(compute_capability=(8, 9)))
     with pytest.raises(DeviceError, match="this GPU is 8.9; rebuild it on the orin-nano: edgesr build --device "
                                           "orin-nano"):
         open_runner(path).activate()

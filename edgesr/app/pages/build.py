@@ -12,10 +12,10 @@ from edgesr import devices, shipped
 from edgesr.app import views
 from edgesr.app.building import BuildRequest, run_build, zip_folder
 from edgesr.app.jobs import Job, key
+from edgesr.build.policy import PRECISIONS
 from edgesr.errors import EdgeSRError
 
 JOB = "build_job"
-PRECISIONS = ("best", "int8", "fp16", "fp32")
 DETECT = "detect from the weights"
 
 
@@ -30,7 +30,7 @@ def render() -> None:
     c1, c2, c3 = st.columns(3)
     precision = c1.selectbox("Precision", PRECISIONS, help="best: the fastest precision the device runs that "
                                                            "meets the budget")
-    max_drop = c2.number_input("Budget (dB)", min_value=0.0, max_value=5.0, value=0.1, step=0.05,
+    max_drop = c2.number_input("Budget (dB)", min_value=0.0, max_value=5.0, value=BuildRequest.max_drop, step=0.05,
                                help="largest allowed mean Y-PSNR drop against FP32")
     fast = c3.checkbox("Skip the INT8 fine-tune", help="faster, but INT8 may lose more dB and fall back to a slower "
                                                        "precision")

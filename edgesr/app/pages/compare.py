@@ -15,6 +15,7 @@ from edgesr.app.jobs import Job, key
 from edgesr.app.uploads import UploadError, check_size, read_picture
 from edgesr.errors import EdgeSRError
 from edgesr.io.images import list_images, write_rgb
+from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
 
 JOB = "compare_job"
 UPLOAD = "Upload HR images"
@@ -38,7 +39,7 @@ def render() -> None:
     chosen = st.multiselect("Artifacts (2 to 4; the first is the reference)", range(len(usable)),
                             format_func=lambda i: usable[i].label, max_selections=4)
     folder = _data()
-    max_drop = st.number_input("Drop budget (dB)", min_value=0.0, max_value=5.0, value=0.1, step=0.05)
+    max_drop = st.number_input("Drop budget (dB)", min_value=0.0, max_value=5.0, value=DEFAULT_MAX_DROP_DB, step=0.05)
     ready = len(chosen) >= 2 and folder is not None
     if st.button("Compare", type="primary", disabled=not ready):
         try:
