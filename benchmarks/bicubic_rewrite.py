@@ -34,10 +34,19 @@ def resize_only(shape: tuple[int, int, int, int], scale: int) -> tuple[bytes, by
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, list(shape))
     y = helper.make_tensor_value_info("output", TensorProto.FLOAT, [shape[0], shape[1], None, None])
     scales = numpy_helper.from_array(np.array([1, 1, scale, scale], np.float32), "scales")
-    node = helper.make_node("Resize", ["input", "", "scales"], ["output"], mode="cubic",
-                            coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.75)
-    model = helper.make_model(helper.make_graph([node], "bicubic", [x], [y], [scales]),
-                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    node = helper.make_node(
+        "Resize",
+        ["input", "", "scales"],
+        ["output"],
+        mode="cubic",
+        coordinate_transformation_mode="half_pixel",
+        cubic_coeff_a=-0.75,
+    )
+    model = helper.make_model(
+        helper.make_graph([node], "bicubic", [x], [y], [scales]),
+        opset_imports=[helper.make_opsetid("", 17)],
+        ir_version=9,
+    )
     plain = model.SerializeToString()
     rewrite_bicubic_resizes(model)
     return plain, model.SerializeToString()
@@ -62,8 +71,10 @@ def main() -> None:
     fast = convert(src, work / "rewritten", input_shape=shape).onnx_path
     rgb = images.fit(images.read_rgb(images.sample_images()[0]), shape[2], shape[3])
     x = np.repeat(images.to_nchw(rgb), shape[0], axis=0)
-    sessions = {"cubic Resize": session(plain, threads=args.threads, quiet=True),
-                "rewritten": session(fast, threads=args.threads, quiet=True)}
+    sessions = {
+        "cubic Resize": session(plain, threads=args.threads, quiet=True),
+        "rewritten": session(fast, threads=args.threads, quiet=True),
+    }
     name = sessions["rewritten"].get_inputs()[0].name
     scale = sessions["rewritten"].run(None, {name: x})[0].shape[2] // shape[2]
     alone = resize_only(shape, scale)
@@ -79,8 +90,10 @@ def main() -> None:
         print(f"  {k:13s} median {v:8.1f} ms  (min {min(times[k]) * 1000:.1f}, max {max(times[k]) * 1000:.1f})")
     err_alone = float(np.abs(outputs["Resize alone"] - outputs["its rewrite"]).max())
     print(f"  whole model speed-up {med['cubic Resize'] / med['rewritten']:.2f}x, outputs differ by at most {err:.2e}")
-    print(f"  bicubic upscale alone speed-up {med['Resize alone'] / med['its rewrite']:.2f}x, "
-          f"outputs differ by at most {err_alone:.2e}")
+    print(
+        f"  bicubic upscale alone speed-up {med['Resize alone'] / med['its rewrite']:.2f}x, "
+        f"outputs differ by at most {err_alone:.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,9 @@ int cudaMemcpy(void *d, const void *s, size_t n, int k) { return 0; }
 def use_stub(folder: Path) -> None:
     """Compile the no-op libcudart into ``folder`` and put it first on Polygraphy's search path."""
     (folder / "stub.c").write_text(STUB)
-    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(folder / "libcudart.so"), str(folder / "stub.c")],
-                   check=True)
+    subprocess.run(
+        ["cc", "-O2", "-shared", "-fPIC", "-o", str(folder / "libcudart.so"), str(folder / "stub.c")], check=True
+    )
     os.environ["LD_LIBRARY_PATH"] = f"{folder}{os.pathsep}{os.environ.get('LD_LIBRARY_PATH', '')}"
 
 
@@ -91,11 +92,13 @@ def frame_calls(cuda: Cuda, shape: tuple[int, ...], scale: int, frames: int) -> 
         for _ in range(frames):
             np.copyto(staged_in, x)
             with cuda.calls("cudaMemcpyAsync"):
-                wrapper.memcpy(inp.device.ptr, staged_in.ctypes.data, staged_in.nbytes, pg.MemcpyKind.HostToDevice,
-                               stream.ptr)
+                wrapper.memcpy(
+                    inp.device.ptr, staged_in.ctypes.data, staged_in.nbytes, pg.MemcpyKind.HostToDevice, stream.ptr
+                )
             with cuda.calls("cudaMemcpyAsync"):
-                wrapper.memcpy(staged_out.ctypes.data, out.device.ptr, staged_out.nbytes, pg.MemcpyKind.DeviceToHost,
-                               stream.ptr)
+                wrapper.memcpy(
+                    staged_out.ctypes.data, out.device.ptr, staged_out.nbytes, pg.MemcpyKind.DeviceToHost, stream.ptr
+                )
             with cuda.calls("cudaStreamSynchronize"):
                 stream.synchronize()
 

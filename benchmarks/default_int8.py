@@ -36,8 +36,8 @@ from edgesr.artifacts import resolve  # noqa: E402
 from edgesr.io.sinks import SinkOptions, open_sink  # noqa: E402
 from edgesr.io.sources import VideoFileSource  # noqa: E402
 from edgesr.runtime import onnxruntime_runner  # noqa: E402
-from edgesr.runtime.pipeline import Pipeline  # noqa: E402
 from edgesr.runtime.runners import RunnerOptions, open_runner  # noqa: E402
+from edgesr.runtime.streaming import Pipeline  # noqa: E402
 from edgesr.runtime.tiling import Tiler  # noqa: E402
 
 
@@ -65,8 +65,11 @@ def run_pipeline(runner, clip: Path, sink_uri: str) -> tuple[float, float, dict]
 def upscale_wall(clip: Path, out: Path, extra: list[str]) -> float:
     """Frames per second of the whole ``edgesr upscale`` command, start-up included."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "edgesr", "-q", "upscale", str(clip), "-o", str(out), "--no-progress",
-                    *extra], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "edgesr", "-q", "upscale", str(clip), "-o", str(out), "--no-progress", *extra],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return len(decode(clip)) / (time.perf_counter() - start)
 
 
@@ -93,8 +96,10 @@ def main() -> None:
     long_clip = make_clip(work / "long.mp4", args.upscale_frames, LR)
     frames = decode(clip)
     artifact = resolve(None)
-    runners = {"uint8 out": open_runner(artifact.path, RunnerOptions()),
-               "1 thread": open_runner(artifact.path, RunnerOptions(threads=1))}
+    runners = {
+        "uint8 out": open_runner(artifact.path, RunnerOptions()),
+        "1 thread": open_runner(artifact.path, RunnerOptions(threads=1)),
+    }
     for r in runners.values():
         r.activate()
     runners["float out"] = float_output_runner(artifact.path, RunnerOptions())
@@ -117,7 +122,10 @@ def main() -> None:
         keep("pipeline, 1 thread -> mp4v", *run_pipeline(runners["1 thread"], clip, str(work / "out.mp4")))
         keep("model alone, 1 thread", *model_alone(runners["1 thread"], frames))
         keep("pipeline, uint8 out -> null", *run_pipeline(runners["uint8 out"], clip, "null://"))
-        for label, extra in (("edgesr upscale (default)", []), ("edgesr upscale --precision fp32", ["--precision", "fp32"])):
+        for label, extra in (
+            ("edgesr upscale (default)", []),
+            ("edgesr upscale --precision fp32", ["--precision", "fp32"]),
+        ):
             fps = upscale_wall(long_clip, work / "upscale.mp4", extra)
             best[label] = max(best.get(label, 0.0), fps)
         loads.append(os.getloadavg()[0])
@@ -125,23 +133,34 @@ def main() -> None:
     for r in runners.values():
         r.deactivate()
 
-    print(f"{artifact.what}: {artifact.path.name}, x4 {LR[0]}x{LR[1]} -> {LR[0] * 4}x{LR[1] * 4}, {len(frames)} frames "
-          f"(upscale runs: {args.upscale_frames}), {os.cpu_count()} CPUs, best of {args.repeats}, load average "
-          f"(1 min) {min(loads):.1f}-{max(loads):.1f}")
+    print(
+        f"{artifact.what}: {artifact.path.name}, x4 {LR[0]}x{LR[1]} -> {LR[0] * 4}x{LR[1] * 4}, {len(frames)} frames "
+        f"(upscale runs: {args.upscale_frames}), {os.cpu_count()} CPUs, best of {args.repeats}, load average "
+        f"(1 min) {min(loads):.1f}-{max(loads):.1f}"
+    )
     for name, fps in best.items():
         used = f", CPU {cpu[name]:6.1f} ms/frame" if name in cpu else ", wall-clock incl. start-up"
         print(f"  {name:34s} {fps:7.2f} fps ({1000 / fps:6.1f} ms/frame{used})")
     for name in stages:
-        model = "model alone, 1 thread" if "1 thread" in name else \
-            f"model alone, {'float out' if 'float' in name else 'uint8 out'}"
-        print(f"  {name} / {model}: {best[name] / best[model]:.3f}  (goal >= 0.9); stage means ms: "
-              + ", ".join(f"{k} {v:.1f}" for k, v in stages[name].items()))
-    print(f"  uint8 / float output: model {best['model alone, uint8 out'] / best['model alone, float out']:.3f}x, "
-          f"pipeline {best['pipeline, uint8 out -> mp4v'] / best['pipeline, float out -> mp4v']:.3f}x; "
-          f"max abs pixel difference {worst}")
-    print(f"  edgesr upscale default / --precision fp32: "
-          f"{best['edgesr upscale (default)'] / best['edgesr upscale --precision fp32']:.2f}x; "
-          f"default {best['edgesr upscale (default)']:.1f} fps (goal >= 25)")
+        model = (
+            "model alone, 1 thread"
+            if "1 thread" in name
+            else f"model alone, {'float out' if 'float' in name else 'uint8 out'}"
+        )
+        print(
+            f"  {name} / {model}: {best[name] / best[model]:.3f}  (goal >= 0.9); stage means ms: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in stages[name].items())
+        )
+    print(
+        f"  uint8 / float output: model {best['model alone, uint8 out'] / best['model alone, float out']:.3f}x, "
+        f"pipeline {best['pipeline, uint8 out -> mp4v'] / best['pipeline, float out -> mp4v']:.3f}x; "
+        f"max abs pixel difference {worst}"
+    )
+    print(
+        f"  edgesr upscale default / --precision fp32: "
+        f"{best['edgesr upscale (default)'] / best['edgesr upscale --precision fp32']:.2f}x; "
+        f"default {best['edgesr upscale (default)']:.1f} fps (goal >= 25)"
+    )
 
 
 if __name__ == "__main__":

@@ -66,11 +66,15 @@ def same_weights(arch: str, updates: int) -> None:
         unprimed.update(net, step)
 
     def diff(other):
-        return max((a - b).abs().max().item() for a, b in zip(ours.module.state_dict().values(),
-                                                              other.module.state_dict().values()))
+        return max(
+            (a - b).abs().max().item()
+            for a, b in zip(ours.module.state_dict().values(), other.module.state_dict().values())
+        )
 
-    print(f"{arch}, {updates} updates on the CPU: max |edgesr EMA - AveragedModel| = {diff(theirs):g} "
-          f"({diff(unprimed):g} when AveragedModel's first update is a copy)")
+    print(
+        f"{arch}, {updates} updates on the CPU: max |edgesr EMA - AveragedModel| = {diff(theirs):g} "
+        f"({diff(unprimed):g} when AveragedModel's first update is a copy)"
+    )
     for name, seconds in spent.items():
         print(f"  {name:14} {1e6 * seconds / updates:7.0f} us per update")
 
@@ -89,8 +93,10 @@ def make_sampler(args):
         fits = [i for i, p in enumerate(data.pairs) if min(p.lr.shape[:2]) >= args.patch]
         sampler = PatchSampler(data, fits, args.patch, args.batch, 0, 0)
     samples, _ = repeated(lambda: sampler(0), 10)
-    print(f"sampling a batch ({args.batch} LR {args.patch} px patches, {args.degrade or 'benchmark LR'}): "
-          f"{1e3 * statistics.median(samples):.1f} ms on the CPU, the work that overlaps the GPU's step")
+    print(
+        f"sampling a batch ({args.batch} LR {args.patch} px patches, {args.degrade or 'benchmark LR'}): "
+        f"{1e3 * statistics.median(samples):.1f} ms on the CPU, the work that overlaps the GPU's step"
+    )
     return sampler
 
 

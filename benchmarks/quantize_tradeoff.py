@@ -68,8 +68,13 @@ def trained(name: str) -> bool:
 
 def naive(src: Path, out: Path, calib, input_name: str) -> None:
     """ONNX Runtime's quantize_static with the settings the issue measured."""
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -78,9 +83,17 @@ def naive(src: Path, out: Path, calib, input_name: str) -> None:
         def get_next(self):
             return next(self.it, None)
 
-    quantize_static(str(src), str(out), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-                    weight_type=QuantType.QInt8, per_channel=True, calibrate_method=CalibrationMethod.MinMax,
-                    extra_options={"ActivationSymmetric": True, "WeightSymmetric": True})
+    quantize_static(
+        str(src),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        calibrate_method=CalibrationMethod.MinMax,
+        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
+    )
 
 
 def main(argv=None) -> int:
@@ -88,10 +101,16 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-rt", "aidn-tiny"])
     ap.add_argument("--calib", default=str(SHARED / "datasets" / "train" / "bsd68"))
     ap.add_argument("--val", default=str(SHARED / "datasets" / "train" / "sunhays80"))
-    ap.add_argument("--sets", nargs="+", default=[str(SHARED / "datasets" / "Set5"), str(SHARED / "datasets" / "Set14")])
+    ap.add_argument(
+        "--sets", nargs="+", default=[str(SHARED / "datasets" / "Set5"), str(SHARED / "datasets" / "Set14")]
+    )
     ap.add_argument("--max-drop", type=float, default=0.1)
-    ap.add_argument("--finetune", type=int, metavar="STEPS",
-                    help="fine-tune steps (default: the models table's for each architecture; 0: no fine-tune row)")
+    ap.add_argument(
+        "--finetune",
+        type=int,
+        metavar="STEPS",
+        help="fine-tune steps (default: the models table's for each architecture; 0: no fine-tune row)",
+    )
     ap.add_argument("--rounds", type=int, default=10, help="latency rounds (interleaved)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "edgesr-quantize-tradeoff")
     ap.add_argument("--json", type=Path, help="also write all numbers here")
@@ -106,8 +125,8 @@ def main(argv=None) -> int:
     from edgesr.onnx.loading import image_input
     from edgesr.quality import evaluate
     from edgesr.quality.upscalers import OnnxUpscaler
-    from edgesr.quantize import calibration, evaluate as qeval
-    from edgesr.quantize import quantize
+    from edgesr.quantize import calibration, quantize
+    from edgesr.quantize.budget import evaluate as qeval
     from edgesr.quantize.outputs import x86_encoding, x86_path
 
     configure(-1)
@@ -121,35 +140,53 @@ def main(argv=None) -> int:
         inp = image_input(model)
         wd = args.work / name
         wd.mkdir(exist_ok=True)
-        calib = calibration.load_calibration(calibration.spec_from(args.calib), scale=mm.scale,
-                                             value_range=mm.value_range)
+        calib = calibration.load_calibration(
+            calibration.spec_from(args.calib), scale=mm.scale, value_range=mm.value_range
+        )
         files = {"fp32": src}
         naive(src, wd / "naive.onnx", calib, inp.name)
         files["naive"] = wd / "naive.onnx"
         logging.getLogger().handlers.clear()  # quantize_static configures the root logger
         configure(-1)
-        steps = [] if args.skip_steps else [
-            ("minmax", dict(method="minmax", rounding="nearest", bias_correction=False)),
-            ("mse", dict(method="mse", rounding="nearest", bias_correction=False)),
-            ("+gptq", dict(method="mse", rounding="gptq", bias_correction=False)),
-            ("+bias", dict(method="mse", rounding="gptq", bias_correction=True)),
-            ("+cle", dict(method="mse", rounding="gptq", bias_correction=True, equalize=True)),
-        ]
+        steps = (
+            []
+            if args.skip_steps
+            else [
+                ("minmax", dict(method="minmax", rounding="nearest", bias_correction=False)),
+                ("mse", dict(method="mse", rounding="nearest", bias_correction=False)),
+                ("+gptq", dict(method="mse", rounding="gptq", bias_correction=False)),
+                ("+bias", dict(method="mse", rounding="gptq", bias_correction=True)),
+                ("+cle", dict(method="mse", rounding="gptq", bias_correction=True, equalize=True)),
+            ]
+        )
         records = {}
         for label, kw in steps:
-            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=None, latency=False,
-                         **kw)
+            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=None, latency=False, **kw)
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
         for label, order in (("unit", "cost"), ("budget", "tensor")):
-            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=args.max_drop,
-                         latency=False, fallback_order=order)
+            r = quantize(
+                src,
+                wd / f"{label}.onnx",
+                calib=args.calib,
+                val=args.val,
+                max_drop=args.max_drop,
+                latency=False,
+                fallback_order=order,
+            )
             files[label] = wd / f"{label}.onnx"
             records[label] = r.record
         ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
         if ft_steps and trained(name):  # fine-tuning random weights means nothing
-            r = quantize(src, wd / "finetune.onnx", calib=args.calib, val=args.val, max_drop=args.max_drop,
-                         latency=False, finetune_steps=ft_steps)
+            r = quantize(
+                src,
+                wd / "finetune.onnx",
+                calib=args.calib,
+                val=args.val,
+                max_drop=args.max_drop,
+                latency=False,
+                finetune_steps=ft_steps,
+            )
             files["finetune"] = wd / "finetune.onnx"
             records["finetune"] = r.record
         # accuracy on the reporting sets
@@ -173,7 +210,8 @@ def main(argv=None) -> int:
                 continue
             rec = records.get(key)
             row = {
-                "model": name, "variant": key,
+                "model": name,
+                "variant": key,
                 "kept": len(rec["kept"]) if rec else 0,
                 "int8_convs": f"{rec['int8_convolutions']}/{rec['convolutions']}" if rec else "all (ORT)",
                 "drop": [round(scores["fp32"][i] - scores[key][i], 3) for i in range(len(args.sets))],
@@ -182,10 +220,15 @@ def main(argv=None) -> int:
                 "speedup_int8_file": round(lat.ratio("fp32", key), 2),
             }
             table.append(row)
-        everything[name] = {"fp32_psnr": scores["fp32"], "scores": scores, "latency": lat.as_dict(),
-                            "records": {k: {kk: v[kk] for kk in ("kept", "validation", "int8_units", "recipe")}
-                                        for k, v in records.items()},
-                            "seconds": round(time.perf_counter() - t0, 1)}
+        everything[name] = {
+            "fp32_psnr": scores["fp32"],
+            "scores": scores,
+            "latency": lat.as_dict(),
+            "records": {
+                k: {kk: v[kk] for kk in ("kept", "validation", "int8_units", "recipe")} for k, v in records.items()
+            },
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         _print(table, args.sets, name)
     if args.json:
         args.json.write_text(json.dumps({"table": table, "models": everything}, indent=1))
@@ -194,15 +237,21 @@ def main(argv=None) -> int:
 
 def _print(table, sets, name) -> None:
     names = [Path(s).name for s in sets]
-    head = f"{'model':10s} {'variant':9s} {'kept':>4s} {'INT8 convs':>10s} " + " ".join(
-        f"{'drop ' + n:>11s}" for n in names) + f" {'val drop':>8s} {'speed-up':>8s} {'(INT8 file)':>11s}"
+    head = (
+        f"{'model':10s} {'variant':9s} {'kept':>4s} {'INT8 convs':>10s} "
+        + " ".join(f"{'drop ' + n:>11s}" for n in names)
+        + f" {'val drop':>8s} {'speed-up':>8s} {'(INT8 file)':>11s}"
+    )
     print(head)
     for r in table:
         if r["model"] != name:
             continue
         val = f"{r['val_drop']:.3f}" if r["val_drop"] is not None else "-"
-        print(f"{r['model']:10s} {r['variant']:9s} {r['kept']:>4d} {r['int8_convs']:>10s} " + " ".join(
-            f"{d:>11.3f}" for d in r["drop"]) + f" {val:>8s} {r['speedup']:>7.2f}x {r['speedup_int8_file']:>10.2f}x")
+        print(
+            f"{r['model']:10s} {r['variant']:9s} {r['kept']:>4d} {r['int8_convs']:>10s} "
+            + " ".join(f"{d:>11.3f}" for d in r["drop"])
+            + f" {val:>8s} {r['speedup']:>7.2f}x {r['speedup_int8_file']:>10.2f}x"
+        )
     print(flush=True)
 
 

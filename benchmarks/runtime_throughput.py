@@ -38,8 +38,8 @@ import numpy as np
 from edgesr.io import images
 from edgesr.io.sinks import SinkOptions, VideoFileSink, open_sink
 from edgesr.io.sources import VideoFileSource, open_source
-from edgesr.runtime.pipeline import Pipeline
 from edgesr.runtime.runners import RunnerOptions, open_runner
+from edgesr.runtime.streaming import Pipeline
 from edgesr.runtime.tiling import Tiler
 
 LR = (320, 180)
@@ -55,7 +55,7 @@ def make_clip(path: Path, frames: int, size: tuple[int, int]) -> Path:
     strip = np.concatenate([strip] * (need // strip.shape[1] + 1), axis=1)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (w, h))
     for i in range(frames):
-        writer.write(np.ascontiguousarray(strip[:, 3 * i:3 * i + w, ::-1]))
+        writer.write(np.ascontiguousarray(strip[:, 3 * i : 3 * i + w, ::-1]))
     writer.release()
     return path
 
@@ -148,8 +148,13 @@ def rss_run(runner, frames: int, out: Path) -> dict:
     sink = open_sink(str(out))
     with source, sink:
         result = Pipeline(source, runner, sink, on_progress=sample)()
-    return {"frames": result.stats["frames_written"], "warm_mib": samples["warm"], "end_mib": rss_mib(),
-            "peak_mib": samples["peak"], "fps": result.stats["fps"]}
+    return {
+        "frames": result.stats["frames_written"],
+        "warm_mib": samples["warm"],
+        "end_mib": rss_mib(),
+        "peak_mib": samples["peak"],
+        "fps": result.stats["fps"],
+    }
 
 
 def quantize_for_timing(onnx_path: Path, work: Path) -> Path | None:
@@ -157,8 +162,15 @@ def quantize_for_timing(onnx_path: Path, work: Path) -> Path | None:
     from edgesr.quantize import quantize
 
     try:
-        return quantize(onnx_path, work / "qdq.onnx", max_drop=None, latency=False, rounding="nearest",
-                        bias_correction=False, count=8).path
+        return quantize(
+            onnx_path,
+            work / "qdq.onnx",
+            max_drop=None,
+            latency=False,
+            rounding="nearest",
+            bias_correction=False,
+            count=8,
+        ).path
     except Exception as exc:  # a benchmark reports any failure of the stage and goes on without it
         print(f"  Q/DQ: not measured, the quantize stage failed: {type(exc).__name__}: {exc}")
         return None
@@ -187,10 +199,15 @@ def _arch_of(path: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onnx", type=Path, help="x4 model to run (default: the shipped default model, converted)")
-    ap.add_argument("--arch", help="architecture of the eager baseline when --onnx is given (default: the one "
-                                   "its edgesr metadata names)")
-    ap.add_argument("--weights", type=Path, help="checkpoint of the eager baseline (default: fresh weights; "
-                                                  "timing does not depend on their values)")
+    ap.add_argument(
+        "--arch",
+        help="architecture of the eager baseline when --onnx is given (default: the one its edgesr metadata names)",
+    )
+    ap.add_argument(
+        "--weights",
+        type=Path,
+        help="checkpoint of the eager baseline (default: fresh weights; timing does not depend on their values)",
+    )
     ap.add_argument("--qdq", help="a Q/DQ INT8 ONNX of the same model to compare with FP32, or 'auto' to make one")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=2)
@@ -238,9 +255,11 @@ def main() -> None:
 
     spec = runners["fp32"].spec
     load = os.getloadavg()
-    print(f"model {onnx_path.name} ({spec.precision}, {spec.backend}), x{spec.scale} "
-          f"{LR[0]}x{LR[1]} -> {LR[0] * spec.scale}x{LR[1] * spec.scale}, {len(frames)} frames, mp4v in and out, "
-          f"{os.cpu_count()} CPUs, load average {load[0]:.1f}, best of {args.repeats}")
+    print(
+        f"model {onnx_path.name} ({spec.precision}, {spec.backend}), x{spec.scale} "
+        f"{LR[0]}x{LR[1]} -> {LR[0] * spec.scale}x{LR[1] * spec.scale}, {len(frames)} frames, mp4v in and out, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f}, best of {args.repeats}"
+    )
     for name, fps in best.items():
         used = f", CPU {cpu[name]:6.1f} ms/frame" if name in cpu else ""
         print(f"  {name:16s} {fps:7.2f} fps  ({1000 / fps:7.1f} ms/frame{used})")
@@ -251,21 +270,32 @@ def main() -> None:
     print(f"  {main_name} pipeline / {main_name} model alone  {p / best[f'{main_name} model']:.3f}  (goal >= 0.9)")
     print(f"  {main_name} pipeline / torch eager  {p / eager:.2f}x  (goal >= 3x; against the faster torch setting)")
     if main_name == "qdq":
-        print(f"  Q/DQ / FP32: model {best['qdq model'] / best['fp32 model']:.2f}x, "
-              f"pipeline {p / best['fp32 pipeline']:.2f}x")
+        print(
+            f"  Q/DQ / FP32: model {best['qdq model'] / best['fp32 model']:.2f}x, "
+            f"pipeline {p / best['fp32 pipeline']:.2f}x"
+        )
     extra = cpu[f"{main_name} pipeline"] - cpu[f"{main_name} model"]
-    print(f"  CPU the pipeline adds to the model: {extra:.1f} ms/frame ({extra / cpu[f'{main_name} model']:.0%}; "
-          "decode, pre/post-processing, encode, thread hand-offs)")
+    print(
+        f"  CPU the pipeline adds to the model: {extra:.1f} ms/frame ({extra / cpu[f'{main_name} model']:.0%}; "
+        "decode, pre/post-processing, encode, thread hand-offs)"
+    )
     means = {k: v["mean_ms"] for k, v in stats[main_name]["stages"].items()}
     slowest = max(means, key=means.get)
-    print("  stage means ms: " + ", ".join(f"{k} {v:.1f}" for k, v in means.items())
-          + f"; end-to-end p50 {stats[main_name]['end_to_end']['p50_ms']:.0f} ms")
-    print(f"  real time (>= {REAL_TIME_FPS:.0f} fps, {main_name}): {'yes' if p >= REAL_TIME_FPS else 'no'}; "
-          f"limited by the {slowest} stage ({means[slowest]:.1f} ms/frame)")
+    print(
+        "  stage means ms: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in means.items())
+        + f"; end-to-end p50 {stats[main_name]['end_to_end']['p50_ms']:.0f} ms"
+    )
+    print(
+        f"  real time (>= {REAL_TIME_FPS:.0f} fps, {main_name}): {'yes' if p >= REAL_TIME_FPS else 'no'}; "
+        f"limited by the {slowest} stage ({means[slowest]:.1f} ms/frame)"
+    )
     if rss is not None:
-        print(f"  RSS over {rss['frames']} frames (80x45 -> 320x180, {rss['fps']:.1f} fps): "
-              f"{rss['warm_mib']:.1f} MiB after {RSS_WARM_UP} frames, {rss['end_mib']:.1f} MiB at the end "
-              f"({rss['end_mib'] - rss['warm_mib']:+.1f} MiB), peak {rss['peak_mib']:.1f} MiB")
+        print(
+            f"  RSS over {rss['frames']} frames (80x45 -> 320x180, {rss['fps']:.1f} fps): "
+            f"{rss['warm_mib']:.1f} MiB after {RSS_WARM_UP} frames, {rss['end_mib']:.1f} MiB at the end "
+            f"({rss['end_mib'] - rss['warm_mib']:+.1f} MiB), peak {rss['peak_mib']:.1f} MiB"
+        )
 
 
 if __name__ == "__main__":

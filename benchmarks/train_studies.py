@@ -30,9 +30,12 @@ def score(run: Path, sets: list[Path]) -> dict:
         sys.exit(f"{run} is not a finished run (status {summary.get('status')})")
     up = load_upscaler(summary["arch"], summary["scale"], summary["weights"])
     row = {
-        "run": run.name, "arch": summary["arch"], "settings": summary["config"].get("model", {}),
+        "run": run.name,
+        "arch": summary["arch"],
+        "settings": summary["config"].get("model", {}),
         "stages": [s["patch"] for s in summary["stages"]],
-        "iterations": summary["compute"]["iterations"], "lr_pixels": summary["compute"]["lr_pixels"],
+        "iterations": summary["compute"]["iterations"],
+        "lr_pixels": summary["compute"]["lr_pixels"],
         "cpu_seconds": round(summary["compute"]["cpu_seconds"], 1),
     }
     for folder in sets:
@@ -45,21 +48,34 @@ def table(name: str, rows: dict[str, dict], sets: list[Path], bicubic: dict) -> 
     head = ["variant", "stages", "iterations", "LR pixels", "CPU s"] + [f"{s.name} PSNR / SSIM" for s in sets]
     lines = [f"### {name}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, r in rows.items():
-        cells = [label, ",".join(map(str, r["stages"])), str(r["iterations"]), f"{r['lr_pixels'] / 1e6:.1f}M",
-                 f"{r['cpu_seconds']:.0f}"] + [f"{r[s.name]['psnr']:.2f} / {r[s.name]['ssim']:.4f}" for s in sets]
+        cells = [
+            label,
+            ",".join(map(str, r["stages"])),
+            str(r["iterations"]),
+            f"{r['lr_pixels'] / 1e6:.1f}M",
+            f"{r['cpu_seconds']:.0f}",
+        ] + [f"{r[s.name]['psnr']:.2f} / {r[s.name]['ssim']:.4f}" for s in sets]
         lines.append("| " + " | ".join(cells) + " |")
-    cells = ["bicubic", "", "", "", ""] + [f"{bicubic[s.name]['psnr']:.2f} / {bicubic[s.name]['ssim']:.4f}"
-                                           for s in sets]
+    cells = ["bicubic", "", "", "", ""] + [
+        f"{bicubic[s.name]['psnr']:.2f} / {bicubic[s.name]['ssim']:.4f}" for s in sets
+    ]
     lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--study", nargs="+", action="append", required=True, metavar="NAME LABEL=RUN",
-                    help="a study name followed by LABEL=RUN_DIR pairs (repeatable)")
-    ap.add_argument("--sets", nargs="+", type=Path,
-                    default=[SHARED / "datasets" / "Set5", SHARED / "datasets" / "Set14"])
+    ap.add_argument(
+        "--study",
+        nargs="+",
+        action="append",
+        required=True,
+        metavar="NAME LABEL=RUN",
+        help="a study name followed by LABEL=RUN_DIR pairs (repeatable)",
+    )
+    ap.add_argument(
+        "--sets", nargs="+", type=Path, default=[SHARED / "datasets" / "Set5", SHARED / "datasets" / "Set14"]
+    )
     ap.add_argument("--json", type=Path, help="write the studies here (a model card's studies object)")
     args = ap.parse_args()
 

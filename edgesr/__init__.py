@@ -6,6 +6,8 @@ API below is resolved on first use.
 
 from __future__ import annotations
 
+from edgesr import lazy
+
 __version__ = "0.1.0"
 
 _API = {
@@ -15,11 +17,4 @@ _API = {
 }
 
 __all__ = ["__version__", *_API]
-
-
-def __getattr__(name: str):
-    if name in _API:
-        import importlib
-
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'edgesr' has no attribute {name!r}")
+__getattr__ = lazy.api(__name__, _API)

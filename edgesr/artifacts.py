@@ -71,8 +71,10 @@ def resolve(model: str | None, precision: str | None = None, providers: tuple[st
     names = {m.name for m in shipped.shipped()}
     if model is not None and (Path(model).exists() or model not in names):
         if precision is not None:
-            raise InputError(f"--precision picks among a shipped model's files, and {model} runs as given; drop "
-                             "--precision (make an INT8 file of your own with 'edgesr quantize')")
+            raise InputError(
+                f"--precision picks among a shipped model's files, and {model} runs as given; drop "
+                "--precision (make an INT8 file of your own with 'edgesr quantize')"
+            )
         return Resolved(Path(model), None, "as given")
     m = shipped.find(model)
     label = f"{'default ' if model is None else ''}model {m.name}"
@@ -89,9 +91,9 @@ def resolve(model: str | None, precision: str | None = None, providers: tuple[st
 def ort_encoding(providers: tuple[str, ...] | None = None) -> str:
     """``x86`` (UINT8 encoding) where ONNX Runtime's CPU provider runs on an x86 CPU, else ``int8``.
 
-    Measured on x86 with ONNX Runtime 1.32 (aidn-rt, 180x320, 2 threads): the x86 file 3.20x
-    FP32, the symmetric INT8 file 0.70x, slower than FP32, because ONNX Runtime's x86 kernels
-    fuse Q/DQ convolutions only with unsigned activations. TensorRT and ARM run symmetric INT8.
+    On x86 the symmetric INT8 file runs slower than FP32 and the x86 file much faster, because ONNX
+    Runtime's x86 kernels fuse Q/DQ convolutions only with unsigned activations (docs/decisions.md,
+    ONNX Runtime on x86 runs the UINT8 encoding). TensorRT and ARM run symmetric INT8.
     """
     if platform.machine().lower() not in _X86:
         return "int8"
@@ -132,8 +134,13 @@ def int8_artifact(model: shipped.ShippedModel, label: str, encoding: str) -> Res
     try:
         path = cached_int8(model, encoding, why)
     except (EdgeSRError, OSError) as exc:
-        logger.warning("model: no INT8 file for %s (%s) and building one failed (%s); running FP32 %s",
-                       model.name, why, exc, model.onnx)
+        logger.warning(
+            "model: no INT8 file for %s (%s) and building one failed (%s); running FP32 %s",
+            model.name,
+            why,
+            exc,
+            model.onnx,
+        )
         return Resolved(model.onnx, "fp32", f"the shipped {label}, FP32 (INT8 unavailable)")
     return Resolved(path, "int8", f"the {label}, INT8 ({kind}) built into the cache")
 
@@ -158,8 +165,12 @@ def cache_key(fp32: Path, how: dict | None = None) -> str:
 def fingerprint() -> str:
     """SHA-256 over the conversion and quantize stages' code and data and their libraries' versions."""
     h = hashlib.sha256()
-    files = [p for tree in _FINGERPRINT_TREES for p in (_PACKAGE / tree).rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    files = [
+        p
+        for tree in _FINGERPRINT_TREES
+        for p in (_PACKAGE / tree).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    ]
     files += [_PACKAGE / f for f in _FINGERPRINT_FILES]
     for p in sorted(files):
         h.update(str(p.relative_to(_PACKAGE)).encode() + b"\0" + p.read_bytes() + b"\0")
@@ -180,12 +191,16 @@ def cached_int8(model: shipped.ShippedModel, encoding: str, why: str) -> Path:
     if not _complete(entry, key, model.name):
         with _build_lock(entry):
             if not _complete(entry, key, model.name):
-                logger.info("model: %s, so its INT8 artifact is built once into %s (about half a minute; later "
-                            "runs reuse it)", why, entry)
+                logger.info(
+                    "model: %s, so its INT8 artifact is built once into %s (about half a minute; later runs reuse it)",
+                    why,
+                    entry,
+                )
                 with _quiet():
                     record = make_int8(model.onnx, entry, model.name, latency=False, how=how)
-                fileio.write_json(entry / "key.json", {"key": key, "source": record["source"],
-                                                       "validation": record["validation"]})
+                fileio.write_json(
+                    entry / "key.json", {"key": key, "source": record["source"], "validation": record["validation"]}
+                )
         _prune(model.name, entry)
     return entry / model.int8(encoding).name
 
@@ -199,8 +214,13 @@ def make_int8(fp32: Path, folder: Path, name: str, *, latency: bool, how: dict |
     how = RECIPE if how is None else how
     with tempfile.TemporaryDirectory(prefix="edgesr-int8-") as tmp:
         converted = convert(fp32, Path(tmp) / "convert", target=how["convert_target"]).onnx_path
-        result = quantize(converted, Path(tmp) / "model.int8.onnx", max_drop=how["max_drop_db"], latency=latency,
-                          val_degrade=tuple(how.get("val_degrade", ())))
+        result = quantize(
+            converted,
+            Path(tmp) / "model.int8.onnx",
+            max_drop=how["max_drop_db"],
+            latency=latency,
+            val_degrade=tuple(how.get("val_degrade", ())),
+        )
         files = result.record["files"]
         for encoding in ENCODINGS:
             fileio.write_bytes(folder / shipped.int8_name(name, encoding), Path(files[encoding]).read_bytes())
@@ -216,21 +236,32 @@ def ship_int8(name: str) -> dict:
     record = make_int8(m.onnx, m.onnx.parent, m.name, latency=True, how=how)
     v = record["validation"]
     if not v["met"]:
-        raise InputError(f"the INT8 model of {m.name} loses {v['drop_db']:.3f} dB, over the {RECIPE['max_drop_db']} dB "
-                         "budget; it was not recorded in the card (improve the model's INT8 behaviour first)")
+        raise InputError(
+            f"the INT8 model of {m.name} loses {v['drop_db']:.3f} dB, over the {RECIPE['max_drop_db']} dB "
+            "budget; it was not recorded in the card (improve the model's INT8 behaviour first)"
+        )
     lat = record.get("latency") or {}
-    files = {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size}
-             for p in (m.int8(e) for e in ENCODINGS)}
+    files = {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size} for p in (m.int8(e) for e in ENCODINGS)}
     entry = {
         "made_by": SHIP_COMMAND.format(name=m.name),
         "source": record["source"],
         "fingerprint": fingerprint(),
         "recipe": {**how, "calibration": record["calibration"]["name"], "rounding": record["recipe"]["rounding"]},
-        "validation": {"images": v["images"], "source": v["source"], "budget_db": v["budget_db"],
-                       "drop_db": round(v["drop_db"], 4), "int8_units": record["int8_units"],
-                       "kept_in_float": [k["node"] for k in record["kept"]]},
-        "latency": {"shape": lat.get("shape"), "threads": lat.get("threads"), "runtime": lat.get("runtime"),
-                    "x86_vs_fp32": lat.get("speedup"), "int8_vs_fp32": lat.get("speedup_int8_encoding")},
+        "validation": {
+            "images": v["images"],
+            "source": v["source"],
+            "budget_db": v["budget_db"],
+            "drop_db": round(v["drop_db"], 4),
+            "int8_units": record["int8_units"],
+            "kept_in_float": [k["node"] for k in record["kept"]],
+        },
+        "latency": {
+            "shape": lat.get("shape"),
+            "threads": lat.get("threads"),
+            "runtime": lat.get("runtime"),
+            "x86_vs_fp32": lat.get("speedup"),
+            "int8_vs_fp32": lat.get("speedup_int8_encoding"),
+        },
         "files": files,
     }
     fileio.write_json(m.onnx.with_suffix(".json"), {**m.card, "int8": entry})

@@ -2,7 +2,7 @@
 
 One typed table is the source of truth; CLI choices, validation, ``edgesr devices`` and the
 README table are derived from it. Facts: NVIDIA's JetPack release notes and module data sheets
-(see DESIGN.md section 3).
+(docs/background.md, TensorRT and Jetson).
 """
 
 from __future__ import annotations
@@ -87,8 +87,15 @@ class Device:
 
 
 DEVICES: tuple[Device, ...] = (
-    Device("cpu", "ONNX Runtime on the host CPU (embedded default)", "-", None, 0, True,
-           note="INT8 through Q/DQ kernels; no TensorRT"),
+    Device(
+        "cpu",
+        "ONNX Runtime on the host CPU (embedded default)",
+        "-",
+        None,
+        0,
+        True,
+        note="INT8 through Q/DQ kernels; no TensorRT",
+    ),
     Device("nano", "Jetson Nano", "Maxwell", "5.3", 0, False),
     Device("tx2", "Jetson TX2", "Pascal", "6.2", 0, False),
     Device("xavier-nx", "Jetson Xavier NX", "Volta", "7.2", 2, True),
@@ -123,10 +130,21 @@ def get(device_id: str) -> Device:
 
 def table_data() -> dict:
     """The device table and the aliases as plain data, for ``edgesr devices --json``."""
-    rows = [dict(id=d.id, name=d.name, gpu=d.gpu, compute_capability=d.compute_capability, dla_cores=d.dla_cores,
-                 fast_int8=d.fast_int8, precisions=list(d.precisions), tensorrt=list(d.tensorrt_versions),
-                 jetpack=[j.version for j in d.jetpacks], note=d.note)
-            for d in DEVICES]
+    rows = [
+        dict(
+            id=d.id,
+            name=d.name,
+            gpu=d.gpu,
+            compute_capability=d.compute_capability,
+            dla_cores=d.dla_cores,
+            fast_int8=d.fast_int8,
+            precisions=list(d.precisions),
+            tensorrt=list(d.tensorrt_versions),
+            jetpack=[j.version for j in d.jetpacks],
+            note=d.note,
+        )
+        for d in DEVICES
+    ]
     return {"devices": rows, "aliases": ALIASES}
 
 
@@ -134,17 +152,37 @@ def format_table() -> str:
     """The device table and the JetPack table as aligned text, for ``edgesr devices``."""
     rows = [("device", "module", "GPU", "CC", "DLA", "precisions", "TensorRT (JetPack)", "note")]
     for d in DEVICES:
-        trt = ", ".join(
-            f"{'/'.join(v for v in j.tensorrt if v in d.tensorrt_versions)} ({j.version})" for j in d.jetpacks
-        ) or "-"
-        rows.append((d.id, d.name if d.is_jetson else "host CPU, ONNX Runtime", d.gpu,
-                     d.compute_capability or "-", str(d.dla_cores), "/".join(d.precisions), trt, d.note))
+        trt = (
+            ", ".join(
+                f"{'/'.join(v for v in j.tensorrt if v in d.tensorrt_versions)} ({j.version})" for j in d.jetpacks
+            )
+            or "-"
+        )
+        rows.append(
+            (
+                d.id,
+                d.name if d.is_jetson else "host CPU, ONNX Runtime",
+                d.gpu,
+                d.compute_capability or "-",
+                str(d.dla_cores),
+                "/".join(d.precisions),
+                trt,
+                d.note,
+            )
+        )
     out = [align(rows)]
     out.append("aliases: " + ", ".join(f"{k} -> {v}" for k, v in ALIASES.items()))
     jp = [("JetPack", "TensorRT", "CUDA", "Python", "devices")]
     for j in JETPACKS:
-        jp.append((j.version, " / ".join(j.tensorrt) + (f" ({j.note})" if j.note else ""), j.cuda, j.python,
-                   ", ".join(j.devices)))
+        jp.append(
+            (
+                j.version,
+                " / ".join(j.tensorrt) + (f" ({j.note})" if j.note else ""),
+                j.cuda,
+                j.python,
+                ", ".join(j.devices),
+            )
+        )
     out.append("")
     out.append(align(jp))
     return "\n".join(out)

@@ -8,6 +8,7 @@ names the pip extra providing it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from types import ModuleType
 
 from edgesr.errors import DependencyError
@@ -53,3 +54,15 @@ def available(name: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def api(package: str, names: dict[str, str]) -> Callable[[str], object]:
+    """A package's ``__getattr__`` (PEP 562) that imports each public name from its module on first use,
+    so importing the package stays light."""
+
+    def __getattr__(name: str):
+        if name in names:
+            return getattr(importlib.import_module(names[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

@@ -35,7 +35,9 @@ def locked(directory: str | os.PathLike) -> Iterator[Path]:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise BusyError(f"another edgesr process (pid {holder}) is writing {d}; wait for it or use another -o") from None
+            raise BusyError(
+                f"another edgesr process (pid {holder}) is writing {d}; wait for it or use another -o"
+            ) from None
         if _same_file(fd, path):
             break
         os.close(fd)

@@ -69,3 +69,15 @@ def read_file(path) -> ModelMeta:
 
     onnx = require("onnx")
     return read(onnx.load(str(path), load_external_data=False))
+
+
+# A blind-SR model split at its degradation representation (edgesr.onnx.split_encoder): which part
+# a graph is, and the id binding the two parts of one model; the representation tensor's name.
+GRAPH_KEY = PREFIX + "graph"
+PAIR_KEY = PREFIX + "pair"
+REPRESENTATION = "degradation"
+
+
+def all_props(model) -> dict[str, str]:
+    """All ``metadata_props`` of an ``onnx.ModelProto`` as a dict."""
+    return {p.key: p.value for p in model.metadata_props}

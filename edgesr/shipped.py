@@ -55,12 +55,14 @@ def find(name: str | None, folder: Path | None = None) -> ShippedModel:
     if name is None:
         defaults = [m for m in models if m.card.get("default")]
         if not defaults:
-            raise InputError("this edgesr ships no default model; pass --onnx MODEL.onnx or --weights CKPT "
-                             "[--arch NAME]")
+            raise InputError(
+                "this edgesr ships no default model; pass --onnx MODEL.onnx or --weights CKPT [--arch NAME]"
+            )
         return defaults[0]
     for m in models:
         if m.name == name:
             return m
     names = ", ".join(m.name for m in models) or "none"
-    raise InputError(f"no shipped model named '{name}' (shipped: {names}); for a checkpoint pass "
-                     f"--weights CKPT --arch {name}")
+    raise InputError(
+        f"no shipped model named '{name}' (shipped: {names}); for a checkpoint pass --weights CKPT --arch {name}"
+    )

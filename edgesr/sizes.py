@@ -37,8 +37,9 @@ def parse_nchw(text: str, flag: str) -> tuple[int, int, int, int]:
     """``'1x3x180x320'`` -> (1, 3, 180, 320)."""
     parts = text.strip().lower().split("x")
     if len(parts) != 4 or not all(p.strip().isdigit() and 1 <= int(p) <= MAX_SIDE for p in parts):
-        raise InputError(f"{flag} {text!r} is not NxCxHxW (batch, channels, HEIGHT, WIDTH) with positive "
-                         "integers, e.g. 1x3x180x320")
+        raise InputError(
+            f"{flag} {text!r} is not NxCxHxW (batch, channels, HEIGHT, WIDTH) with positive integers, e.g. 1x3x180x320"
+        )
     return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
@@ -47,19 +48,20 @@ def legacy_wh(text: str, flag: str, new_flag: str) -> tuple[int, int]:
     with the same size written for ``new_flag``."""
     h, w = parse_hw(text, flag, "320x320")
     if h != w:
-        raise InputError(f"{flag} took WIDTHxHEIGHT, unlike every other size flag; write {new_flag} {w}x{h} "
-                         f"({ORDER})")
+        raise InputError(f"{flag} took WIDTHxHEIGHT, unlike every other size flag; write {new_flag} {w}x{h} ({ORDER})")
     return h, w
 
 
 def legacy_wh_range(text: str, flag: str, new_flag: str) -> tuple[tuple[int, int], tuple[int, int]]:
     parts = text.split(":")
     if len(parts) != 2:
-        raise InputError(f"{flag} {text!r} is not MIN:MAX sizes; write {new_flag} MIN:MAX ({ORDER}), "
-                         "e.g. 64x64:270x480")
+        raise InputError(
+            f"{flag} {text!r} is not MIN:MAX sizes; write {new_flag} MIN:MAX ({ORDER}), e.g. 64x64:270x480"
+        )
     sizes = [parse_hw(p, flag, "64x64:320x320") for p in parts]
     if any(h != w for h, w in sizes):
         swapped = ":".join(f"{w}x{h}" for h, w in sizes)
-        raise InputError(f"{flag} took WIDTHxHEIGHT, unlike every other size flag; write {new_flag} {swapped} "
-                         f"({ORDER})")
+        raise InputError(
+            f"{flag} took WIDTHxHEIGHT, unlike every other size flag; write {new_flag} {swapped} ({ORDER})"
+        )
     return parse_hw_range(text, flag)

@@ -29,8 +29,9 @@ def repeated(call: Callable[[], object], repeat: int) -> tuple[list[float], obje
     return samples, result
 
 
-def interleaved(calls: Mapping[str, Callable[[], object]], *, rounds: int, warmup: int = 0,
-                progress: str | None = None) -> dict[str, list[float]]:
+def interleaved(
+    calls: Mapping[str, Callable[[], object]], *, rounds: int, warmup: int = 0, progress: str | None = None
+) -> dict[str, list[float]]:
     """Seconds taken by each call in each round, after ``warmup`` untimed calls of each.
 
     Round ``r`` runs every call once, starting at the ``r``-th: every call takes every position
@@ -111,8 +112,9 @@ class Spread:
     def of(cls, samples_ms: Sequence[float]) -> Spread:
         x = np.asarray(samples_ms, dtype=np.float64)
         p10, q1, median, q3, p90 = np.percentile(x, (10, 25, 50, 75, 90))
-        return cls(float(median), float(p10), float(p90), float(q1), float(q3), float(x.mean()), float(x.min()),
-                   float(x.max()))
+        return cls(
+            float(median), float(p10), float(p90), float(q1), float(q3), float(x.mean()), float(x.min()), float(x.max())
+        )
 
     @property
     def iqr(self) -> float:

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to ../shared data (skipping cleanly when absent), tiny ONNX models."""
+"""Shared fixtures: paths to ../shared data (skipping cleanly when absent), tiny ONNX models, photographs."""
 
 from __future__ import annotations
 
@@ -48,3 +48,16 @@ def set14(shared) -> Path:
 @pytest.fixture(scope="session")
 def weights(shared) -> Path:
     return shared / "weights"
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> Path:
+    """Three real photographs cut to 64x48, 60x60 and 50x70, in a temporary folder."""
+    import numpy as np
+
+    from edgesr.io.images import read_rgb, sample_images, write_rgb
+
+    folder = tmp_path_factory.mktemp("photos")
+    for path, (h, w) in zip(sample_images(), [(64, 48), (60, 60), (50, 70)]):
+        write_rgb(folder / f"{path.stem}.png", np.ascontiguousarray(read_rgb(path)[100 : 100 + h, 100 : 100 + w]))
+    return folder

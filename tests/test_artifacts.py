@@ -127,5 +127,6 @@ def test_a_model_trained_on_degraded_lr_is_budgeted_on_degraded_validation():
     robust = shipped.ShippedModel("b", DEFAULT.onnx, {"training": {"data": {"lr_method": "degraded: real"}}})
     assert artifacts.recipe(clean) == artifacts.RECIPE
     assert artifacts.recipe(robust) == {**artifacts.RECIPE, "val_degrade": ["grid"]}
-    assert artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(clean)) != \
-        artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(robust))
+    assert artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(clean)) != artifacts.cache_key(
+        DEFAULT.onnx, artifacts.recipe(robust)
+    )

@@ -47,12 +47,12 @@ def inputs(tmp_path_factory) -> Path:
     for k in range(count):
         photo = photos[k % len(photos)]
         y, x = 7 * k % (photo.shape[0] - h), 11 * k % (photo.shape[1] - w)
-        write_rgb(d / "images" / f"img{k:02d}.png", np.ascontiguousarray(photo[y:y + h, x:x + w]))
+        write_rgb(d / "images" / f"img{k:02d}.png", np.ascontiguousarray(photo[y : y + h, x : x + w]))
     for folder, size, offsets in (("crops", 40, (60, 200)), ("val", 40, (250,))):  # as tests/train uses
         (d / folder).mkdir()
         for i, photo in enumerate(photos[:3]):
             for o in offsets:
-                write_rgb(d / folder / f"p{i}_{o}.png", np.ascontiguousarray(photo[o:o + size, o:o + size]))
+                write_rgb(d / folder / f"p{i}_{o}.png", np.ascontiguousarray(photo[o : o + size, o : o + size]))
     return d
 
 
@@ -61,14 +61,63 @@ def _command(kind: str, inputs: Path, out: Path) -> list[str]:
     return {
         "video": ["upscale", str(inputs / "clip.mp4"), "-o", str(out / "clip_x2.mp4"), *model, "--no-progress"],
         "folder": ["upscale", str(inputs / "images"), "-o", str(out / "images_x2"), *model, "--no-progress"],
-        "build": ["build", "--device", "cpu", "--onnx", str(inputs / "tiny.onnx"), "--input-size", "32x32",
-                  "--calib", str(inputs / "images"), "--data", str(inputs / "val"), "-o", str(out / "engines")],
-        "quantize": ["quantize", str(inputs / "tiny.onnx"), "-o", str(out / "tiny.int8.onnx"), "--input-shape",
-                     "32x32", "--calib", str(inputs / "images"), "--val", str(inputs / "val"), "--count", "8",
-                     "--no-latency", "--cache-dir", str(out / "calibration")],
-        "train": ["train", "espcn", "--data", str(inputs / "crops"), "--val", str(inputs / "val"), "-o",
-                  str(out / "run"), "--scale", str(SCALE), "--stages", "8,12", "--batch", "4", "--iterations", "6",
-                  "--checkpoint-every", "2", "--set", "channels=8", "--set", "mid_channels=4", "--no-cache"],
+        "build": [
+            "build",
+            "--device",
+            "cpu",
+            "--onnx",
+            str(inputs / "tiny.onnx"),
+            "--input-size",
+            "32x32",
+            "--calib",
+            str(inputs / "images"),
+            "--data",
+            str(inputs / "val"),
+            "-o",
+            str(out / "engines"),
+        ],
+        "quantize": [
+            "quantize",
+            str(inputs / "tiny.onnx"),
+            "-o",
+            str(out / "tiny.int8.onnx"),
+            "--input-shape",
+            "32x32",
+            "--calib",
+            str(inputs / "images"),
+            "--val",
+            str(inputs / "val"),
+            "--count",
+            "8",
+            "--no-latency",
+            "--cache-dir",
+            str(out / "calibration"),
+        ],
+        "train": [
+            "train",
+            "espcn",
+            "--data",
+            str(inputs / "crops"),
+            "--val",
+            str(inputs / "val"),
+            "-o",
+            str(out / "run"),
+            "--scale",
+            str(SCALE),
+            "--stages",
+            "8,12",
+            "--batch",
+            "4",
+            "--iterations",
+            "6",
+            "--checkpoint-every",
+            "2",
+            "--set",
+            "channels=8",
+            "--set",
+            "mid_channels=4",
+            "--no-cache",
+        ],
     }[kind]
 
 
@@ -82,8 +131,14 @@ def _rerun(kind: str, argv: list[str], out: Path) -> list[str]:
 
 
 def _edgesr(argv: list[str], env: dict, delay: float | None = None) -> tuple[int, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "edgesr", "-q", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgesr", "-q", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     if delay is not None:
         try:
             proc.wait(delay)
@@ -133,8 +188,13 @@ def _check_build(inputs: Path, out: Path, complete: bool) -> None:
     assert len(artifacts) == 1 if complete else len(artifacts) <= 1, artifacts
     for d in artifacts:  # a folder under its final name is a finished artifact
         names = {p.name for p in d.iterdir()}
-        assert {f"{d.name}.onnx", f"{d.name}.onnx.json", "accuracy-report.html", "accuracy-report.json",
-                "accuracy-report.md"} <= names, names
+        assert {
+            f"{d.name}.onnx",
+            f"{d.name}.onnx.json",
+            "accuracy-report.html",
+            "accuracy-report.json",
+            "accuracy-report.md",
+        } <= names, names
         assert not any(n.startswith(".") or n.endswith(".tmp") for n in names), names
         assert sidecar.read(d / f"{d.name}.onnx")["identity"]["device"] == "cpu"
         for p in d.glob("*.onnx"):
@@ -166,13 +226,21 @@ def _check_train(inputs: Path, out: Path, complete: bool) -> None:
         assert (run / f"espcn_x{SCALE}.pth").is_file()
 
 
-CHECKS = {"video": _check_video, "folder": _check_folder, "build": _check_build, "quantize": _check_quantize,
-          "train": _check_train}
+CHECKS = {
+    "video": _check_video,
+    "folder": _check_folder,
+    "build": _check_build,
+    "quantize": _check_quantize,
+    "train": _check_train,
+}
 RUNS = [(kind, seed) for seed in range(4) for kind in CHECKS]  # 20
 
 
-@pytest.mark.parametrize("kind, seed", [pytest.param(kind, seed, marks=[pytest.mark.slow] if seed else [])
-                                        for kind, seed in RUNS], ids=[f"{k}-{s}" for k, s in RUNS])
+@pytest.mark.parametrize(
+    "kind, seed",
+    [pytest.param(kind, seed, marks=[pytest.mark.slow] if seed else []) for kind, seed in RUNS],
+    ids=[f"{k}-{s}" for k, s in RUNS],
+)
 def test_ctrl_c_leaves_no_incomplete_output_and_the_rerun_completes(kind, seed, inputs, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

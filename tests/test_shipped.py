@@ -7,9 +7,9 @@ import onnx
 import pytest
 
 from edgesr import meta, models, shipped
+from edgesr.fileio import sha256
 from edgesr.quality import evaluate
 from edgesr.quality.upscalers import OnnxUpscaler
-from edgesr.fileio import sha256
 
 MODELS = shipped.shipped()
 MAX_TOTAL_BYTES = 5_000_000
@@ -56,7 +56,8 @@ def test_the_default_ships_its_int8_files_made_from_its_fp32_file():
     default = shipped.find(None)
     entry = default.card["int8"]
     assert entry["source"]["sha256"] == sha256(default.onnx), (
-        f"{default.name}'s INT8 files were made from another FP32 file: run {entry['made_by']}")
+        f"{default.name}'s INT8 files were made from another FP32 file: run {entry['made_by']}"
+    )
     for encoding in ("int8", "x86"):
         path = default.int8(encoding)
         assert entry["files"][path.name]["sha256"] == sha256(path), f"{path.name} differs from the card"
@@ -78,16 +79,20 @@ def test_a_cards_quality_grid_is_measured_on_its_file(model, set5):
     assert got.mean_psnr == pytest.approx(cell["psnr"], abs=0.01)
 
 
-@pytest.mark.parametrize("model", [m for m in GRIDDED if m.card["training"]["degrade"]],
-                         ids=[m.name for m in GRIDDED if m.card["training"]["degrade"]])
+@pytest.mark.parametrize(
+    "model",
+    [m for m in GRIDDED if m.card["training"]["degrade"]],
+    ids=[m.name for m in GRIDDED if m.card["training"]["degrade"]],
+)
 def test_a_model_trained_on_degraded_input_gains_on_every_degraded_cell(model):
     for name, grid in model.card["degradation_grid"]["datasets"].items():
         mine = {c["degradation"]: c["gain_db"] for c in grid["cells"] if c["model"] == model.name}
         assert all(gain > 0.2 for spec, gain in mine.items() if spec != "clean"), (name, mine)
 
 
-@pytest.mark.parametrize("model", [m for m in MODELS if "int8" in m.card],
-                         ids=[m.name for m in MODELS if "int8" in m.card])
+@pytest.mark.parametrize(
+    "model", [m for m in MODELS if "int8" in m.card], ids=[m.name for m in MODELS if "int8" in m.card]
+)
 def test_shipped_int8_files_come_from_the_shipped_fp32_file(model):
     entry = model.card["int8"]
     assert entry["source"]["sha256"] == sha256(model.onnx), f"run {entry['made_by']}"

@@ -7,9 +7,20 @@ import pytest
 from edgesr import sidecar
 from edgesr.errors import DeviceError, ModelError
 
-IDENTITY = dict(model="rfdn", scale=4, onnx_sha256="ab" * 32, precision="int8", kept_layers=[],
-                input="1x3x180x320", device="orin-agx", compute_capability="8.7", tensorrt="10.3.0.30",
-                dla_core=None, workspace_mb=None, opt_level=None)
+IDENTITY = dict(
+    model="rfdn",
+    scale=4,
+    onnx_sha256="ab" * 32,
+    precision="int8",
+    kept_layers=[],
+    input="1x3x180x320",
+    device="orin-agx",
+    compute_capability="8.7",
+    tensorrt="10.3.0.30",
+    dla_core=None,
+    workspace_mb=None,
+    opt_level=None,
+)
 
 
 def write(tmp_path, **data):

@@ -39,8 +39,9 @@ class Builder:
         return out
 
     def conv(self, x: str, cin: int, cout: int, k: int = 3, groups: int = 1) -> str:
-        w = self.const((self.rng.standard_normal((cout, cin // groups, k, k)) * (0.5 / (cin * k)))
-                       .astype(np.float32), "w")
+        w = self.const(
+            (self.rng.standard_normal((cout, cin // groups, k, k)) * (0.5 / (cin * k))).astype(np.float32), "w"
+        )
         b = self.const((self.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")
         return self.op("Conv", [x, w, b], kernel_shape=[k, k], pads=[k // 2] * 4, group=groups)
 
@@ -53,11 +54,21 @@ class Builder:
         """A convolution with INT8 per-channel weights and an INT32 bias, both dequantized."""
         w = self.rng.integers(-127, 128, (cout, cin, k, k)).astype(np.int8)
         ws = (self.rng.uniform(0.5, 1.5, cout) / (127 * cin * k)).astype(np.float32)
-        wdq = self.op("DequantizeLinear", [self.const(w, "w"), self.const(ws, "ws"),
-                                           self.const(np.zeros(cout, np.int8), "wz")], axis=0)
+        wdq = self.op(
+            "DequantizeLinear",
+            [self.const(w, "w"), self.const(ws, "ws"), self.const(np.zeros(cout, np.int8), "wz")],
+            axis=0,
+        )
         bias = self.rng.integers(-2000, 2000, cout).astype(np.int32)
-        bdq = self.op("DequantizeLinear", [self.const(bias, "b"), self.const((ws / 32).astype(np.float32), "bs"),
-                                           self.const(np.zeros(cout, np.int32), "bz")], axis=0)
+        bdq = self.op(
+            "DequantizeLinear",
+            [
+                self.const(bias, "b"),
+                self.const((ws / 32).astype(np.float32), "bs"),
+                self.const(np.zeros(cout, np.int32), "bz"),
+            ],
+            axis=0,
+        )
         out = self.op("Conv", [x, wdq, bdq], kernel_shape=[k, k], pads=[k // 2] * 4)
         if name:
             self.nodes[-1].name = name
@@ -70,8 +81,16 @@ class Builder:
         g = self.op("Mul", [x, self.op("Add", [e, self.const(np.array(1.0, np.float32), "one")])])
         return self.op("Mul", [g, self.const(np.array(0.5, np.float32), "half")]) if half else g
 
-    def model(self, out: str, *, dims=(1, 3, "h", "w"), opset: int = 17, metadata: dict | None = None,
-              input_name: str = "input", output_name: str = "output") -> onnx.ModelProto:
+    def model(
+        self,
+        out: str,
+        *,
+        dims=(1, 3, "h", "w"),
+        opset: int = 17,
+        metadata: dict | None = None,
+        input_name: str = "input",
+        output_name: str = "output",
+    ) -> onnx.ModelProto:
         self.nodes.append(helper.make_node("Identity", [out], [output_name], name="output_identity"))
         x = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, list(dims))
         y = helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [dims[0], 3, None, None])
@@ -84,8 +103,17 @@ class Builder:
         return m
 
 
-def sr_model(*, scale: int = 4, channels: int = 8, bicubic_skip: bool = False, attention: bool = False,
-             dims=(1, 3, "h", "w"), opset: int = 17, seed: int = 0, value_range: float = 1.0) -> onnx.ModelProto:
+def sr_model(
+    *,
+    scale: int = 4,
+    channels: int = 8,
+    bicubic_skip: bool = False,
+    attention: bool = False,
+    dims=(1, 3, "h", "w"),
+    opset: int = 17,
+    seed: int = 0,
+    value_range: float = 1.0,
+) -> onnx.ModelProto:
     """conv -> relu -> conv [-> sigmoid attention] -> conv -> pixel shuffle [+ bicubic(input)]."""
     b = Builder(seed)
     x = "input"
@@ -98,8 +126,9 @@ def sr_model(*, scale: int = 4, channels: int = 8, bicubic_skip: bool = False, a
     y = b.op("DepthToSpace", [f], blocksize=scale, mode="CRD")
     if bicubic_skip:
         scales = b.const(np.array([1, 1, scale, scale], np.float32), "scales")
-        up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel",
-                  cubic_coeff_a=-0.75)
+        up = b.op(
+            "Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.75
+        )
         y = b.op("Add", [y, up])
     meta = {"edgesr.arch": "tiny", "edgesr.scale": scale, "edgesr.value_range": value_range}
     return b.model(y, dims=dims, opset=opset, metadata=meta)

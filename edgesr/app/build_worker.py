@@ -31,8 +31,8 @@ def _send(out, message: dict) -> None:
 
 
 def main() -> int:
+    from edgesr.deploy import build
     from edgesr.log import logger
-    from edgesr.pipeline import build
 
     out, sys.stdout = sys.stdout, sys.stderr
     options = json.loads(sys.stdin.read())
@@ -48,8 +48,19 @@ def main() -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    _send(out, {"result": {"kind": result.kind, "directory": str(result.directory), "artifact": str(result.artifact),
-                           "cached": result.cached, "accuracy": result.accuracy, "next_step": result.next_step}})
+    _send(
+        out,
+        {
+            "result": {
+                "kind": result.kind,
+                "directory": str(result.directory),
+                "artifact": str(result.artifact),
+                "cached": result.cached,
+                "accuracy": result.accuracy,
+                "next_step": result.next_step,
+            }
+        },
+    )
     return 0
 
 

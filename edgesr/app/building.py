@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from edgesr import devices
-from edgesr.app.jobs import Cancelled, Job
+from edgesr.app.workers import Cancelled, Job
+from edgesr.deploy import BuildOptions
 from edgesr.errors import EdgeSRError
 from edgesr.lock import LOCK_NAME
-from edgesr.pipeline import BuildOptions
 
 INTERRUPT_GRACE_S = 20  # after SIGINT, how long the build may take to unwind before it is killed
 REPORT = "report"
@@ -48,7 +48,7 @@ class BuildRequest:
 
     @property
     def model_name(self) -> str:
-        """The name the build gives its folders (as :class:`edgesr.pipeline.Build` derives it)."""
+        """The name the build gives its folders (as :class:`edgesr.deploy.Build` derives it)."""
         if self.onnx is not None:
             return self.onnx.stem
         if self.weights is not None:
@@ -64,7 +64,7 @@ class BuildRequest:
 
 def expected_stages(request: BuildRequest) -> list[str]:
     """The stages a fresh build runs, in order; a fallback precision may add one."""
-    from edgesr.build import policy
+    from edgesr.engine import policy
 
     first = policy.plan(devices.get(request.device), request.precision).candidates[0]
     stages = ["export"] if request.weights is not None else []
@@ -108,8 +108,11 @@ class Stages:
             for s in self.order:
                 if self.state[s] == "pending":
                     self.state[s] = "reused"
-        if self.state.get("artifact") == "pending" and all(self.state[s] != "pending" for s in self.order[:-1]) \
-                and all(self.state[s] != "running" for s in self.order[:-1]):
+        if (
+            self.state.get("artifact") == "pending"
+            and all(self.state[s] != "pending" for s in self.order[:-1])
+            and all(self.state[s] != "running" for s in self.order[:-1])
+        ):
             self._set("artifact", "running")
 
     @property
@@ -124,8 +127,14 @@ def run_build(job: Job, request: BuildRequest) -> dict:
     job.detail["stages"] = stages
     device_dir = request.out / devices.get(request.device).id
     before = set(os.listdir(device_dir)) if device_dir.is_dir() else set()
-    proc = subprocess.Popen([sys.executable, "-m", "edgesr.app.build_worker"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgesr.app.build_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     proc.stdin.write(json.dumps(request.options()))
     proc.stdin.close()
     messages: list[dict] = []
@@ -149,8 +158,12 @@ def run_build(job: Job, request: BuildRequest) -> dict:
             stages.read(m["log"])
     final = next((m for m in reversed(messages) if "result" in m or "error" in m), None)
     if final is None or "error" in final:
-        raise BuildFailed(final["error"] if final else f"the build process ended with exit code {proc.returncode} "
-                                                       "and no result; the server log has its output")
+        raise BuildFailed(
+            final["error"]
+            if final
+            else f"the build process ended with exit code {proc.returncode} "
+            "and no result; the server log has its output"
+        )
     stages.state["artifact"] = "done"
     return final["result"]
 

@@ -33,10 +33,15 @@ def banner(cfg: config_mod.AppConfig) -> str:
         local = ipaddress.ip_address(cfg.host).is_loopback
     except ValueError:
         local = cfg.host == "localhost"
-    reach = ("only this machine can reach it (pass --host 0.0.0.0 to serve the network)" if local else
-             "every machine that can reach this address can use it: models, uploads and builds")
-    return (f"edgesr app: http://{cfg.host}:{cfg.port} - {reach}; models from {cfg.models_dir}, "
-            f"uploads up to {cfg.max_upload_mb} MB")
+    reach = (
+        "only this machine can reach it (pass --host 0.0.0.0 to serve the network)"
+        if local
+        else "every machine that can reach this address can use it: models, uploads and builds"
+    )
+    return (
+        f"edgesr app: http://{cfg.host}:{cfg.port} - {reach}; models from {cfg.models_dir}, "
+        f"uploads up to {cfg.max_upload_mb} MB"
+    )
 
 
 def serve(cfg: config_mod.AppConfig) -> None:

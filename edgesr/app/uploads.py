@@ -45,14 +45,18 @@ class Clip:
 
 def check_size(name: str, size: int, max_mb: int) -> None:
     if size > max_mb * 1024 * 1024:
-        raise UploadError(f"{name} is {size / 2**20:.1f} MB, over the {max_mb} MB upload limit; upload a smaller "
-                          "file (the server's --max-upload-mb sets the limit)")
+        raise UploadError(
+            f"{name} is {size / 2**20:.1f} MB, over the {max_mb} MB upload limit; upload a smaller "
+            "file (the server's --max-upload-mb sets the limit)"
+        )
 
 
 def _pixels_ok(name: str, width: int, height: int, max_pixels: int, what: str = "image") -> None:
     if width * height > max_pixels:
-        raise UploadError(f"{name} is a {width}x{height} {what} ({width * height / 1e6:.1f} MP), over the "
-                          f"{max_pixels / 1e6:.1f} MP limit; crop or downscale it first")
+        raise UploadError(
+            f"{name} is a {width}x{height} {what} ({width * height / 1e6:.1f} MP), over the "
+            f"{max_pixels / 1e6:.1f} MP limit; crop or downscale it first"
+        )
 
 
 def read_picture(name: str, data: bytes, max_pixels: int) -> Picture:
@@ -62,11 +66,13 @@ def read_picture(name: str, data: bytes, max_pixels: int) -> Picture:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
     except Image.DecompressionBombError as exc:  # Pillow refuses it from the header alone
-        raise UploadError(f"{name} is over the {max_pixels / 1e6:.1f} MP limit ({exc}); crop or downscale it "
-                          "first") from None
+        raise UploadError(
+            f"{name} is over the {max_pixels / 1e6:.1f} MP limit ({exc}); crop or downscale it first"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise NotAnImage(f"{name} is not an image edgesr can read ({exc}); upload a PNG, JPEG, BMP, TIFF or "
-                          "WebP file") from None
+        raise NotAnImage(
+            f"{name} is not an image edgesr can read ({exc}); upload a PNG, JPEG, BMP, TIFF or WebP file"
+        ) from None
     _pixels_ok(name, width, height, max_pixels)
     with tempfile.TemporaryDirectory(prefix="edgesr-app-") as tmp:
         path = Path(tmp) / "upload"
@@ -91,13 +97,17 @@ def read_clip(name: str, data: bytes, folder: Path, max_pixels: int, max_frames:
         with source:
             frame = source.read(1.0)
     except (InputError, EndOfStream):
-        raise UploadError(f"{name} is neither an image nor a video edgesr can decode (or it is truncated); "
-                          "upload a PNG/JPEG image or an MP4/MKV/WebM video") from None
+        raise UploadError(
+            f"{name} is neither an image nor a video edgesr can decode (or it is truncated); "
+            "upload a PNG/JPEG image or an MP4/MKV/WebM video"
+        ) from None
     height, width = frame.image.shape[:2]
     _pixels_ok(name, width, height, max_pixels, "video")
     if source.frame_count is not None and source.frame_count > max_frames:
-        raise UploadError(f"{name} has {source.frame_count} frames; the app takes clips of up to {max_frames} "
-                          "frames (use 'edgesr upscale' for long videos)")
+        raise UploadError(
+            f"{name} has {source.frame_count} frames; the app takes clips of up to {max_frames} "
+            "frames (use 'edgesr upscale' for long videos)"
+        )
     return Clip(name, path, frame.image, source.fps, source.frame_count)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgesr.app.jobs import Job
+from edgesr.app.workers import Job
 from edgesr.runtime.runners import Runner, open_runner
 from edgesr.runtime.tiling import DEFAULT_OVERLAP, Tiler
 
@@ -68,13 +68,14 @@ def upscale_picture(job: Job, runner: Runner, lr: np.ndarray, tile: tuple[int, i
     for i in range(plan.count):
         job.report(i / (plan.count + 1), f"tile {i + 1} of {plan.count}" if plan.count > 1 else "running the model")
         t = time.perf_counter()
-        outputs.append(runner.infer(batch[i:i + 1]))
+        outputs.append(runner.infer(batch[i : i + 1]))
         model_s += time.perf_counter() - t
     job.report(plan.count / (plan.count + 1), "bicubic baseline")
     sr = tiler.stitch(np.concatenate(outputs), plan)
     bicubic = Bicubic(spec.scale)(lr)
-    return Upscaled(lr, sr, bicubic, model_s * 1000, (time.perf_counter() - start) * 1000, plan.count,
-                    spec.backend, spec.precision)
+    return Upscaled(
+        lr, sr, bicubic, model_s * 1000, (time.perf_counter() - start) * 1000, plan.count, spec.backend, spec.precision
+    )
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,26 @@ class UpscaledClip:
     first: Upscaled  # the first frame, for the before/after view
 
 
-def upscale_clip(job: Job, runner: Runner, source_path: Path, target: Path, frames: int | None,
-                 tile: tuple[int, int] | None, first: Upscaled) -> UpscaledClip:
+def upscale_clip(
+    job: Job,
+    runner: Runner,
+    source_path: Path,
+    target: Path,
+    frames: int | None,
+    tile: tuple[int, int] | None,
+    first: Upscaled,
+) -> UpscaledClip:
     """Every frame of a video through the runtime's pipeline into ``target``; cancel stops it."""
     from edgesr.io import sinks, sources
     from edgesr.lazy import available
-    from edgesr.runtime.pipeline import Pipeline, PipelineOptions
+    from edgesr.runtime.streaming import Pipeline, PipelineOptions
 
     source = sources.VideoFileSource(source_path)
     with source:
         # H.264 plays in browsers; OpenCV's MPEG-4 part 2 only downloads
         codec = "h264" if available("av") else "mp4v"
         with sinks.open_sink(target, sinks.SinkOptions(fps=source.fps, codec=codec)) as sink:
+
             def progress(done: int) -> None:
                 if job.cancel_requested:
                     pipeline.stop("cancelled")

@@ -10,9 +10,9 @@ import numpy as np
 import streamlit as st
 
 from edgesr.app import config as config_mod
-from edgesr.app.catalog import Catalog, discover
-from edgesr.app.jobs import CANCELLED, FAILED, Job, Jobs
+from edgesr.app.choices import Catalog, discover
 from edgesr.app.upscaling import RunnerPool
+from edgesr.app.workers import CANCELLED, FAILED, Job, Jobs
 from edgesr.lazy import require
 
 POLL_S = 0.5

@@ -6,6 +6,8 @@ median and spread, next to the host, power mode and tegrastats telemetry, as JSO
 
 from __future__ import annotations
 
+from edgesr import lazy
+
 _API = {
     "Bench": "edgesr.bench.run",
     "BenchOptions": "edgesr.bench.run",
@@ -15,11 +17,4 @@ _API = {
 }
 
 __all__ = list(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        import importlib
-
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'edgesr.bench' has no attribute {name!r}")
+__getattr__ = lazy.api(__name__, _API)

@@ -58,14 +58,38 @@ def markdown(report: BenchReport) -> str:
 
 
 def _table(report: BenchReport) -> str:
-    header = ["artifact", "backend", "precision", "input", "output", "median ms", "p10-p90 ms", "IQR ms", "fps",
-              "x first", "GPU load %", "power W"]
+    header = [
+        "artifact",
+        "backend",
+        "precision",
+        "input",
+        "output",
+        "median ms",
+        "p10-p90 ms",
+        "IQR ms",
+        "fps",
+        "x first",
+        "GPU load %",
+        "power W",
+    ]
     base = report.results[0].latency.median
     rows = [header, ["---", "---", "---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]]
     for r in report.results:
-        rows.append([f"`{Path(r.artifact).name}`", r.backend, r.precision, _shape(r.input), _shape(r.output),
-                     f"{r.latency.median:.2f}", f"{r.latency.p10:.2f}-{r.latency.p90:.2f}", f"{r.latency.iqr:.2f}",
-                     f"{r.fps:.1f}", f"{r.latency.median / base:.2f}" if base > 0 else "-", *_telemetry_cells(r)])
+        rows.append(
+            [
+                f"`{Path(r.artifact).name}`",
+                r.backend,
+                r.precision,
+                _shape(r.input),
+                _shape(r.output),
+                f"{r.latency.median:.2f}",
+                f"{r.latency.p10:.2f}-{r.latency.p90:.2f}",
+                f"{r.latency.iqr:.2f}",
+                f"{r.fps:.1f}",
+                f"{r.latency.median / base:.2f}" if base > 0 else "-",
+                *_telemetry_cells(r),
+            ]
+        )
     return "\n".join("| " + " | ".join(cells) + " |" for cells in rows)
 
 

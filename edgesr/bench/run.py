@@ -68,10 +68,19 @@ class ArtifactResult:
         return self.input[0] * 1000.0 / self.latency.median if self.latency.median > 0 else 0.0
 
     def to_dict(self) -> dict:
-        return {"artifact": self.artifact, "backend": self.backend, "precision": self.precision, "scale": self.scale,
-                "input": list(self.input), "output": list(self.output), "latency_ms": self.latency.to_dict(),
-                "fps": round(self.fps, 2), "samples_ms": [round(s, 4) for s in self.samples_ms],
-                "telemetry": self.telemetry, "notes": list(self.notes)}
+        return {
+            "artifact": self.artifact,
+            "backend": self.backend,
+            "precision": self.precision,
+            "scale": self.scale,
+            "input": list(self.input),
+            "output": list(self.output),
+            "latency_ms": self.latency.to_dict(),
+            "fps": round(self.fps, 2),
+            "samples_ms": [round(s, 4) for s in self.samples_ms],
+            "telemetry": self.telemetry,
+            "notes": list(self.notes),
+        }
 
 
 @dataclass
@@ -85,10 +94,17 @@ class BenchReport:
     def to_dict(self) -> dict:
         o = self.options
         return {
-            "edgesr_version": __version__, "created": self.created, "host": self.host.to_dict(),
-            "settings": {"shape": list(o.shape) if o.shape else None, "warmup": o.warmup, "repeat": o.repeat,
-                         "providers": list(o.runner.providers) if o.runner.providers else None,
-                         "threads": o.runner.threads, "telemetry_interval_ms": o.telemetry_interval_ms},
+            "edgesr_version": __version__,
+            "created": self.created,
+            "host": self.host.to_dict(),
+            "settings": {
+                "shape": list(o.shape) if o.shape else None,
+                "warmup": o.warmup,
+                "repeat": o.repeat,
+                "providers": list(o.runner.providers) if o.runner.providers else None,
+                "threads": o.runner.threads,
+                "telemetry_interval_ms": o.telemetry_interval_ms,
+            },
             "results": [r.to_dict() for r in self.results],
             "telemetry": self.telemetry,
         }
@@ -117,8 +133,7 @@ class Bench:
                 telemetry.wait_for_sample(max(1.0, 3 * self.options.telemetry_interval_ms / 1000))
                 results = [self._one(runner, batch, telemetry) for runner, batch in zip(runners, inputs)]
                 whole = telemetry.summary()
-        return BenchReport(datetime.now(timezone.utc).isoformat(timespec="seconds"), host, self.options, results,
-                           whole)
+        return BenchReport(datetime.now(timezone.utc).isoformat(timespec="seconds"), host, self.options, results, whole)
 
     def _one(self, runner: Runner, batch: np.ndarray, telemetry: Telemetry) -> ArtifactResult:
         o = self.options
@@ -131,8 +146,18 @@ class Bench:
             samples = [s * 1000.0 for s in seconds]
             latency = Spread.of(samples)
             info["outcome"] = f"median {latency.median:.2f} ms (p10 {latency.p10:.2f}, p90 {latency.p90:.2f})"
-            return ArtifactResult(str(runner.path), spec.backend, spec.precision, spec.scale, tuple(batch.shape),
-                                  tuple(out.shape), latency, samples, telemetry.summary(window), spec.notes)
+            return ArtifactResult(
+                str(runner.path),
+                spec.backend,
+                spec.precision,
+                spec.scale,
+                tuple(batch.shape),
+                tuple(out.shape),
+                latency,
+                samples,
+                telemetry.summary(window),
+                spec.notes,
+            )
 
     def _input(self, runner: Runner) -> np.ndarray:
         spec = runner.spec
@@ -140,15 +165,18 @@ class Bench:
         shape = self.options.shape
         if spec.input_hw is not None:
             if shape is not None and tuple(shape) != tuple(spec.input_hw):
-                raise InputError(f"{name} takes a fixed {spec.input_hw[0]}x{spec.input_hw[1]} input, not "
-                                 f"{shape[0]}x{shape[1]}; drop --shape or pass --shape "
-                                 f"{spec.input_hw[0]}x{spec.input_hw[1]}")
+                raise InputError(
+                    f"{name} takes a fixed {spec.input_hw[0]}x{spec.input_hw[1]} input, not "
+                    f"{shape[0]}x{shape[1]}; drop --shape or pass --shape "
+                    f"{spec.input_hw[0]}x{spec.input_hw[1]}"
+                )
             shape = spec.input_hw
         h, w = shape if shape is not None else DEFAULT_SHAPE
         m = spec.size_multiple
         if h % m or w % m:
-            raise InputError(f"{name} needs input sides divisible by {m}; pass --shape "
-                             f"{h - h % m or m}x{w - w % m or m}")
+            raise InputError(
+                f"{name} needs input sides divisible by {m}; pass --shape {h - h % m or m}x{w - w % m or m}"
+            )
         rng = np.random.default_rng(0)
         frame = rng.uniform(0.0, spec.value_range, size=(spec.batch or 1, 3, h, w))
         return frame.astype(spec.dtype)

@@ -21,8 +21,20 @@ from edgesr.errors import EdgeSRError
 # run(args) -> int. These modules import only argparse-level code at import time; add_parser reads defaults
 # and choices from the library's options and tables, so only the command being run builds its parser.
 COMMANDS: tuple[str, ...] = (
-    "devices", "doctor", "build", "convert", "quantize", "validate", "upscale", "stream", "bench",
-    "export", "eval", "models", "train", "app",
+    "devices",
+    "doctor",
+    "build",
+    "convert",
+    "quantize",
+    "validate",
+    "upscale",
+    "stream",
+    "bench",
+    "export",
+    "eval",
+    "models",
+    "train",
+    "app",
 )
 
 

@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 def library_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
     """An argparse type from a library parser: its :class:`InputError` becomes a usage error."""
+
     def convert(text: str) -> T:
         try:
             return parse(text)
@@ -41,6 +42,7 @@ def provider_list(text: str) -> tuple[str, ...] | None:
 def number(kind, low: float, inclusive: bool, what: str):
     """An argparse type: ``kind(text)``, finite and from ``low`` up (``low`` itself when ``inclusive``);
     anything else is refused as not ``what``."""
+
     def parse(text: str):
         try:
             value = kind(text)

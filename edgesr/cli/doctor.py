@@ -8,16 +8,23 @@ HELP = "check this machine: Jetson module, JetPack, TensorRT, CUDA, ONNX Runtime
 
 
 def add_parser(sub) -> None:
-    from edgesr.pipeline import BuildOptions
+    from edgesr.deploy import BuildOptions
 
     p = sub.add_parser(
-        "doctor", help=HELP,
+        "doctor",
+        help=HELP,
         description="Report the Jetson module (device tree), L4T/JetPack release, TensorRT, CUDA and cuDNN versions, "
-                    "GPU and compute capability, DLA cores, Python, ONNX Runtime providers, OpenCV video back-ends, "
-                    "power mode and clock locking, and free disk in the engines folder, each with a verdict and the "
-                    "fix for what is missing. Exits 1 when a check fails.")
-    p.add_argument("--engines", type=Path, default=BuildOptions.out, metavar="DIR",
-                   help=f"the engines folder whose free space to check (default: {BuildOptions.out}/)")
+        "GPU and compute capability, DLA cores, Python, ONNX Runtime providers, OpenCV video back-ends, "
+        "power mode and clock locking, and free disk in the engines folder, each with a verdict and the "
+        "fix for what is missing. Exits 1 when a check fails.",
+    )
+    p.add_argument(
+        "--engines",
+        type=Path,
+        default=BuildOptions.out,
+        metavar="DIR",
+        help=f"the engines folder whose free space to check (default: {BuildOptions.out}/)",
+    )
     p.add_argument("--json", action="store_true", help="print the checks as JSON")
     p.set_defaults(run=run)
 

@@ -12,22 +12,40 @@ def add_parser(sub) -> None:
     from edgesr.artifacts import RECIPE
 
     p = sub.add_parser("models", help=HELP)
-    p.add_argument("--weights-dir", metavar="DIR", type=Path,
-                   help="folder of checkpoints; each is matched to its architecture by tensor shapes")
-    p.add_argument("--eval", metavar="DIR", type=Path, action="append", default=[],
-                   help="HR image folder to measure Y-PSNR on (x4 protocol) for every model with weights; "
-                        "repeatable, e.g. Set5 and Set14")
+    p.add_argument(
+        "--weights-dir",
+        metavar="DIR",
+        type=Path,
+        help="folder of checkpoints; each is matched to its architecture by tensor shapes",
+    )
+    p.add_argument(
+        "--eval",
+        metavar="DIR",
+        type=Path,
+        action="append",
+        default=[],
+        help="HR image folder to measure Y-PSNR on (x4 protocol) for every model with weights; "
+        "repeatable, e.g. Set5 and Set14",
+    )
     p.add_argument("--json", action="store_true", help="print the table as JSON")
-    p.add_argument("--ship-int8", metavar="NAME",
-                   help="make the shipped model NAME's INT8 ONNX Runtime files beside it (edgesr convert, then "
-                        f"edgesr quantize within {RECIPE['max_drop_db']:g} dB) and record them, with the SHA-256 of "
-                        "the FP32 file they come from, in its card")
+    p.add_argument(
+        "--ship-int8",
+        metavar="NAME",
+        help="make the shipped model NAME's INT8 ONNX Runtime files beside it (edgesr convert, then "
+        f"edgesr quantize within {RECIPE['max_drop_db']:g} dB) and record them, with the SHA-256 of "
+        "the FP32 file they come from, in its card",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from edgesr.errors import InputError
-    from edgesr.models.catalog import catalog, format_shipped, format_table, shipped_rows
+    from edgesr.models.catalog import (
+        catalog,
+        format_shipped,
+        format_table,
+        shipped_rows,
+    )
     from edgesr.quality.scoring import catalog_psnr
 
     if args.ship_int8:
@@ -56,7 +74,9 @@ def ship_int8(name: str) -> int:
     entry = make(name)
     v, lat = entry["validation"], entry["latency"]
     source = entry["source"]
-    print(f"{name}: {', '.join(entry['files'])} from {source['path']} (sha256 {source['sha256'][:12]}); "
-          f"drop {v['drop_db']:.3f} dB on {v['images']} images (budget {v['budget_db']} dB); x86 file "
-          f"{lat['x86_vs_fp32']}x FP32, symmetric file {lat['int8_vs_fp32']}x ({lat['runtime']})")
+    print(
+        f"{name}: {', '.join(entry['files'])} from {source['path']} (sha256 {source['sha256'][:12]}); "
+        f"drop {v['drop_db']:.3f} dB on {v['images']} images (budget {v['budget_db']} dB); x86 file "
+        f"{lat['x86_vs_fp32']}x FP32, symmetric file {lat['int8_vs_fp32']}x ({lat['runtime']})"
+    )
     return 0

@@ -15,36 +15,68 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """The options that choose and feed the model (shared with ``edgesr stream``)."""
     from edgesr.artifacts import PRECISIONS
     from edgesr.meta import ModelMeta
-    from edgesr.runtime.spec import VALUE_RANGES
+    from edgesr.runtime.model_spec import VALUE_RANGES
     from edgesr.runtime.tiling import DEFAULT_MEMORY_BUDGET_MB, DEFAULT_OVERLAP
 
     g = p.add_argument_group("model")
-    g.add_argument("-m", "--model", "--artifact", dest="model", metavar="MODEL",
-                   help="the artifact to run: an .onnx file or a TensorRT .engine built by 'edgesr build' (its JSON "
-                        "sidecar beside it), or the name of a model shipped with edgesr (default: the shipped "
-                        "default model)")
-    g.add_argument("--precision", choices=PRECISIONS,
-                   help="which file of a shipped model runs (default: int8 for the default model, whose INT8 ONNX "
-                        "Runtime file ships or is built once into the user cache; fp32 for a model named)")
-    g.add_argument("--scale", type=positive_int, help="upscale factor, for a model that does not record it "
-                                             "(otherwise inferred from a probe run)")
-    g.add_argument("--value-range", type=float, choices=VALUE_RANGES,
-                   metavar="{" + ",".join(f"{v:g}" for v in VALUE_RANGES) + "}",
-                   help=f"input/output peak, for a model that does not record it (default {ModelMeta.value_range:g})")
-    g.add_argument("--providers", type=provider_list, metavar="LIST",
-                   help="ONNX Runtime execution providers, best first, comma-separated: tensorrt, cuda, cpu "
-                        "(default: the best this onnxruntime has)")
+    g.add_argument(
+        "-m",
+        "--model",
+        "--artifact",
+        dest="model",
+        metavar="MODEL",
+        help="the artifact to run: an .onnx file or a TensorRT .engine built by 'edgesr build' (its JSON "
+        "sidecar beside it), or the name of a model shipped with edgesr (default: the shipped "
+        "default model)",
+    )
+    g.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="which file of a shipped model runs (default: int8 for the default model, whose INT8 ONNX "
+        "Runtime file ships or is built once into the user cache; fp32 for a model named)",
+    )
+    g.add_argument(
+        "--scale",
+        type=positive_int,
+        help="upscale factor, for a model that does not record it (otherwise inferred from a probe run)",
+    )
+    g.add_argument(
+        "--value-range",
+        type=float,
+        choices=VALUE_RANGES,
+        metavar="{" + ",".join(f"{v:g}" for v in VALUE_RANGES) + "}",
+        help=f"input/output peak, for a model that does not record it (default {ModelMeta.value_range:g})",
+    )
+    g.add_argument(
+        "--providers",
+        type=provider_list,
+        metavar="LIST",
+        help="ONNX Runtime execution providers, best first, comma-separated: tensorrt, cuda, cpu "
+        "(default: the best this onnxruntime has)",
+    )
     g.add_argument("--threads", type=positive_int, help="CPU threads per inference (default: ONNX Runtime's)")
-    g.add_argument("--tile", type=height_width, metavar="HxW",
-                   help="cut frames into tiles of this input size, HEIGHTxWIDTH (fixed-shape models always tile at "
-                        "their shape)")
-    g.add_argument("--tile-overlap", type=nonneg_int, default=DEFAULT_OVERLAP, metavar="PX",
-                   help="input pixels shared by neighbouring tiles; half of it must cover the model's receptive "
-                        f"field for seam-free output (default {DEFAULT_OVERLAP})")
-    g.add_argument("--memory-budget", type=positive_int, metavar="MB",
-                   help="memory one frame may take; a larger frame is tiled automatically to fit, and one whose "
-                        f"upscaled pixels alone exceed it is refused (default {DEFAULT_MEMORY_BUDGET_MB}, for a "
-                        "Jetson Orin Nano 8 GB)")
+    g.add_argument(
+        "--tile",
+        type=height_width,
+        metavar="HxW",
+        help="cut frames into tiles of this input size, HEIGHTxWIDTH (fixed-shape models always tile at their shape)",
+    )
+    g.add_argument(
+        "--tile-overlap",
+        type=nonneg_int,
+        default=DEFAULT_OVERLAP,
+        metavar="PX",
+        help="input pixels shared by neighbouring tiles; half of it must cover the model's receptive "
+        f"field for seam-free output (default {DEFAULT_OVERLAP})",
+    )
+    g.add_argument(
+        "--memory-budget",
+        type=positive_int,
+        metavar="MB",
+        help="memory one frame may take; a larger frame is tiled automatically to fit, and one whose "
+        f"upscaled pixels alone exceed it is refused (default {DEFAULT_MEMORY_BUDGET_MB}, for a "
+        "Jetson Orin Nano 8 GB)",
+    )
     g.add_argument("--batch", type=positive_int, help="tiles per inference call (default: all tiles of a frame)")
 
 
@@ -59,8 +91,7 @@ def model_path(text: str | None, precision: str | None = None, providers: tuple[
 def runner_options(args):
     from edgesr.runtime.runners import RunnerOptions
 
-    return RunnerOptions(scale=args.scale, value_range=args.value_range, providers=args.providers,
-                         threads=args.threads)
+    return RunnerOptions(scale=args.scale, value_range=args.value_range, providers=args.providers, threads=args.threads)
 
 
 def add_parser(sub) -> None:
@@ -69,28 +100,44 @@ def add_parser(sub) -> None:
     from edgesr.runtime.jobs import UpscaleOptions as Defaults
 
     p = sub.add_parser(
-        "upscale", help=HELP,
+        "upscale",
+        help=HELP,
         description="Run every frame of INPUT (a video file, an image, a folder or a glob) through the model in a "
-                    "threaded pipeline and write OUTPUT: a video file, an image, or a folder. Video audio is "
-                    "copied when PyAV is installed (--audio).")
+        "threaded pipeline and write OUTPUT: a video file, an image, or a folder. Video audio is "
+        "copied when PyAV is installed (--audio).",
+    )
     p.add_argument("input", metavar="INPUT", help="video file, image, folder or glob (quote it)")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                   help="video file (.mp4, .mkv, ...), image file, or folder")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUTPUT", help="video file (.mp4, .mkv, ...), image file, or folder"
+    )
     add_model_args(p)
     g = p.add_argument_group("output")
-    g.add_argument("--codec", choices=CODECS, default=Defaults.codec,
-                   help=f"video codec: mp4v (OpenCV) or h264 (PyAV with libx264) (default {Defaults.codec})")
-    g.add_argument("--crf", type=nonneg_int, default=Defaults.crf,
-                   help=f"H.264 quality, lower is better (default {Defaults.crf})")
-    g.add_argument("--audio", choices=AUDIO_POLICIES, default=Defaults.audio,
-                   help="a video's audio: auto copies it when PyAV can and warns when not, copy fails rather "
-                        f"than lose it, drop writes video only (default {Defaults.audio})")
-    g.add_argument("--image-format", default=Defaults.image_format, metavar="EXT",
-                   help="format of images written to a folder")
+    g.add_argument(
+        "--codec",
+        choices=CODECS,
+        default=Defaults.codec,
+        help=f"video codec: mp4v (OpenCV) or h264 (PyAV with libx264) (default {Defaults.codec})",
+    )
+    g.add_argument(
+        "--crf", type=nonneg_int, default=Defaults.crf, help=f"H.264 quality, lower is better (default {Defaults.crf})"
+    )
+    g.add_argument(
+        "--audio",
+        choices=AUDIO_POLICIES,
+        default=Defaults.audio,
+        help="a video's audio: auto copies it when PyAV can and warns when not, copy fails rather "
+        f"than lose it, drop writes video only (default {Defaults.audio})",
+    )
+    g.add_argument(
+        "--image-format", default=Defaults.image_format, metavar="EXT", help="format of images written to a folder"
+    )
     g.add_argument("--json", metavar="STATS.json", help="also write the run statistics to this JSON file")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
-    g.add_argument("--resume", action="store_true",
-                   help="images into a folder: skip the inputs whose output image is already there")
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="images into a folder: skip the inputs whose output image is already there",
+    )
     p.set_defaults(run=run)
 
 
@@ -98,25 +145,43 @@ def run(args) -> int:
     from edgesr.fileio import write_json
     from edgesr.runtime.jobs import Upscale, UpscaleOptions
 
-    options = UpscaleOptions(runner=runner_options(args), tile=args.tile, tile_overlap=args.tile_overlap,
-                             batch=args.batch, codec=args.codec, crf=args.crf, audio=args.audio,
-                             image_format=args.image_format, progress=not args.no_progress, resume=args.resume,
-                             memory_budget_mb=args.memory_budget)
-    result = Upscale(args.input, args.output, model_path(args.model, args.precision, options.runner.providers),
-                     options)()
+    options = UpscaleOptions(
+        runner=runner_options(args),
+        tile=args.tile,
+        tile_overlap=args.tile_overlap,
+        batch=args.batch,
+        codec=args.codec,
+        crf=args.crf,
+        audio=args.audio,
+        image_format=args.image_format,
+        progress=not args.no_progress,
+        resume=args.resume,
+        memory_budget_mb=args.memory_budget,
+    )
+    result = Upscale(
+        args.input, args.output, model_path(args.model, args.precision, options.runner.providers), options
+    )()
     stats = result.stats
     e2e = stats["end_to_end"]
-    print(f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "
-          f"latency p50 {e2e['p50_ms']:.0f} ms ({result.ended})"
-          + (f", audio {stats['audio']}" if "audio" in stats else ""))
+    print(
+        f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "
+        f"latency p50 {e2e['p50_ms']:.0f} ms ({result.ended})"
+        + (f", audio {stats['audio']}" if "audio" in stats else "")
+    )
     if args.json:
         write_json(args.json, result.to_dict())
     elif args.verbose:
         print(json.dumps(result.to_dict(), indent=2))
     if result.interrupted:
         kept = stats.get("partial")
-        print("edgesr: interrupted; " + (f"the frames written are kept as {kept}" if kept else
-                                         "the images written so far are kept (image inputs resume with --resume)"),
-              file=sys.stderr)
+        print(
+            "edgesr: interrupted; "
+            + (
+                f"the frames written are kept as {kept}"
+                if kept
+                else "the images written so far are kept (image inputs resume with --resume)"
+            ),
+            file=sys.stderr,
+        )
         return 130
     return 0

@@ -66,8 +66,10 @@ def _check(image: np.ndarray, d: Degradation, scale: int) -> None:
     if d.blur is not None:
         k = make_kernel(d.blur).shape[0]
         if min(h, w) < k:
-            raise InputError(f"a {h}x{w} (HxW) image is smaller than the {k}x{k} kernel of blur={d.blur.text()}; "
-                             "use a larger image or a narrower blur")
+            raise InputError(
+                f"a {h}x{w} (HxW) image is smaller than the {k}x{k} kernel of blur={d.blur.text()}; "
+                "use a larger image or a narrower blur"
+            )
 
 
 def blur(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:

@@ -101,7 +101,7 @@ def composite_kernel(d: Degradation, scale: int) -> tuple[np.ndarray, int]:
     full = np.zeros((k.shape[0] + blur.shape[0] - 1,) * 2)
     for i in range(k.shape[0]):  # full 2-D convolution of two small kernels
         for j in range(k.shape[1]):
-            full[i:i + blur.shape[0], j:j + blur.shape[1]] += k[i, j] * blur
+            full[i : i + blur.shape[0], j : j + blur.shape[1]] += k[i, j] * blur
     return full, offset - half
 
 

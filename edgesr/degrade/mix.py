@@ -60,6 +60,8 @@ MIXES: dict[str, Mix] = {
 def get_mix(name: str) -> Mix:
     key = name.strip().lower()
     if key not in MIXES:
-        raise InputError(f"unknown degradation mix '{name}'{suggest(key, list(MIXES))}; mixes: {', '.join(MIXES)}, or give a fixed "
-                         "spec such as blur=iso:1.2,noise=10")
+        raise InputError(
+            f"unknown degradation mix '{name}'{suggest(key, list(MIXES))}; mixes: {', '.join(MIXES)}, or give a fixed "
+            "spec such as blur=iso:1.2,noise=10"
+        )
     return MIXES[key]

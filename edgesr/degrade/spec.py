@@ -140,8 +140,10 @@ def expand(texts: list[str] | tuple[str, ...]) -> list[Degradation]:
 
 
 def _help() -> str:
-    return (f"write KEY=VALUE pairs joined by commas (keys: {', '.join(KEYS)}; e.g. blur=iso:1.2,noise=10,jpeg=50) "
-            f"or a preset ({', '.join(PRESETS)}) or 'grid'")
+    return (
+        f"write KEY=VALUE pairs joined by commas (keys: {', '.join(KEYS)}; e.g. blur=iso:1.2,noise=10,jpeg=50) "
+        f"or a preset ({', '.join(PRESETS)}) or 'grid'"
+    )
 
 
 def suggest(word: str, choices: list[str]) -> str:
@@ -163,12 +165,18 @@ def _number(value: str, what: str, spec: str, low: float, high: float) -> float:
 def _blur(d: Degradation, value: str, spec: str) -> Degradation:
     kind, *args = value.split(":")
     if kind not in BLUR_KINDS:
-        raise InputError(f"blur kind '{kind}'{suggest(kind, list(BLUR_KINDS))} is not one of "
-                         f"{', '.join(BLUR_KINDS)}; e.g. blur=iso:1.2, blur=aniso:2:0.8:30, blur=gen:1.5:1")
+        raise InputError(
+            f"blur kind '{kind}'{suggest(kind, list(BLUR_KINDS))} is not one of "
+            f"{', '.join(BLUR_KINDS)}; e.g. blur=iso:1.2, blur=aniso:2:0.8:30, blur=gen:1.5:1"
+        )
     arity = {"iso": (1,), "aniso": (2, 3), "gen": (2,), "plateau": (2,)}[kind]
     if len(args) not in arity:
-        forms = {"iso": "iso:SIGMA", "aniso": "aniso:SIGMA_X:SIGMA_Y[:ANGLE]", "gen": "gen:SIGMA:BETA",
-                 "plateau": "plateau:SIGMA:BETA"}
+        forms = {
+            "iso": "iso:SIGMA",
+            "aniso": "aniso:SIGMA_X:SIGMA_Y[:ANGLE]",
+            "gen": "gen:SIGMA:BETA",
+            "plateau": "plateau:SIGMA:BETA",
+        }
         raise InputError(f"blur '{value}' in degradation '{spec}': write {forms[kind]}")
     sigma = _number(args[0], "blur sigma", spec, 0.1, MAX_SIGMA)
     if kind == "iso":
@@ -182,8 +190,7 @@ def _blur(d: Degradation, value: str, spec: str) -> Degradation:
 
 def _down(d: Degradation, value: str, spec: str) -> Degradation:
     if value not in DOWN_METHODS:
-        raise InputError(f"down '{value}'{suggest(value, list(DOWN_METHODS))} is not one of "
-                         f"{', '.join(DOWN_METHODS)}")
+        raise InputError(f"down '{value}'{suggest(value, list(DOWN_METHODS))} is not one of {', '.join(DOWN_METHODS)}")
     return replace(d, down=value)
 
 

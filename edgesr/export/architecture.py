@@ -22,9 +22,15 @@ class Exported:
     input_shape: str  # "1x3xHxW" with the static size, or "Nx3xHxW"
 
 
-def export_architecture(name: str, output: str | os.PathLike, *, weights: str | os.PathLike | None = None,
-                        scale: int | None = None, opset: int = MIN_OPSET,
-                        static_hw: tuple[int, int] | None = None) -> Exported:
+def export_architecture(
+    name: str,
+    output: str | os.PathLike,
+    *,
+    weights: str | os.PathLike | None = None,
+    scale: int | None = None,
+    opset: int = MIN_OPSET,
+    static_hw: tuple[int, int] | None = None,
+) -> Exported:
     """Export architecture ``name`` to ``output``; without ``weights`` its weights are random (for pipeline
     tests), at ``scale`` or :data:`edgesr.models.DEFAULT_SCALE`. ``static_hw`` fixes the input to 1x3xHxW
     instead of a dynamic batch, height and width."""
@@ -32,10 +38,13 @@ def export_architecture(name: str, output: str | os.PathLike, *, weights: str | 
         net = models.load(name, weights, scale=scale)
     else:
         net = models.create(name, scale=scale or models.DEFAULT_SCALE)
-        logger.warning("no --weights: %s has random weights and its output is noise; "
-                       "use this file for pipeline tests only", net.arch)
+        logger.warning(
+            "no --weights: %s has random weights and its output is noise; use this file for pipeline tests only",
+            net.arch,
+        )
     static = static_hw is not None
-    path = export_onnx(net, output, opset=opset, dynamic=not static,
-                       sample_hw=static_hw if static else ExportOnnx.sample_hw)
+    path = export_onnx(
+        net, output, opset=opset, dynamic=not static, sample_hw=static_hw if static else ExportOnnx.sample_hw
+    )
     shape = f"1x3x{static_hw[0]}x{static_hw[1]}" if static else "Nx3xHxW"
     return Exported(path, net.arch, net.scale, models.count_params(models.deployed(net)), net.value_range, shape)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from edgesr import meta
 from edgesr.errors import InputError, ModelError
-from edgesr.export.parity import check_parity, sample_input
+from edgesr.export.torch_parity import check_parity, sample_input
 from edgesr.fileio import atomic_path, check_writable_dir
 from edgesr.lazy import require
 from edgesr.log import stage
@@ -54,9 +54,17 @@ class ExportOnnx:
                 warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
                 warnings.filterwarnings("ignore", category=DeprecationWarning)
                 try:
-                    torch.onnx.export(target, (torch.from_numpy(x),), str(tmp), dynamo=False,
-                                      opset_version=self.opset, input_names=[INPUT], output_names=[OUTPUT],
-                                      dynamic_axes=self._dynamic_axes(), do_constant_folding=True)
+                    torch.onnx.export(
+                        target,
+                        (torch.from_numpy(x),),
+                        str(tmp),
+                        dynamo=False,
+                        opset_version=self.opset,
+                        input_names=[INPUT],
+                        output_names=[OUTPUT],
+                        dynamic_axes=self._dynamic_axes(),
+                        do_constant_folding=True,
+                    )
                 except torch.onnx.errors.OnnxExporterError as exc:
                     # The first line is the reason; the rest is a dump of the traced graph.
                     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].split(" Please feel free")[0]
@@ -68,8 +76,9 @@ class ExportOnnx:
             parity = check_parity(module, tmp, sizes)
             worst = max(p.max_abs_err for p in parity)
             shapes = "dynamic NxHxW" if self.dynamic else f"static 1x3x{h}x{w}"
-            info["outcome"] = (f"{shapes}, max abs err {worst:.2e} vs PyTorch at "
-                               f"{', '.join(f'{p.height}x{p.width}' for p in parity)}")
+            info["outcome"] = (
+                f"{shapes}, max abs err {worst:.2e} vs PyTorch at {', '.join(f'{p.height}x{p.width}' for p in parity)}"
+            )
         return out
 
     def _validate(self, module, out: Path) -> None:
@@ -78,18 +87,24 @@ class ExportOnnx:
         smallest = getattr(module, "min_size", 1)
         if min(self.sample_hw) < smallest:
             h, w = self.sample_hw
-            raise InputError(f"{module.arch} needs inputs of at least {smallest}x{smallest}, "
-                             f"not {h}x{w}; choose a larger size")
+            raise InputError(
+                f"{module.arch} needs inputs of at least {smallest}x{smallest}, not {h}x{w}; choose a larger size"
+            )
         check_writable_dir(out.parent)
 
     def _dynamic_axes(self) -> dict | None:
         if not self.dynamic:
             return None
-        return {INPUT: {0: "batch", 2: "height", 3: "width"},
-                OUTPUT: {0: "batch", 2: "out_height", 3: "out_width"}}
+        return {INPUT: {0: "batch", 2: "height", 3: "width"}, OUTPUT: {0: "batch", 2: "out_height", 3: "out_width"}}
 
 
-def export_onnx(module, path: str | os.PathLike, *, opset: int = MIN_OPSET, dynamic: bool = True,
-                sample_hw: tuple[int, int] = (64, 64)) -> Path:
+def export_onnx(
+    module,
+    path: str | os.PathLike,
+    *,
+    opset: int = MIN_OPSET,
+    dynamic: bool = True,
+    sample_hw: tuple[int, int] = (64, 64),
+) -> Path:
     """Export ``module`` to ``path``; see :class:`ExportOnnx`."""
     return ExportOnnx(opset=opset, dynamic=dynamic, sample_hw=sample_hw)(module, path)

@@ -59,8 +59,7 @@ def _to_rgb8(im, p: Path) -> np.ndarray:
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im, dtype=np.float64)
         peak = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
-        logger.warning("%s is a %s-bit image; converting to 8 bits per channel", p.name,
-                       16 if peak > 255 else 8)
+        logger.warning("%s is a %s-bit image; converting to 8 bits per channel", p.name, 16 if peak > 255 else 8)
         arr = np.clip(np.round(arr / peak * 255.0), 0, 255).astype(np.uint8)
         return np.repeat(arr[..., None], 3, axis=2)
     if mode == "F":
@@ -140,7 +139,7 @@ def fit(rgb: np.ndarray, height: int, width: int) -> np.ndarray:
         rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC))
         h, w = rgb.shape[:2]
     top, left = (h - height) // 2, (w - width) // 2
-    return rgb[top:top + height, left:left + width]
+    return rgb[top : top + height, left : left + width]
 
 
 def to_nchw(rgb: np.ndarray, *, channels: int = 3, value_range: float = 1.0) -> np.ndarray:

@@ -86,8 +86,10 @@ def copy_audio(video: Path, audio_from: Path, output: Path) -> float:
                     packet.stream = v_out if kind == "v" else a_out
                     out.mux(packet)
         except (av.FFmpegError, ValueError) as exc:
-            raise InputError(f"cannot put the {a_in.codec_context.name} audio of {audio_from.name} into "
-                             f"{output.suffix} ({exc}); use --audio drop or an .mkv output") from None
+            raise InputError(
+                f"cannot put the {a_in.codec_context.name} audio of {audio_from.name} into "
+                f"{output.suffix} ({exc}); use --audio drop or an .mkv output"
+            ) from None
     return min(kept, end)
 
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from edgesr.errors import DependencyError, InputError
 from edgesr.fileio import check_writable_dir
-from edgesr.io import images, uri as uris
+from edgesr.io import images
+from edgesr.io import uri as uris
 from edgesr.io.frame import Frame
 from edgesr.io.sources import VIDEO_SUFFIXES
 from edgesr.lazy import require
@@ -91,8 +92,10 @@ class ImageFileSink(Sink):
 
     def write(self, frame: Frame) -> None:
         if self.frames_written:
-            raise InputError(f"the output {self.path} is one image but the input has several frames; "
-                             "pass a folder or a video file with -o")
+            raise InputError(
+                f"the output {self.path} is one image but the input has several frames; "
+                "pass a folder or a video file with -o"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         images.write_rgb(self.path, frame.image)
         self.frames_written += 1
@@ -188,8 +191,10 @@ class VideoFileSink(Sink):
         if self._writer is None:
             self._start(width, height)
         elif (width, height) != self._frame_size:
-            raise InputError(f"frame {frame.index} is {width}x{height} but the video {self.path.name} is "
-                             f"{self._frame_size[0]}x{self._frame_size[1]}; write frames of mixed sizes to a folder")
+            raise InputError(
+                f"frame {frame.index} is {width}x{height} but the video {self.path.name} is "
+                f"{self._frame_size[0]}x{self._frame_size[1]}; write frames of mixed sizes to a folder"
+            )
         w, h = self._size
         crop = (w, h) != (width, height)
         rgb = frame.image[:h, :w] if crop else frame.image
@@ -207,8 +212,13 @@ class VideoFileSink(Sink):
         self._frame_size = (width, height)
         self._size = (width - width % 2, height - height % 2)
         if self._size != self._frame_size:
-            logger.warning("%s: frames are %dx%d but 4:2:0 video needs even sizes; writing %dx%d (last "
-                           "column/row cropped)", self.path.name, width, height, *self._size)
+            logger.warning(
+                "%s: frames are %dx%d but 4:2:0 video needs even sizes; writing %dx%d (last column/row cropped)",
+                self.path.name,
+                width,
+                height,
+                *self._size,
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.options.codec == "h264":
             self._writer = _h264_writer(self._tmp, self.fps, self._size, self.options.crf)
@@ -243,14 +253,21 @@ class DisplaySink(Sink):
 
     def open(self) -> None:
         cv2 = require("cv2")
-        gui = [line.split(":", 1)[1].strip() for line in cv2.getBuildInformation().splitlines()
-               if line.strip().startswith("GUI:")]
+        gui = [
+            line.split(":", 1)[1].strip()
+            for line in cv2.getBuildInformation().splitlines()
+            if line.strip().startswith("GUI:")
+        ]
         if not gui or gui[0].upper() == "NONE":
-            raise DependencyError("display:// needs OpenCV with GUI support, and this one is headless; "
-                                  "pip install opencv-python (not -headless), or use JetPack's OpenCV on a Jetson")
+            raise DependencyError(
+                "display:// needs OpenCV with GUI support, and this one is headless; "
+                "pip install opencv-python (not -headless), or use JetPack's OpenCV on a Jetson"
+            )
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise InputError("display:// needs a display, and DISPLAY is not set; run on the device's desktop "
-                             "(or export DISPLAY=:0), or write to a file or null://")
+            raise InputError(
+                "display:// needs a display, and DISPLAY is not set; run on the device's desktop "
+                "(or export DISPLAY=:0), or write to a file or null://"
+            )
         cv2.namedWindow(self.title, cv2.WINDOW_NORMAL)
 
     def write(self, frame: Frame) -> None:
@@ -277,8 +294,10 @@ def _file_sink(address: uris.Uri, options: SinkOptions) -> Sink:
         address.check_options(())
         return ImageFileSink(path, options.flag)
     if suffix and not path.is_dir():
-        raise InputError(f"cannot tell what to write to {path} from its suffix; give a video "
-                         f"({', '.join(VIDEO_SUFFIXES[:5])}), an image, or a folder")
+        raise InputError(
+            f"cannot tell what to write to {path} from its suffix; give a video "
+            f"({', '.join(VIDEO_SUFFIXES[:5])}), an image, or a folder"
+        )
     address.check_options(("format",))
     return ImageFolderSink(path, address.options.get("format", options.image_format), options.flag)
 
@@ -300,6 +319,7 @@ def open_sink(address: str | Path, options: SinkOptions | None = None) -> Sink:
     parsed = uris.parse(address)
     opener = _OPENERS.get(parsed.scheme)
     if opener is None:
-        raise InputError(f"{parsed} cannot be written to; sinks: a video file, an image, a folder, "
-                         "display://0 or null://")
+        raise InputError(
+            f"{parsed} cannot be written to; sinks: a video file, an image, a folder, display://0 or null://"
+        )
     return opener(parsed, options if options is not None else SinkOptions())

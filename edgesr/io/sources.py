@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from edgesr.errors import DependencyError, EdgeSRError, InputError
-from edgesr.io import images, uri as uris
+from edgesr.io import images
+from edgesr.io import uri as uris
 from edgesr.io.frame import Frame
 from edgesr.lazy import require
 from edgesr.log import logger
@@ -117,8 +118,10 @@ class VideoFileSource(Source):
             raise InputError(f"video {self.path} does not exist; check the path")
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if not cap.isOpened():
-            raise InputError(f"cannot decode video {self.path}: not a video, an unsupported codec, or truncated "
-                             "(an MP4 cut short loses its index); check the file with ffprobe")
+            raise InputError(
+                f"cannot decode video {self.path}: not a video, an unsupported codec, or truncated "
+                "(an MP4 cut short loses its index); check the file with ffprobe"
+            )
         self._cap = cap
         fps = cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and fps > 0 else None
@@ -140,9 +143,13 @@ class VideoFileSource(Source):
     def _warn_if_short(self) -> None:
         # The container's count can be an estimate from its duration, so one frame of slack.
         if self.frame_count is not None and self._next_index < self.frame_count - 1:
-            logger.warning("%s ended after %d of the %d frames its header announces; the file may be truncated "
-                           "or damaged (the output holds the frames that decoded)",
-                           self.path.name, self._next_index, self.frame_count)
+            logger.warning(
+                "%s ended after %d of the %d frames its header announces; the file may be truncated "
+                "or damaged (the output holds the frames that decoded)",
+                self.path.name,
+                self._next_index,
+                self.frame_count,
+            )
 
     def close(self) -> None:
         if self._cap is not None:
@@ -190,8 +197,9 @@ class TestPatternSource(Source):
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, width: int, height: int, fps: float | None = None, frames: int | None = None,
-                 address: str | None = None):
+    def __init__(
+        self, width: int, height: int, fps: float | None = None, frames: int | None = None, address: str | None = None
+    ):
         super().__init__(address or f"test://{width}x{height}")
         self.width, self.height = width, height
         self.fps = fps
@@ -220,7 +228,7 @@ class TestPatternSource(Source):
                 self._wake.wait(wait)
             self._due += 1.0 / self.fps
         shift = (self._next_index * 4) % self.width
-        return self._frame(self._base[:, shift:shift + self.width].copy())
+        return self._frame(self._base[:, shift : shift + self.width].copy())
 
     def interrupt(self) -> None:
         self._wake.set()
@@ -231,8 +239,19 @@ def _pattern(width: int, height: int) -> np.ndarray:
     x = np.arange(2 * width, dtype=np.float32)[None, :]
     y = np.arange(height, dtype=np.float32)[:, None]
     bars = (np.floor(x / max(width / 8, 1)) % 8).astype(np.uint8)
-    colours = np.array([[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0],
-                        [255, 0, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]], np.float32)
+    colours = np.array(
+        [
+            [255, 255, 255],
+            [255, 255, 0],
+            [0, 255, 255],
+            [0, 255, 0],
+            [255, 0, 255],
+            [255, 0, 0],
+            [0, 0, 255],
+            [0, 0, 0],
+        ],
+        np.float32,
+    )
     ramp = (y / max(height - 1, 1)) * 0.6 + 0.2
     rgb = colours[np.broadcast_to(bars, (height, 2 * width))] * ramp[..., None]
     rgb += 20.0 * np.sin(x / 7.0 + y / 5.0)[..., None]
@@ -292,12 +311,17 @@ class V4l2CameraSource(_CaptureSource):
 
     def _capture(self, cv2):
         if not Path(self.device).exists():
-            raise SourceError(f"camera {self.device} does not exist; list cameras with 'ls /dev/video*' "
-                              "(inside a container, pass the device through)")
+            raise SourceError(
+                f"camera {self.device} does not exist; list cameras with 'ls /dev/video*' "
+                "(inside a container, pass the device through)"
+            )
         cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
         width, height, fps = self.mode
-        for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, width), (cv2.CAP_PROP_FRAME_HEIGHT, height),
-                            (cv2.CAP_PROP_FPS, fps)):
+        for prop, value in (
+            (cv2.CAP_PROP_FRAME_WIDTH, width),
+            (cv2.CAP_PROP_FRAME_HEIGHT, height),
+            (cv2.CAP_PROP_FPS, fps),
+        ):
             if value is not None:
                 cap.set(prop, value)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's queue is latency; keep only the newest frame
@@ -311,21 +335,29 @@ class RtspSource(_CaptureSource):
     """An RTSP stream through OpenCV's FFmpeg backend, with open and read timeouts."""
 
     def _capture(self, cv2):
-        ms = (cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(self.options.open_timeout * 1000),
-              cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(self.options.read_timeout * 1000))
+        ms = (
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            int(self.options.open_timeout * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            int(self.options.read_timeout * 1000),
+        )
         return cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, list(ms))
 
     def _cannot_open(self) -> str:
-        return (f"cannot open stream {self.uri} within {self.options.open_timeout:g} s: check the address, "
-                "that the server is up, and credentials")
+        return (
+            f"cannot open stream {self.uri} within {self.options.open_timeout:g} s: check the address, "
+            "that the server is up, and credentials"
+        )
 
 
 def csi_pipeline(sensor: int, width: int, height: int, fps: float, flip: int = 0) -> str:
     """The GStreamer pipeline that reads a Jetson CSI camera into BGR frames for OpenCV."""
-    return (f"nvarguscamerasrc sensor-id={sensor} ! "
-            f"video/x-raw(memory:NVMM), width={width}, height={height}, framerate={round(fps)}/1 ! "
-            f"nvvidconv flip-method={flip} ! video/x-raw, format=BGRx ! videoconvert ! "
-            "video/x-raw, format=BGR ! appsink drop=true max-buffers=1 sync=false")
+    return (
+        f"nvarguscamerasrc sensor-id={sensor} ! "
+        f"video/x-raw(memory:NVMM), width={width}, height={height}, framerate={round(fps)}/1 ! "
+        f"nvvidconv flip-method={flip} ! video/x-raw, format=BGRx ! videoconvert ! "
+        "video/x-raw, format=BGR ! appsink drop=true max-buffers=1 sync=false"
+    )
 
 
 def opencv_has_gstreamer() -> bool:
@@ -341,21 +373,28 @@ class CsiCameraSource(_CaptureSource):
         super().__init__(str(address), options)
         if not address.location.isdigit():
             raise InputError(f"{address}: the CSI sensor must be a number, e.g. csi://0")
-        self.pipeline = csi_pipeline(int(address.location), address.int_option("width", 1280),
-                                     address.int_option("height", 720), address.float_option("fps", 30.0),
-                                     int(address.options.get("flip", "0")))
+        self.pipeline = csi_pipeline(
+            int(address.location),
+            address.int_option("width", 1280),
+            address.int_option("height", 720),
+            address.float_option("fps", 30.0),
+            int(address.options.get("flip", "0")),
+        )
 
     def _capture(self, cv2):
         if not opencv_has_gstreamer():
             raise DependencyError(
                 f"{self.uri} needs OpenCV built with GStreamer, and this OpenCV ({cv2.__version__}) has none "
                 "(PyPI wheels never do); on a Jetson use JetPack's OpenCV (apt install python3-opencv, in a "
-                "venv made with --system-site-packages)")
+                "venv made with --system-site-packages)"
+            )
         return cv2.VideoCapture(self.pipeline, cv2.CAP_GSTREAMER)
 
     def _cannot_open(self) -> str:
-        return (f"cannot open CSI camera {self.uri}: check the ribbon cable and that nvargus-daemon is running "
-                "(sudo systemctl restart nvargus-daemon)")
+        return (
+            f"cannot open CSI camera {self.uri}: check the ribbon cable and that nvargus-daemon is running "
+            "(sudo systemctl restart nvargus-daemon)"
+        )
 
 
 @dataclass
@@ -452,8 +491,10 @@ class ReconnectingSource(Source):
             self.reconnects += 1
             logger.info("%s reconnected after %d attempt(s)", self.uri, attempt)
             return
-        raise SourceError(f"{self.uri} was lost ({reason}) and {self.policy.retries} reconnect attempts failed; "
-                          "check the camera or stream, or allow more with --reconnect-retries")
+        raise SourceError(
+            f"{self.uri} was lost ({reason}) and {self.policy.retries} reconnect attempts failed; "
+            "check the camera or stream, or allow more with --reconnect-retries"
+        )
 
 
 def _file_source(address: uris.Uri, options: SourceOptions) -> Source:
@@ -468,8 +509,10 @@ def _file_source(address: uris.Uri, options: SourceOptions) -> Source:
         return ImageFilesSource(location)
     if not path.exists():
         raise InputError(f"{path} does not exist; give a video, an image, a folder, a glob or a URI such as csi://0")
-    raise InputError(f"cannot tell what {path} is from its suffix; video suffixes: {', '.join(VIDEO_SUFFIXES)}, "
-                     f"image suffixes: {', '.join(images.IMAGE_SUFFIXES)}")
+    raise InputError(
+        f"cannot tell what {path} is from its suffix; video suffixes: {', '.join(VIDEO_SUFFIXES)}, "
+        f"image suffixes: {', '.join(images.IMAGE_SUFFIXES)}"
+    )
 
 
 def _test_source(address: uris.Uri, options: SourceOptions) -> Source:
@@ -498,6 +541,8 @@ def open_source(address: str | Path, options: SourceOptions | None = None) -> So
     parsed = uris.parse(address)
     opener = _OPENERS.get(parsed.scheme)
     if opener is None:
-        raise InputError(f"{parsed} cannot be read from; sources: a path, or "
-                         + ", ".join(f"{k}://" for k in _OPENERS if k != "file"))
+        raise InputError(
+            f"{parsed} cannot be read from; sources: a path, or "
+            + ", ".join(f"{k}://" for k in _OPENERS if k != "file")
+        )
     return opener(parsed, options if options is not None else SourceOptions())

@@ -10,7 +10,9 @@ import platform
 from dataclasses import asdict, dataclass
 
 from edgesr import host
-from edgesr.jetson import clocks as clocks_mod, nvpmodel, release as release_mod
+from edgesr.jetson import clocks as clocks_mod
+from edgesr.jetson import nvpmodel
+from edgesr.jetson import release as release_mod
 from edgesr.jetson.system import LOCAL, System
 
 DEVICE_TREE_MODEL = "/proc/device-tree/model"
@@ -36,8 +38,10 @@ class HostFacts:
         """One line: what ran the measurement."""
         if self.jetson is None:
             return f"{self.hostname}: {self.platform}, {self.cpu} ({self.cpu_count} CPUs), not a Jetson"
-        return (f"{self.hostname}: {self.jetson}, {self.jetpack or 'JetPack unknown'}, power mode "
-                f"{self.power_mode or 'unknown'}, clocks {self.clocks or 'unknown'}")
+        return (
+            f"{self.hostname}: {self.jetson}, {self.jetpack or 'JetPack unknown'}, power mode "
+            f"{self.power_mode or 'unknown'}, clocks {self.clocks or 'unknown'}"
+        )
 
 
 def gather(system: System = LOCAL) -> HostFacts:
@@ -47,11 +51,17 @@ def gather(system: System = LOCAL) -> HostFacts:
     mode = nvpmodel.query(system) if module is not None else None
     clocks = clocks_mod.read(system) if module is not None else None
     return HostFacts(
-        hostname=platform.node() or "unknown", platform=f"{platform.system()} {platform.machine()}",
-        cpu=cpu_model(system), cpu_count=os.cpu_count() or 0,
-        jetson=module.name if module else None, device=module.id if module else None,
-        l4t=rel.l4t_text if rel else None, jetpack=rel.describe() if rel else None,
-        power_mode=str(mode) if mode else None, clocks=clocks.describe() if clocks else None)
+        hostname=platform.node() or "unknown",
+        platform=f"{platform.system()} {platform.machine()}",
+        cpu=cpu_model(system),
+        cpu_count=os.cpu_count() or 0,
+        jetson=module.name if module else None,
+        device=module.id if module else None,
+        l4t=rel.l4t_text if rel else None,
+        jetpack=rel.describe() if rel else None,
+        power_mode=str(mode) if mode else None,
+        clocks=clocks.describe() if clocks else None,
+    )
 
 
 def cpu_model(system: System = LOCAL) -> str:

@@ -39,8 +39,18 @@ def probe_python() -> Python:
     cv, _ = _import_version("cv2")
     video = video_io(importlib.import_module("cv2").getBuildInformation()) if cv else {}
     in_venv = sys.prefix != sys.base_prefix
-    return Python(platform.python_version(), sys.executable, in_venv, _system_site_packages() if in_venv else None,
-                  trt, trt_error, ort, providers, cv, video)
+    return Python(
+        platform.python_version(),
+        sys.executable,
+        in_venv,
+        _system_site_packages() if in_venv else None,
+        trt,
+        trt_error,
+        ort,
+        providers,
+        cv,
+        video,
+    )
 
 
 def _import_version(name: str) -> tuple[str | None, str | None]:
@@ -102,8 +112,15 @@ def cuda_version(system: System) -> tuple[str, str] | None:
 
 def cudnn_version(system: System) -> str | None:
     """From ``cudnn_version.h`` (JetPack 6 names it ``cudnn_version_v9.h``), else the library's file name."""
-    headers = [h for pattern in ("/usr/include/cudnn_version*.h", "/usr/include/*-linux-gnu/cudnn_version*.h",
-                                 "/usr/local/cuda/include/cudnn_version.h") for h in system.glob(pattern)]
+    headers = [
+        h
+        for pattern in (
+            "/usr/include/cudnn_version*.h",
+            "/usr/include/*-linux-gnu/cudnn_version*.h",
+            "/usr/local/cuda/include/cudnn_version.h",
+        )
+        for h in system.glob(pattern)
+    ]
     for header in headers:
         text = system.read(header) or ""
         parts = [re.search(rf"#define CUDNN_{k}\s+(\d+)", text) for k in ("MAJOR", "MINOR", "PATCHLEVEL")]

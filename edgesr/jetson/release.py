@@ -24,12 +24,27 @@ _VERSION = re.compile(r"^(\d+(?:\.\d+)*)")
 # L4T -> JetPack, from NVIDIA's JetPack archive and release notes (and, for 36.4.7 and 36.5.0,
 # the nvidia-jetpack package seen beside nvidia-l4t-core on updated devices).
 JETPACK_OF_L4T: dict[tuple[int, int, int], str] = {
-    (32, 6, 1): "4.6", (32, 7, 1): "4.6.1", (32, 7, 2): "4.6.2", (32, 7, 3): "4.6.3", (32, 7, 4): "4.6.4",
-    (32, 7, 5): "4.6.5", (32, 7, 6): "4.6.6",
-    (35, 1, 0): "5.0.2", (35, 2, 1): "5.1", (35, 3, 1): "5.1.1", (35, 4, 1): "5.1.2", (35, 5, 0): "5.1.3",
-    (35, 6, 0): "5.1.4", (35, 6, 1): "5.1.5",
-    (36, 2, 0): "6.0 DP", (36, 3, 0): "6.0", (36, 4, 0): "6.1", (36, 4, 3): "6.2", (36, 4, 4): "6.2.1",
-    (36, 4, 7): "6.2.1", (36, 5, 0): "6.2.2",
+    (32, 6, 1): "4.6",
+    (32, 7, 1): "4.6.1",
+    (32, 7, 2): "4.6.2",
+    (32, 7, 3): "4.6.3",
+    (32, 7, 4): "4.6.4",
+    (32, 7, 5): "4.6.5",
+    (32, 7, 6): "4.6.6",
+    (35, 1, 0): "5.0.2",
+    (35, 2, 1): "5.1",
+    (35, 3, 1): "5.1.1",
+    (35, 4, 1): "5.1.2",
+    (35, 5, 0): "5.1.3",
+    (35, 6, 0): "5.1.4",
+    (35, 6, 1): "5.1.5",
+    (36, 2, 0): "6.0 DP",
+    (36, 3, 0): "6.0",
+    (36, 4, 0): "6.1",
+    (36, 4, 3): "6.2",
+    (36, 4, 4): "6.2.1",
+    (36, 4, 7): "6.2.1",
+    (36, 5, 0): "6.2.2",
     (38, 2, 0): "7.0",
 }
 # L4T major -> JetPack major: R32 is JetPack 4, R34/R35 JetPack 5, R36 JetPack 6, R38/R39 JetPack 7.
@@ -57,8 +72,13 @@ class Release:
     def jetpack_line(self) -> devices.JetPack | None:
         """The device table's row for this release (its TensorRT, CUDA and Python)."""
         major, minor, _ = self.l4t
-        version = {32: "4.6.x" if minor >= 6 else None, 35: "5.1.x" if minor >= 2 else None,
-                   36: "6.0" if minor < 4 else "6.1/6.2", 38: "7.0/7.1", 39: "7.2"}.get(major)
+        version = {
+            32: "4.6.x" if minor >= 6 else None,
+            35: "5.1.x" if minor >= 2 else None,
+            36: "6.0" if minor < 4 else "6.1/6.2",
+            38: "7.0/7.1",
+            39: "7.2",
+        }.get(major)
         return next((jp for jp in devices.JETPACKS if jp.version == version), None)
 
     def describe(self) -> str:
@@ -79,9 +99,8 @@ def parse_release_file(text: str) -> Release | None:
     if header is None:
         return None
     l4t = (int(header.group(1)), int(header.group(2)), int(header.group(3) or 0))
-    board = _BOARD.search(text[header.start():].split("\n", 1)[0])
-    return Release(l4t, RELEASE_FILE, board=board.group(1).strip() if board else None,
-                   jetpack=JETPACK_OF_L4T.get(l4t))
+    board = _BOARD.search(text[header.start() :].split("\n", 1)[0])
+    return Release(l4t, RELEASE_FILE, board=board.group(1).strip() if board else None, jetpack=JETPACK_OF_L4T.get(l4t))
 
 
 def parse_package_version(version: str) -> tuple[int, ...] | None:

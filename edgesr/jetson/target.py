@@ -29,8 +29,10 @@ def resolve(requested: str, model_file: Path | None = None) -> Device:
     here = host.jetson(model_file if model_file is not None else host.DEVICE_TREE_MODEL)
     if requested.strip().lower() == AUTO:
         if here is None:
-            logger.info("--device auto: this machine is not a Jetson, so the ONNX Runtime artifact (cpu) is built; "
-                        "name a device to prepare its bundle")
+            logger.info(
+                "--device auto: this machine is not a Jetson, so the ONNX Runtime artifact (cpu) is built; "
+                "name a device to prepare its bundle"
+            )
             return devices.get("cpu")
         logger.info("--device auto: this is a %s (%s)", here.name, here.id)
         return here
@@ -47,11 +49,14 @@ def mismatch(target: Device, here: Device | None) -> str | None:
     if here is None or not target.is_jetson or target.id == here.id:
         return None
     if target.compute_capability == here.compute_capability:
-        return (f"this machine is a {here.name}, not a {target.name}: a {target.id} engine must be built on the "
-                f"{target.name} itself, so a bundle is written for it; pass --device {here.id} (or auto) to build "
-                f"an engine for this {here.name}")
+        return (
+            f"this machine is a {here.name}, not a {target.name}: a {target.id} engine must be built on the "
+            f"{target.name} itself, so a bundle is written for it; pass --device {here.id} (or auto) to build "
+            f"an engine for this {here.name}"
+        )
     raise DeviceError(
         f"this machine is a {here.name} ({here.gpu}, compute capability {here.compute_capability}) and can neither "
         f"build nor test {target.id} engines ({target.gpu}, compute capability {target.compute_capability}); pass "
         f"--device auto to build for this {here.name}, or prepare the {target.id} bundle on a host or on the "
-        f"{target.name}")
+        f"{target.name}"
+    )

@@ -85,15 +85,21 @@ def parse_line(line: str) -> Sample | None:
     emc = _EMC.search(line)
     return Sample(
         timestamp=stamp.group(1) if stamp else None,
-        ram_used_mb=int(ram.group(1)), ram_total_mb=int(ram.group(2)),
-        swap_used_mb=int(swap.group(1)) if swap else None, swap_total_mb=int(swap.group(2)) if swap else None,
-        cpu_load_pct=cpu_load, cpu_freq_mhz=cpu_freq,
+        ram_used_mb=int(ram.group(1)),
+        ram_total_mb=int(ram.group(2)),
+        swap_used_mb=int(swap.group(1)) if swap else None,
+        swap_total_mb=int(swap.group(2)) if swap else None,
+        cpu_load_pct=cpu_load,
+        cpu_freq_mhz=cpu_freq,
         gpu_load_pct=float(gpu.group(1)) if gpu and gpu.group(1) else None,
         gpu_freq_mhz=tuple(int(f) for f in gpu.group(2).split(",") if f) if gpu and gpu.group(2) else (),
         emc_load_pct=float(emc.group(1)) if emc else None,
         emc_freq_mhz=int(emc.group(2)) if emc and emc.group(2) else None,
-        temps_c={name: float(value) for name, value in _TEMP.findall(line)
-                 if float(value) != _OFF_SENSOR and name not in _NOT_SENSORS},
+        temps_c={
+            name: float(value)
+            for name, value in _TEMP.findall(line)
+            if float(value) != _OFF_SENSOR and name not in _NOT_SENSORS
+        },
         rails_mw={m.group(1): int(m.group(2)) for m in _RAIL.finditer(line) if m.group(1) not in _NOT_RAILS},
     )
 

@@ -47,8 +47,11 @@ class Series:
     def summary(self, digits: int = 1) -> dict[str, float] | None:
         if not self.count:
             return None
-        return {"mean": round(self.total / self.count, digits), "min": round(self.low, digits),
-                "max": round(self.high, digits)}
+        return {
+            "mean": round(self.total / self.count, digits),
+            "min": round(self.low, digits),
+            "max": round(self.high, digits),
+        }
 
 
 class Summary:
@@ -147,14 +150,21 @@ class Telemetry:
             logger.info("telemetry: %s", self.reason)
             return self
         try:
-            self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, text=True, bufsize=1)
+            self._process = subprocess.Popen(
+                self.command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+            )
         except OSError as exc:
             self.reason = f"cannot start {self.command[0]}: {exc.strerror or exc}"
             logger.warning("telemetry: %s", self.reason)
             return self
-        self._thread = threading.Thread(target=self._read, args=(self._process.stdout,), name="edgesr-tegrastats",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._read, args=(self._process.stdout,), name="edgesr-tegrastats", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -61,12 +61,16 @@ def load(arch: str | None, path: str | os.PathLike, *, scale: int | None = None)
             raise ModelError(f"{p.name}: {exc}" + (f"; {hint}" if hint else "")) from None
     if not getattr(registry.module(name), "SCALE_IN_WEIGHTS", True):
         if scale is None:
-            raise ModelError(f"{p.name}: {name} weights do not record the upscale factor; "
-                             "pass the scale the checkpoint was trained for (--scale)")
+            raise ModelError(
+                f"{p.name}: {name} weights do not record the upscale factor; "
+                "pass the scale the checkpoint was trained for (--scale)"
+            )
         cfg = dataclasses.replace(cfg, scale=scale)
     elif scale is not None and scale != cfg.scale:
-        raise ModelError(f"{p.name} is a x{cfg.scale} {name} checkpoint (from its upsampler's channels) "
-                         f"but x{scale} was asked; pass --scale {cfg.scale} or use a x{scale} checkpoint")
+        raise ModelError(
+            f"{p.name} is a x{cfg.scale} {name} checkpoint (from its upsampler's channels) "
+            f"but x{scale} was asked; pass --scale {cfg.scale} or use a x{scale} checkpoint"
+        )
     net = _build(name, cfg, p.stem)
     _load_strict(net, sd, p.name, name)
     return net.eval()
@@ -86,8 +90,9 @@ def _load_strict(net, sd: dict, file: str, name: str) -> None:
     expected = net.state_dict()
     missing = [k for k in expected if k not in sd]
     unexpected = [k for k in sd if k not in expected]
-    resized = [f"{k} {list(sd[k].shape)} vs {list(v.shape)}" for k, v in expected.items()
-               if k in sd and sd[k].shape != v.shape]
+    resized = [
+        f"{k} {list(sd[k].shape)} vs {list(v.shape)}" for k, v in expected.items() if k in sd and sd[k].shape != v.shape
+    ]
     problems = []
     for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape (file vs model)", resized)):
         if keys:

@@ -1,4 +1,4 @@
-"""AIDN: asymmetric information distillation network (edgesr seed, DESIGN.md section 7).
+"""AIDN: asymmetric information distillation network (edgesr seed, docs/background.md).
 
 The network sees the low-resolution image and its edge map. The edge map is computed inside
 the graph by a fixed Sobel filter on luma, so the deployed model has one RGB input. Shallow
@@ -8,7 +8,7 @@ into a residual image (a conv to 3 x scale^2 channels); attention weights comput
 residuals themselves fuse them, per pixel and colour, into one, which is pixel-shuffled and
 added to a bicubic upscale of the input.
 
-Deployment choices (DESIGN.md section 5): LeakyReLU only; few sigmoid gates (one per block in
+Deployment choices (docs/background.md, Deployment rewrites): LeakyReLU only; few sigmoid gates (one per block in
 the standard variant, none in the tiny one's blocks, plus taps - 1 for the fusion); no Exp,
 normalisation, resize inside attention or feature-space global skip. The bicubic upscale stays
 a plain ``F.interpolate`` so the conversion stage can recognise it and rewrite it into an exact
@@ -25,7 +25,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from edgesr.errors import InputError, ModelError
-from edgesr.models.common import LRELU_SLOPE, check_state_dict, conv, count_blocks, scale_from_channels, shape
+from edgesr.models.common import (
+    LRELU_SLOPE,
+    check_state_dict,
+    conv,
+    count_blocks,
+    distil,
+    scale_from_channels,
+    shape,
+    split_problems,
+)
 
 ARCH = "AIDN"
 
@@ -43,11 +52,7 @@ class Config:
     attention: bool = True  # a pixel-attention gate closing each block
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.scale < 1:
-            problems.append(f"scale must be a positive integer, not {self.scale}")
-        if not 0 < self.distilled < self.channels:
-            problems.append(f"distilled ({self.distilled}) must lie between 0 and channels ({self.channels})")
+        problems = split_problems(self.scale, self.channels, self.distilled)
         if min(self.edge_channels, self.steps) < 1:
             problems.append("edge_channels and steps must be at least 1")
         if self.kernel < 1 or self.kernel % 2 == 0:
@@ -113,7 +118,8 @@ class Block(nn.Module):
         rest = cfg.channels - cfg.distilled
         self.split = (cfg.distilled, rest)
         self.steps = nn.ModuleList(
-            AsymConv(cfg.channels if i == 0 else rest, cfg.channels, cfg.kernel) for i in range(cfg.steps))
+            AsymConv(cfg.channels if i == 0 else rest, cfg.channels, cfg.kernel) for i in range(cfg.steps)
+        )
         self.last = conv(rest, cfg.distilled, cfg.kernel)
         self.fuse = nn.Conv2d(cfg.distilled * (cfg.steps + 1), cfg.channels, 1)
         self.attn = nn.Conv2d(cfg.channels, cfg.channels, 1) if cfg.attention else None
@@ -121,13 +127,7 @@ class Block(nn.Module):
         self.act = nn.LeakyReLU(LRELU_SLOPE)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kept = []
-        h = x
-        for step in self.steps:
-            k, h = torch.split(self.act(step(h)), self.split, dim=1)
-            kept.append(k)
-        kept.append(self.act(self.last(h)))
-        y = self.fuse(torch.cat(kept, dim=1))
+        y = self.fuse(distil(x, self.steps, self.last, self.act, self.split))
         if self.attn is not None:
             y = y * torch.sigmoid(self.attn(y))
         return x + y
@@ -169,7 +169,7 @@ class Net(nn.Module):
         self.head_edge = conv(1, cfg.edge_channels, 3)
         self.head_fuse = nn.Conv2d(c + cfg.edge_channels, c, 1)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.blocks))
-        sub = 3 * cfg.scale ** 2
+        sub = 3 * cfg.scale**2
         self.recon = nn.ModuleList(conv(c, sub, 3) for _ in range(cfg.taps))
         self.fusion = ResidualFusion(sub, cfg.taps)
         self.shuffle = nn.PixelShuffle(cfg.scale)

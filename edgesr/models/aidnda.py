@@ -69,11 +69,16 @@ class DegradationEncoder(nn.Module):
         super().__init__()
         c = channels
         self.features = nn.Sequential(
-            conv(3, c, 3), nn.ReLU(),
-            conv(c, c, 3, stride=2), nn.ReLU(),
-            conv(c, 2 * c, 3), nn.ReLU(),
-            conv(2 * c, 2 * c, 3, stride=2), nn.ReLU(),
-            conv(2 * c, 2 * c, 3), nn.ReLU(),
+            conv(3, c, 3),
+            nn.ReLU(),
+            conv(c, c, 3, stride=2),
+            nn.ReLU(),
+            conv(c, 2 * c, 3),
+            nn.ReLU(),
+            conv(2 * c, 2 * c, 3, stride=2),
+            nn.ReLU(),
+            conv(2 * c, 2 * c, 3),
+            nn.ReLU(),
         )
         self.out = nn.Linear(2 * c, rep)
         # the contrastive loss reads the representation through this head (training only), so the
@@ -113,8 +118,7 @@ class Net(aidnrt.Net):
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
         self.encoder = DegradationEncoder(cfg.encoder_channels, cfg.rep)
-        self.attention = nn.ModuleDict({str(i): DegradationAttention(cfg.channels, cfg.rep)
-                                        for i in cfg.positions()})
+        self.attention = nn.ModuleDict({str(i): DegradationAttention(cfg.channels, cfg.rep) for i in cfg.positions()})
 
     def forward(self, x: torch.Tensor, rep: torch.Tensor | None = None) -> torch.Tensor:
         if rep is None:
@@ -143,8 +147,14 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     try:
         first = shape(sd, f"{ENCODER}features.0.weight", ARCH)
         rep = shape(sd, f"{ENCODER}out.weight", ARCH)[0]
-        cfg = Config(**{**asdict(base), "rep": rep, "encoder_channels": first[0],
-                        "modulated": len({k.split(".")[1] for k in sd if k.startswith(ATTENTION)})})
+        cfg = Config(
+            **{
+                **asdict(base),
+                "rep": rep,
+                "encoder_channels": first[0],
+                "modulated": len({k.split(".")[1] for k in sd if k.startswith(ATTENTION)}),
+            }
+        )
     except InputError as exc:
         raise ModelError(f"{ARCH} checkpoint: {exc}") from None
     with torch.device("meta"):

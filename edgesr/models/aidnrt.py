@@ -1,10 +1,10 @@
-"""AIDN-RT: the real-time AIDN, built so that INT8 pays on every runtime (edgesr seed, DESIGN.md section 7).
+"""AIDN-RT: the real-time AIDN, built so that INT8 pays on every runtime (edgesr seed, docs/background.md).
 
 It keeps AIDN's edge-map input and asymmetric convolutions, and drops what costs more than it
 computes once quantised: AIDN-tiny's channel splits, concatenations, narrow 1xk / kx1
 convolutions, attention fusion of several residuals and LeakyReLU.
 
-So the asymmetric convolutions sit *beside* the square one (DESIGN.md allows both): during
+So the asymmetric convolutions sit *beside* the square one (the seed design allows both): during
 training every convolution is the sum of a kxk, a 1xk and a kx1 branch, which trains better
 than the kxk alone; all three read the same zero-padded input, so their sum is exactly one kxk
 convolution and :meth:`Net.fold` turns the trained network into a plain stack of convolutions
@@ -14,17 +14,15 @@ The global skip is carried, not added (``carry``, the shipped default): three of
 channels are the LR image itself, which the reconstruction convolution turns into the skip it
 learns (nearest-neighbour upscaling at the start). AIDN's bicubic residual, kept with
 ``carry=False``, cost a float grouped 5x5 convolution, a padding and an add at every frame once
-quantised. Measured on ONNX Runtime CPU at 320x180, 2 threads, FP32 and INT8 interleaved in one
-process: the built INT8 model of the carried form was 2.49-2.62x faster than its FP32, the
-bicubic form's 2.11-2.28x in the same runs; on Set5 / Set14 the carried form scores 0.07 / 0.03 dB
-less (the shipped card's ``image_skip`` study). With the pixel shuffle split for INT8 data and
-timed sessions that do not spin (:mod:`edgesr.onnx.split_shuffle`, ``evaluate.latency``), the
-built model measured 2.62-2.76x (five runs). The image shares its tensors' INT8 grid with the
-features, which is why ``edgesr build`` fine-tunes this model's INT8 weights (models table).
+quantised. The carried form gains more from INT8 than the bicubic form for a small loss of quality
+(docs/decisions.md, AIDN-RT carries the LR image instead of adding a bicubic residual; the shipped
+card's ``image_skip`` study). The image shares its tensors' INT8 grid with the features, which is
+why ``edgesr build`` fine-tunes this model's INT8 weights (models table).
 
-ReLU after every convolution and no normalisation make it sensitive to the learning rate: at
-2e-3 whole channels died (never positive) and the model scored 1.2 dB lower on Set5 than at
-5e-4, the architecture's default in the models table (the shipped card's ``learning_rate`` study).
+ReLU after every convolution and no normalisation make it sensitive to the learning rate: too high
+a rate kills whole channels (never positive), so the architecture's default in the models table is
+lower than the trainer's (docs/decisions.md, AIDN-RT trains at a peak learning rate of 5e-4; the
+shipped card's ``learning_rate`` study).
 """
 
 from __future__ import annotations
@@ -39,7 +37,13 @@ from torch import nn
 
 from edgesr.errors import InputError, ModelError
 from edgesr.models.aidn import EdgeMap
-from edgesr.models.common import check_state_dict, conv, count_blocks, scale_from_channels, shape
+from edgesr.models.common import (
+    check_state_dict,
+    conv,
+    count_blocks,
+    scale_from_channels,
+    shape,
+)
 
 ARCH = "AIDN-RT"
 IMAGE = 3  # RGB channels of the LR image
@@ -91,8 +95,8 @@ class AsymTriple(nn.Module):
         mid = k // 2
         with torch.no_grad():
             w = self.square.weight.clone()
-            w[:, :, mid:mid + 1, :] += self.hor.weight
-            w[:, :, :, mid:mid + 1] += self.ver.weight
+            w[:, :, mid : mid + 1, :] += self.hor.weight
+            w[:, :, :, mid : mid + 1] += self.ver.weight
             out.weight.copy_(w)
             out.bias.copy_(self.square.bias)
         return out.to(self.square.weight.device)
@@ -115,7 +119,7 @@ class Net(nn.Module):
         self.edge = EdgeMap()
         self.head = _layer(cfg, 4, learned)  # RGB and the edge map, as four input channels
         self.body = nn.ModuleList(_layer(cfg, c, learned if i == cfg.convs - 1 else c) for i in range(cfg.convs))
-        self.recon = _layer(cfg, c, 3 * cfg.scale ** 2)
+        self.recon = _layer(cfg, c, 3 * cfg.scale**2)
         self.shuffle = nn.PixelShuffle(cfg.scale)
         # ReLU, not LeakyReLU: quantised convolutions absorb it (a clamp of the output range) on
         # ONNX Runtime and TensorRT, where a LeakyReLU stays a separate INT8 op on ONNX Runtime.
@@ -134,11 +138,11 @@ class Net(nn.Module):
 
     def add_nearest(self) -> None:
         """Add nearest-neighbour upscaling of the carried image to the reconstruction (training starts there)."""
-        s2, mid, first = self.cfg.scale ** 2, self.cfg.kernel // 2, self.cfg.channels - IMAGE
+        s2, mid, first = self.cfg.scale**2, self.cfg.kernel // 2, self.cfg.channels - IMAGE
         weight = self.recon.weight if self.cfg.folded else self.recon.square.weight
         with torch.no_grad():
             for colour in range(IMAGE):  # every phase of a colour copies that colour's LR pixel
-                weight[colour * s2:(colour + 1) * s2, first + colour, mid, mid] += 1.0
+                weight[colour * s2 : (colour + 1) * s2, first + colour, mid, mid] += 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._upscale(x, None)
@@ -188,7 +192,9 @@ class Net(nn.Module):
             if target not in unfolded:
                 target = key  # a layer without asymmetric branches (a subclass's) loads as it is
             if target not in unfolded or unfolded[target].shape != value.shape:
-                raise ModelError(f"{self.arch_title}: folded weight {key} {tuple(value.shape)} does not fit this network")
+                raise ModelError(
+                    f"{self.arch_title}: folded weight {key} {tuple(value.shape)} does not fit this network"
+                )
             unfolded[target] = value
         self.load_state_dict(unfolded)
 

@@ -34,9 +34,17 @@ class ModelInfo:
 
     def to_dict(self, psnr_y: dict[str, float] | None = None) -> dict:
         """The entry as plain data, with the Y-PSNR per folder measured for it (``psnr_y``)."""
-        return dict(name=self.name, title=self.title, scale=self.scale, params=self.params,
-                    macs_720p=self.macs_720p, value_range=self.value_range, seed=self.seed,
-                    weights=[str(p) for p in self.weights], psnr_y=psnr_y or {})
+        return dict(
+            name=self.name,
+            title=self.title,
+            scale=self.scale,
+            params=self.params,
+            macs_720p=self.macs_720p,
+            value_range=self.value_range,
+            seed=self.seed,
+            weights=[str(p) for p in self.weights],
+            psnr_y=psnr_y or {},
+        )
 
 
 def find_weights(folder: str | os.PathLike) -> dict[str, list[Path]]:
@@ -83,8 +91,9 @@ def _measure(info: ModelInfo) -> None:
     info.macs_720p = count_macs(net)
 
 
-def format_table(infos: list[ModelInfo], *, searched: bool, psnr: dict[str, dict[str, float]],
-                 folders: list[str]) -> str:
+def format_table(
+    infos: list[ModelInfo], *, searched: bool, psnr: dict[str, dict[str, float]], folders: list[str]
+) -> str:
     """The entries as aligned text, with a PSNR column per folder in ``folders`` (``psnr`` by model, then
     folder); ``searched``: a folder of weights was searched, so a model without any found none."""
     rows = [("name", "scale", "params", "MACs@720p", *(f"PSNR {f}" for f in folders), "input", "weights")]
@@ -108,11 +117,19 @@ def shipped_rows() -> list[dict]:
     rows = []
     for m in shipped_mod.shipped():
         scores = m.card.get("evaluation", {}).get("datasets", {})
-        rows.append(dict(name=m.name, arch=m.card.get("arch"), scale=m.card.get("scale"),
-                         default=bool(m.card.get("default")), params=m.card.get("params"), onnx=str(m.onnx),
-                         psnr_y={k: v["psnr"] for k, v in scores.items()},
-                         bicubic_psnr_y={k: v["bicubic_psnr"] for k, v in scores.items()},
-                         degraded_gain_db=_degraded_gain(m.name, m.card)))
+        rows.append(
+            dict(
+                name=m.name,
+                arch=m.card.get("arch"),
+                scale=m.card.get("scale"),
+                default=bool(m.card.get("default")),
+                params=m.card.get("params"),
+                onnx=str(m.onnx),
+                psnr_y={k: v["psnr"] for k, v in scores.items()},
+                bicubic_psnr_y={k: v["bicubic_psnr"] for k, v in scores.items()},
+                degraded_gain_db=_degraded_gain(m.name, m.card),
+            )
+        )
     return rows
 
 
@@ -134,7 +151,9 @@ def format_shipped(rows: list[dict]) -> str:
     for r in rows:
         scores = ", ".join(f"{k} {v:.2f} dB ({r['bicubic_psnr_y'][k]:.2f})" for k, v in r["psnr_y"].items())
         degraded = ", ".join(f"{k} {v:+.2f} dB" for k, v in r["degraded_gain_db"].items())
-        lines.append(f"  {r['name']}{' (default)' if r['default'] else ''}: {r['arch']} x{r['scale']}, "
-                     f"{r['params']:,} params; {scores}"
-                     + (f"; on degraded input (quality grid, mean over bicubic) {degraded}" if degraded else ""))
+        lines.append(
+            f"  {r['name']}{' (default)' if r['default'] else ''}: {r['arch']} x{r['scale']}, "
+            f"{r['params']:,} params; {scores}"
+            + (f"; on degraded input (quality grid, mean over bicubic) {degraded}" if degraded else "")
+        )
     return "\n".join(lines)

@@ -27,6 +27,8 @@ from edgesr.models import registry
 _LOADABLE = ("torch.", "collections.OrderedDict")
 # Wrapper keys in order of preference: an EMA copy of the weights is the one to deploy.
 WRAPPERS = ("params_ema", "params", "state_dict", "model")
+# A truncated zip, a text file or random bytes each fail differently inside torch.load.
+UNREADABLE = (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile)
 
 
 def read_state_dict(path: str | os.PathLike) -> dict:
@@ -39,12 +41,18 @@ def read_state_dict(path: str | os.PathLike) -> dict:
         raise ModelError(f"checkpoint {p} is empty (0 bytes); copy it again")
     try:
         obj = load_weights_only(p)
-    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        # A truncated zip, a text file or random bytes each fail differently inside torch.load.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"checkpoint {p} cannot be read ({type(exc).__name__}: {reason}); it is truncated "
-                         "or not a PyTorch file, copy it again") from None
+    except UNREADABLE as exc:
+        raise ModelError(
+            f"checkpoint {p} cannot be read ({type(exc).__name__}: {unreadable_reason(exc)}); it is truncated "
+            "or not a PyTorch file, copy it again"
+        ) from None
     return _unwrap(obj, p)
+
+
+def unreadable_reason(exc: Exception) -> str:
+    """The first line of why a checkpoint could not be read, or the error's type when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def load_weights_only(path: Path):
@@ -61,11 +69,14 @@ def load_weights_only(path: Path):
         except pickle.UnpicklingError as exc:
             found = _python_object(exc, Path(path))
             if found:
-                raise ModelError(f"checkpoint {path} holds Python objects, not just tensors ({found}); edgesr "
-                                 "loads weights without running pickled code: re-save it with "
-                                 "torch.save(model.state_dict())") from None
-            raise ModelError(f"checkpoint {path} cannot be read ({_unpickler_reason(exc)}); it is corrupt or "
-                             "not a PyTorch file") from None
+                raise ModelError(
+                    f"checkpoint {path} holds Python objects, not just tensors ({found}); edgesr "
+                    "loads weights without running pickled code: re-save it with "
+                    "torch.save(model.state_dict())"
+                ) from None
+            raise ModelError(
+                f"checkpoint {path} cannot be read ({_unpickler_reason(exc)}); it is corrupt or not a PyTorch file"
+            ) from None
         finally:
             for w in caught:
                 logger.debug("%s: torch: %s", Path(path).name, w.message)
@@ -88,8 +99,13 @@ def _python_object(exc: Exception, path: Path) -> str | None:
             for op, arg, _ in pickletools.genops(f):
                 if isinstance(arg, str):
                     strings.append(arg)
-                name = (str(arg).replace(" ", ".") if op.name in ("GLOBAL", "INST") else
-                        ".".join(strings[-2:]) if op.name == "STACK_GLOBAL" else None)
+                name = (
+                    str(arg).replace(" ", ".")
+                    if op.name in ("GLOBAL", "INST")
+                    else ".".join(strings[-2:])
+                    if op.name == "STACK_GLOBAL"
+                    else None
+                )
                 if name and not name.startswith(_LOADABLE):
                     return f"GLOBAL {name}"
     except (ValueError, EOFError, OSError):
@@ -114,12 +130,16 @@ def _unwrap(obj, p: Path) -> dict:
                 break
     if not isinstance(obj, dict) or not obj:
         kind = "an empty dict" if isinstance(obj, dict) else f"a {type(obj).__name__}"
-        raise ModelError(f"checkpoint {p} holds {kind}, not a state dict of named tensors; "
-                         "save one with torch.save(model.state_dict())")
+        raise ModelError(
+            f"checkpoint {p} holds {kind}, not a state dict of named tensors; "
+            "save one with torch.save(model.state_dict())"
+        )
     bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
     if bad:
-        raise ModelError(f"checkpoint {p} is not a state dict: entry {bad[0]!r} is not a named tensor "
-                         f"({len(bad)} such entries); save one with torch.save(model.state_dict())")
+        raise ModelError(
+            f"checkpoint {p} is not a state dict: entry {bad[0]!r} is not a named tensor "
+            f"({len(bad)} such entries); save one with torch.save(model.state_dict())"
+        )
     return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
@@ -151,10 +171,11 @@ def detect(sd: dict) -> tuple[str, object]:
         return fits[0]
     if not fits:
         sample = ", ".join(list(sd)[:4])
-        raise ModelError(f"no known architecture matches this checkpoint (first keys: {sample}); "
-                         f"name the architecture explicitly to see what does not match")
-    raise ModelError(f"the checkpoint fits several architectures ({', '.join(n for n, _ in fits)}); "
-                     "name the one it is")
+        raise ModelError(
+            f"no known architecture matches this checkpoint (first keys: {sample}); "
+            f"name the architecture explicitly to see what does not match"
+        )
+    raise ModelError(f"the checkpoint fits several architectures ({', '.join(n for n, _ in fits)}); name the one it is")
 
 
 def variant_for(mod: ModuleType, default: str, cfg) -> str:

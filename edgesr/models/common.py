@@ -8,7 +8,7 @@ refused before any weights are copied.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from math import isqrt
 
 import torch
@@ -70,6 +70,56 @@ class ESA(nn.Module):
         return x * torch.sigmoid(self.conv4(context + self.conv_f(squeezed)))
 
 
+class DistillationNet(nn.Module):
+    """The body IMDN and RFDN share: a 3x3 feature conv, ``blocks`` blocks in sequence whose outputs
+    are all concatenated, a 1x1 fusion (``c``), a 3x3 conv (``LR_conv``), the global residual and the
+    upsampler. Blocks are attributes ``{prefix}1..{prefix}n`` so the state-dict keys match the
+    published checkpoints; ``block`` makes one."""
+
+    def __init__(self, channels: int, blocks: int, scale: int, prefix: str, block: Callable[[], nn.Module]):
+        super().__init__()
+        nf = channels
+        self.fea_conv = conv(3, nf, 3)
+        self.block_names = [f"{prefix}{i}" for i in range(1, blocks + 1)]
+        for name in self.block_names:
+            self.add_module(name, block())
+        self.c = nn.Sequential(nn.Conv2d(nf * blocks, nf, 1), nn.LeakyReLU(LRELU_SLOPE))
+        self.LR_conv = conv(nf, nf, 3)
+        self.upsampler = PixelShuffleUpsampler(nf, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat = self.fea_conv(x)
+        outs, y = [], feat
+        for name in self.block_names:
+            y = getattr(self, name)(y)
+            outs.append(y)
+        return self.upsampler(self.LR_conv(self.c(torch.cat(outs, dim=1))) + feat)
+
+
+def distil(
+    x: torch.Tensor, steps: nn.ModuleList, last: nn.Module, act: nn.Module, split: tuple[int, int]
+) -> torch.Tensor:
+    """The split-and-keep loop of AIDN's and EPFDN's blocks: each step's output keeps ``split[0]``
+    channels and hands the rest on, ``last`` distils what remains; the kept parts, concatenated."""
+    kept = []
+    h = x
+    for step in steps:
+        k, h = torch.split(act(step(h)), split, dim=1)
+        kept.append(k)
+    kept.append(act(last(h)))
+    return torch.cat(kept, dim=1)
+
+
+def split_problems(scale: int, channels: int, distilled: int) -> list[str]:
+    """What is wrong with the scale and the kept/passed-on split of an AIDN or EPFDN config."""
+    problems = []
+    if scale < 1:
+        problems.append(f"scale must be a positive integer, not {scale}")
+    if not 0 < distilled < channels:
+        problems.append(f"distilled ({distilled}) must lie between 0 and channels ({channels})")
+    return problems
+
+
 # -- reading hyper-parameters from a state dict ---------------------------------------------
 
 
@@ -104,8 +154,10 @@ def count_blocks(sd: Mapping[str, torch.Tensor], pattern: str, first: int, arch:
     if not found:
         raise ModelError(f"not a checkpoint of {arch}: no '{pattern.format('N')}*' tensors")
     if found != list(range(first, first + len(found))):
-        raise ModelError(f"{arch} checkpoint: blocks {pattern.format('N')} are numbered {found}, "
-                         f"expected {first}..{first + len(found) - 1} without gaps")
+        raise ModelError(
+            f"{arch} checkpoint: blocks {pattern.format('N')} are numbered {found}, "
+            f"expected {first}..{first + len(found) - 1} without gaps"
+        )
     return len(found)
 
 
@@ -113,9 +165,18 @@ def scale_from_channels(channels: int, key: str, arch: str, colors: int = 3) -> 
     """The upscale factor ``s`` of a pixel-shuffle conv with ``colors * s**2`` output channels."""
     s = isqrt(channels // colors)
     if s < 1 or colors * s * s != channels:
-        raise ModelError(f"{arch} checkpoint: '{key}' has {channels} output channels, "
-                         f"which is not {colors} x s^2 for an integer scale s")
+        raise ModelError(
+            f"{arch} checkpoint: '{key}' has {channels} output channels, "
+            f"which is not {colors} x s^2 for an integer scale s"
+        )
     return s
+
+
+def upsampler_scale(sd: Mapping[str, torch.Tensor], channels: int, arch: str) -> int:
+    """The scale of the :class:`PixelShuffleUpsampler` at ``upsampler`` after ``channels`` features."""
+    out = shape(sd, "upsampler.0.weight", arch)[0]
+    expect(sd, "upsampler.0.weight", (out, channels, 3, 3), arch)
+    return scale_from_channels(out, "upsampler.0.weight", arch)
 
 
 def check_state_dict(net: nn.Module, sd: Mapping[str, torch.Tensor], arch: str, config: object) -> None:
@@ -127,8 +188,11 @@ def check_state_dict(net: nn.Module, sd: Mapping[str, torch.Tensor], arch: str, 
     got = {k: tuple(v.shape) for k, v in sd.items()}
     problems = [f"missing '{k}'" for k in sorted(expected.keys() - got.keys())]
     problems += [f"unexpected '{k}'" for k in sorted(got.keys() - expected.keys())]
-    problems += [f"'{k}' has shape {list(got[k])}, expected {list(expected[k])}"
-                 for k in sorted(expected.keys() & got.keys()) if got[k] != expected[k]]
+    problems += [
+        f"'{k}' has shape {list(got[k])}, expected {list(expected[k])}"
+        for k in sorted(expected.keys() & got.keys())
+        if got[k] != expected[k]
+    ]
     if problems:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
         raise ModelError(f"{arch} checkpoint does not fit {config}: {'; '.join(problems[:3])}{more}")

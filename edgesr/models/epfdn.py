@@ -1,6 +1,6 @@
 """EPFDN: efficient feature distillation network with enhanced pixel attention (edgesr seed).
 
-DESIGN.md section 7, the thesis network. A 3x3 head, a stack of feature distillation blocks,
+docs/background.md, Seed architectures, the thesis network. A 3x3 head, a stack of feature distillation blocks,
 a 3x3 body conv with a global residual back to the head features, and a 3x3 conv + pixel
 shuffle upsampler. Each block splits its feature map: part is kept (distilled), the rest is
 refined and split again; the kept parts are concatenated, mixed by a 1x1 conv, and weighted by
@@ -13,7 +13,7 @@ checkpoint carries its activation, :func:`config_from_state_dict` recovers it, a
 checkpoint into a network built with another activation fails instead of computing the wrong
 function. The buffer is unused by ``forward`` and never reaches the ONNX graph.
 
-For deployment (DESIGN.md section 5) prefer "relu" or "lrelu": both fuse into the preceding
+For deployment (docs/background.md, Deployment rewrites) prefer "relu" or "lrelu": both fuse into the preceding
 convolution and quantise well; "gelu" and "silu" are there for the study. The tiny variant
 uses ReLU and one sigmoid gate per block. The global residual is in feature space, as in the
 thesis; section 5 lists such skips among the INT8 risks, for sensitivity analysis to weigh.
@@ -29,8 +29,17 @@ import torch
 from torch import nn
 
 from edgesr.errors import InputError, ModelError
-from edgesr.models.common import (LRELU_SLOPE, PixelShuffleUpsampler, check_state_dict, conv, count_blocks,
-                                  scale_from_channels, shape)
+from edgesr.models.common import (
+    LRELU_SLOPE,
+    PixelShuffleUpsampler,
+    check_state_dict,
+    conv,
+    count_blocks,
+    distil,
+    scale_from_channels,
+    shape,
+    split_problems,
+)
 
 ARCH = "EPFDN"
 
@@ -55,11 +64,7 @@ class Config:
     act: str = "lrelu"
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.scale < 1:
-            problems.append(f"scale must be a positive integer, not {self.scale}")
-        if not 0 < self.distilled < self.channels:
-            problems.append(f"distilled ({self.distilled}) must lie between 0 and channels ({self.channels})")
+        problems = split_problems(self.scale, self.channels, self.distilled)
         if min(self.steps, self.blocks, self.attn_channels) < 1:
             problems.append("steps, blocks and attn_channels must be at least 1")
         if self.act not in ACTIVATIONS:
@@ -103,21 +108,14 @@ class Block(nn.Module):
         super().__init__()
         rest = cfg.channels - cfg.distilled
         self.split = (cfg.distilled, rest)
-        self.steps = nn.ModuleList(
-            conv(cfg.channels if i == 0 else rest, cfg.channels, 3) for i in range(cfg.steps))
+        self.steps = nn.ModuleList(conv(cfg.channels if i == 0 else rest, cfg.channels, 3) for i in range(cfg.steps))
         self.last = conv(rest, cfg.distilled, 3)
         self.fuse = nn.Conv2d(cfg.distilled * (cfg.steps + 1), cfg.channels, 1)
         self.attn = PixelAttention(cfg.channels, cfg.attn_channels, cfg.act)
         self.act = ACTIVATIONS[cfg.act]()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kept = []
-        h = x
-        for step in self.steps:
-            k, h = torch.split(self.act(step(h)), self.split, dim=1)
-            kept.append(k)
-        kept.append(self.act(self.last(h)))
-        return x + self.attn(self.fuse(torch.cat(kept, dim=1)))
+        return x + self.attn(self.fuse(distil(x, self.steps, self.last, self.act, self.split)))
 
 
 class Net(nn.Module):
@@ -142,15 +140,19 @@ class Net(nn.Module):
 def _check_activation(module: Net, state_dict: Mapping[str, Any], prefix: str, *_: Any) -> None:
     stored = state_dict.get(prefix + "act_id")
     if stored is not None and int(stored) != int(module.act_id):
-        raise ModelError(f"the checkpoint was trained with act '{_act_name(stored)}' but the network was built "
-                         f"with '{module.cfg.act}'; build it from config_from_state_dict(checkpoint)")
+        raise ModelError(
+            f"the checkpoint was trained with act '{_act_name(stored)}' but the network was built "
+            f"with '{module.cfg.act}'; build it from config_from_state_dict(checkpoint)"
+        )
 
 
 def _act_name(act_id: Any) -> str:
     i = int(act_id)
     if not 0 <= i < len(_ACT_NAMES):
-        raise ModelError(f"{ARCH} checkpoint has act_id {i}; this edgesr knows 0..{len(_ACT_NAMES) - 1} "
-                         f"({', '.join(_ACT_NAMES)}); upgrade edgesr")
+        raise ModelError(
+            f"{ARCH} checkpoint has act_id {i}; this edgesr knows 0..{len(_ACT_NAMES) - 1} "
+            f"({', '.join(_ACT_NAMES)}); upgrade edgesr"
+        )
     return _ACT_NAMES[i]
 
 
@@ -164,8 +166,10 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     out = shape(sd, "upsample.0.weight", ARCH)[0]
     channels = shape(sd, "head.weight", ARCH)[0]
     if "act_id" not in sd:
-        raise ModelError(f"{ARCH} checkpoint has no 'act_id', so its activation is unknown; set "
-                         f"sd['act_id'] = torch.tensor(i), i its position in {', '.join(_ACT_NAMES)}")
+        raise ModelError(
+            f"{ARCH} checkpoint has no 'act_id', so its activation is unknown; set "
+            f"sd['act_id'] = torch.tensor(i), i its position in {', '.join(_ACT_NAMES)}"
+        )
     try:
         cfg = Config(
             scale=scale_from_channels(out, "upsample.0.weight", ARCH),

@@ -32,9 +32,10 @@ VARIANTS: dict[str, Config] = {"espcn": Config()}
 class Net(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
-        self.first_part = nn.Sequential(conv(3, cfg.channels, 5), nn.Tanh(),
-                                        conv(cfg.channels, cfg.mid_channels, 3), nn.Tanh())
-        self.last_part = nn.Sequential(conv(cfg.mid_channels, 3 * cfg.scale ** 2, 3), nn.PixelShuffle(cfg.scale))
+        self.first_part = nn.Sequential(
+            conv(3, cfg.channels, 5), nn.Tanh(), conv(cfg.channels, cfg.mid_channels, 3), nn.Tanh()
+        )
+        self.last_part = nn.Sequential(conv(cfg.mid_channels, 3 * cfg.scale**2, 3), nn.PixelShuffle(cfg.scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.last_part(self.first_part(x))

@@ -46,8 +46,9 @@ class Net(nn.Module):
         mapping = [layer for _ in range(cfg.m) for layer in _conv_prelu(cfg.s, cfg.s, 3)]
         self.mid_part = nn.Sequential(*_conv_prelu(cfg.d, cfg.s, 1), *mapping, *_conv_prelu(cfg.s, cfg.d, 1))
         # output = (h - 1) * scale - 2 * 4 + 9 + (scale - 1) = h * scale
-        self.last_part = nn.ConvTranspose2d(cfg.d, 3, DECONV_KERNEL, stride=cfg.scale,
-                                            padding=DECONV_KERNEL // 2, output_padding=cfg.scale - 1)
+        self.last_part = nn.ConvTranspose2d(
+            cfg.d, 3, DECONV_KERNEL, stride=cfg.scale, padding=DECONV_KERNEL // 2, output_padding=cfg.scale - 1
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.last_part(self.mid_part(self.first_part(x)))

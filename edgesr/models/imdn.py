@@ -19,8 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgesr.models.common import (LRELU_SLOPE, PixelShuffleUpsampler, conv, count_blocks, expect,
-                                  scale_from_channels, shape)
+from edgesr.models.common import LRELU_SLOPE, DistillationNet, conv, count_blocks, expect, shape, upsampler_scale
 
 ARCH = "IMDN"
 
@@ -42,8 +41,9 @@ class CCALayer(nn.Module):
 
     def __init__(self, channels: int, hidden: int):
         super().__init__()
-        self.conv_du = nn.Sequential(nn.Conv2d(channels, hidden, 1), nn.ReLU(),
-                                     nn.Conv2d(hidden, channels, 1), nn.Sigmoid())
+        self.conv_du = nn.Sequential(
+            nn.Conv2d(channels, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, channels, 1), nn.Sigmoid()
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mean = x.mean(dim=(2, 3), keepdim=True)
@@ -72,26 +72,9 @@ class IMDModule(nn.Module):
         return self.c5(self.cca(torch.cat(kept, dim=1))) + x
 
 
-class Net(nn.Module):
+class Net(DistillationNet):
     def __init__(self, cfg: Config):
-        super().__init__()
-        nf = cfg.channels
-        self.fea_conv = conv(3, nf, 3)
-        # Blocks are attributes IMDB1..IMDBn so the state-dict keys match the published checkpoints.
-        self.block_names = [f"IMDB{i}" for i in range(1, cfg.blocks + 1)]
-        for name in self.block_names:
-            self.add_module(name, IMDModule(cfg))
-        self.c = nn.Sequential(nn.Conv2d(nf * cfg.blocks, nf, 1), nn.LeakyReLU(LRELU_SLOPE))
-        self.LR_conv = conv(nf, nf, 3)
-        self.upsampler = PixelShuffleUpsampler(nf, cfg.scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat = self.fea_conv(x)
-        outs, y = [], feat
-        for name in self.block_names:
-            y = getattr(self, name)(y)
-            outs.append(y)
-        return self.upsampler(self.LR_conv(self.c(torch.cat(outs, dim=1))) + feat)
+        super().__init__(cfg.channels, cfg.blocks, cfg.scale, "IMDB", lambda: IMDModule(cfg))
 
 
 def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
@@ -101,7 +84,10 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     kept = shape(sd, "IMDB1.c4.weight", ARCH)[0]
     hidden = shape(sd, "IMDB1.cca.conv_du.0.weight", ARCH)[0]
     expect(sd, "c.0.weight", (nf, nf * blocks, 1, 1), ARCH)
-    out = shape(sd, "upsampler.0.weight", ARCH)[0]
-    expect(sd, "upsampler.0.weight", (out, nf, 3, 3), ARCH)
-    return Config(scale=scale_from_channels(out, "upsampler.0.weight", ARCH), channels=nf, blocks=blocks,
-                  distilled=kept, attention=hidden)
+    return Config(
+        scale=upsampler_scale(sd, nf, ARCH),
+        channels=nf,
+        blocks=blocks,
+        distilled=kept,
+        attention=hidden,
+    )

@@ -19,7 +19,7 @@ class Arch:
     module: str  # edgesr.models.<module> defines Config, Net, config_from_state_dict
     title: str
     value_range: float  # 1.0: RGB in [0, 1]; 255.0: RGB in [0, 255], as the authors' code
-    seed: bool = False  # one of edgesr's own seed architectures (DESIGN.md section 7)
+    seed: bool = False  # one of edgesr's own seed architectures (docs/background.md, Seed architectures)
     lr: float | None = None  # peak training learning rate where the trainer's default does not suit it
     # quantization-aware fine-tune steps `edgesr build` runs for this architecture's INT8 model:
     # set where it was measured to help and costs under a minute on a laptop CPU
@@ -36,15 +36,31 @@ ARCHS: tuple[Arch, ...] = (
     Arch("espcn", "espcn", "ESPCN, efficient sub-pixel CNN (RGB variant)", 1.0),
     Arch("aidn", "aidn", "AIDN, asymmetric information distillation network (edgesr seed)", 1.0, seed=True),
     Arch("aidn-tiny", "aidn", "AIDN tiny real-time variant (edgesr seed)", 1.0, seed=True),
-    # ReLU after every convolution and no normalisation: at lr 2e-3 whole layers died (0 of 32
-    # channels of the last body conv positive anywhere on the sample photos); at 5e-4 nearly all live.
-    # The image carried in its features is quantised with them: 200 fine-tune steps (about 30 s)
-    # took the shipped model's drop on the validation photos from 0.081 to 0.044 dB.
-    Arch("aidn-rt", "aidnrt", "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)", 1.0,
-         seed=True, lr=5e-4, qat_steps=200),
+    # ReLU after every convolution and no normalisation: a higher lr kills whole channels
+    # (docs/decisions.md, AIDN-RT trains at a peak learning rate of 5e-4). The image carried in its
+    # features is quantised with them, which a short fine-tune repairs (docs/decisions.md, AIDN-RT's
+    # INT8 model is fine-tuned for 200 steps).
+    Arch(
+        "aidn-rt",
+        "aidnrt",
+        "AIDN real-time: plain convolutions once folded, for INT8 (edgesr seed)",
+        1.0,
+        seed=True,
+        lr=5e-4,
+        qat_steps=200,
+    ),
     # blind SR: AIDN-RT adapted to an estimate of its input's degradation (edgesr.models.aidnda)
-    Arch("aidn-da", "aidnda", "AIDN-RT with a contrastive degradation encoder and degradation-aware attention "
-         "(blind SR, edgesr seed)", 1.0, seed=True, lr=5e-4, qat_steps=200, encoder=True),
+    Arch(
+        "aidn-da",
+        "aidnda",
+        "AIDN-RT with a contrastive degradation encoder and degradation-aware attention (blind SR, edgesr seed)",
+        1.0,
+        seed=True,
+        lr=5e-4,
+        # no fine-tune: its attention's Gemm layers are not in the fine-tuning interpreter's op table
+        qat_steps=0,
+        encoder=True,
+    ),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
     Arch("epfdn-tiny", "epfdn", "tiny real-time variant of epfdn (edgesr seed)", 1.0, seed=True),
 )

@@ -19,8 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgesr.models.common import (ESA, LRELU_SLOPE, PixelShuffleUpsampler, conv, count_blocks, expect,
-                                  scale_from_channels, shape)
+from edgesr.models.common import ESA, LRELU_SLOPE, DistillationNet, conv, count_blocks, expect, shape, upsampler_scale
 
 ARCH = "RFDN"
 
@@ -61,28 +60,11 @@ class RFDB(nn.Module):
         return self.esa(self.c5(torch.cat(kept, dim=1)))
 
 
-class Net(nn.Module):
+class Net(DistillationNet):
     min_size = ESA.MIN_SIZE
 
     def __init__(self, cfg: Config):
-        super().__init__()
-        nf = cfg.channels
-        self.fea_conv = conv(3, nf, 3)
-        # Blocks are attributes B1..Bn so the state-dict keys match the published checkpoints.
-        self.block_names = [f"B{i}" for i in range(1, cfg.blocks + 1)]
-        for name in self.block_names:
-            self.add_module(name, RFDB(nf, cfg.esa_channels))
-        self.c = nn.Sequential(nn.Conv2d(nf * cfg.blocks, nf, 1), nn.LeakyReLU(LRELU_SLOPE))
-        self.LR_conv = conv(nf, nf, 3)
-        self.upsampler = PixelShuffleUpsampler(nf, cfg.scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feat = self.fea_conv(x)
-        outs, y = [], feat
-        for name in self.block_names:
-            y = getattr(self, name)(y)
-            outs.append(y)
-        return self.upsampler(self.LR_conv(self.c(torch.cat(outs, dim=1))) + feat)
+        super().__init__(cfg.channels, cfg.blocks, cfg.scale, "B", lambda: RFDB(cfg.channels, cfg.esa_channels))
 
 
 def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
@@ -91,7 +73,4 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     blocks = count_blocks(sd, "B{}.", 1, ARCH)
     esa = shape(sd, "B1.esa.conv1.weight", ARCH)[0]
     expect(sd, "c.0.weight", (nf, nf * blocks, 1, 1), ARCH)
-    out = shape(sd, "upsampler.0.weight", ARCH)[0]
-    expect(sd, "upsampler.0.weight", (out, nf, 3, 3), ARCH)
-    return Config(scale=scale_from_channels(out, "upsampler.0.weight", ARCH), channels=nf, blocks=blocks,
-                  esa_channels=esa)
+    return Config(scale=upsampler_scale(sd, nf, ARCH), channels=nf, blocks=blocks, esa_channels=esa)

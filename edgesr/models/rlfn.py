@@ -17,8 +17,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgesr.models.common import (ESA, LRELU_SLOPE, PixelShuffleUpsampler, conv, count_blocks, expect,
-                                  scale_from_channels, shape)
+from edgesr.models.common import (
+    ESA,
+    LRELU_SLOPE,
+    PixelShuffleUpsampler,
+    conv,
+    count_blocks,
+    expect,
+    shape,
+    upsampler_scale,
+)
 
 ARCH = "RLFN"
 
@@ -80,7 +88,10 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     blocks = count_blocks(sd, "block_{}.", 1, ARCH)
     mid = shape(sd, "block_1.c1_r.weight", ARCH)[0]
     esa = shape(sd, "block_1.esa.conv1.weight", ARCH)[0]
-    out = shape(sd, "upsampler.0.weight", ARCH)[0]
-    expect(sd, "upsampler.0.weight", (out, nf, 3, 3), ARCH)
-    return Config(scale=scale_from_channels(out, "upsampler.0.weight", ARCH), channels=nf, mid_channels=mid,
-                  blocks=blocks, esa_channels=esa)
+    return Config(
+        scale=upsampler_scale(sd, nf, ARCH),
+        channels=nf,
+        mid_channels=mid,
+        blocks=blocks,
+        esa_channels=esa,
+    )

@@ -61,8 +61,7 @@ class SAFM(nn.Module):
         super().__init__()
         self.levels = levels
         chunk = dim // levels
-        self.mfr = nn.ModuleList(nn.Conv2d(chunk, chunk, 3, padding=1, groups=chunk, bias=False)
-                                 for _ in range(levels))
+        self.mfr = nn.ModuleList(nn.Conv2d(chunk, chunk, 3, padding=1, groups=chunk, bias=False) for _ in range(levels))
         self.aggr = nn.Conv2d(dim, dim, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -80,8 +79,9 @@ class CCM(nn.Module):
 
     def __init__(self, dim: int, hidden: int):
         super().__init__()
-        self.ccm = nn.Sequential(nn.Conv2d(dim, hidden, 3, padding=1, bias=False), nn.GELU(),
-                                 nn.Conv2d(hidden, dim, 1, bias=False))
+        self.ccm = nn.Sequential(
+            nn.Conv2d(dim, hidden, 3, padding=1, bias=False), nn.GELU(), nn.Conv2d(hidden, dim, 1, bias=False)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.ccm(x)
@@ -107,7 +107,7 @@ class Net(nn.Module):
         self.norm = GRN(cfg.dim)
         self.to_feat = conv(3, cfg.dim, 3)
         self.feats = nn.Sequential(*(AttBlock(cfg) for _ in range(cfg.blocks)))
-        self.to_img = nn.Sequential(conv(cfg.dim, 3 * cfg.scale ** 2, 3), nn.PixelShuffle(cfg.scale))
+        self.to_img = nn.Sequential(conv(cfg.dim, 3 * cfg.scale**2, 3), nn.PixelShuffle(cfg.scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         base = F.interpolate(x, scale_factor=self.scale_factor, mode="bilinear", align_corners=False)
@@ -125,5 +125,6 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
     hidden = shape(sd, "feats.0.ccm.ccm.0.weight", ARCH)[0]
     out = shape(sd, "to_img.0.weight", ARCH)
     expect(sd, "to_img.0.weight", (out[0], dim, 3, 3), ARCH)
-    return Config(scale=scale_from_channels(out[0], "to_img.0.weight", ARCH), dim=dim, blocks=blocks,
-                  hidden=hidden, levels=levels)
+    return Config(
+        scale=scale_from_channels(out[0], "to_img.0.weight", ARCH), dim=dim, blocks=blocks, hidden=hidden, levels=levels
+    )

@@ -16,7 +16,7 @@ from edgesr import __version__, devices, fileio, meta
 from edgesr.errors import InputError, ModelError, UnsupportedOpError
 from edgesr.lazy import require
 from edgesr.log import logger, stage
-from edgesr.onnx import checks, loading, parity, sessions, simplify, support
+from edgesr.onnx import checks, graph_parity, loading, sessions, simplify, support
 from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
 from edgesr.onnx.rewrite_gelu import restore_gelu_halves
 from edgesr.onnx.rewrite_shuffle import merge_shuffled_adds
@@ -47,8 +47,9 @@ class ConvertResult:
 class Convert:
     """``Convert(model_path, out_dir, options)()`` runs the stage; see :func:`convert`."""
 
-    def __init__(self, model_path: str | os.PathLike, out_dir: str | os.PathLike,
-                 options: ConvertOptions | None = None):
+    def __init__(
+        self, model_path: str | os.PathLike, out_dir: str | os.PathLike, options: ConvertOptions | None = None
+    ):
         self.model_path = Path(model_path)
         self.out_dir = Path(out_dir)
         self.options = options if options is not None else ConvertOptions()
@@ -56,11 +57,7 @@ class Convert:
     def __call__(self) -> ConvertResult:
         opts = self.options
         device = devices.get(opts.target)
-        out_onnx = self.out_dir / f"{self.model_path.stem}.onnx"
-        out_report = self.out_dir / f"{self.model_path.stem}.convert.json"
-        if self.model_path.exists() and out_onnx.exists() and out_onnx.resolve() == self.model_path.resolve():
-            raise InputError(f"the output {out_onnx} would overwrite the input model; choose another -o")
-        fileio.check_writable_dir(self.out_dir)
+        out_onnx, out_report = self._outputs()
         timings: dict[str, float] = {}
 
         def timed(name: str):
@@ -79,17 +76,7 @@ class Convert:
             model, simplifier, simplify_notes = simplify.simplify(model)
             info["outcome"] = f"{simplifier}, {before['nodes']} -> {len(model.graph.node)} nodes"
         notes += simplify_notes
-        rewrites, skipped, shuffle_merges, gelu_halves = [], [], [], []
-        if opts.rewrite:
-            with timed("rewrite") as info:
-                rewrites, skipped = rewrite_bicubic_resizes(model)
-                shuffle_merges = merge_shuffled_adds(model)
-                gelu_halves = restore_gelu_halves(model)
-                info["outcome"] = (f"{len(rewrites)} bicubic Resize rewritten, {len(shuffle_merges)} add(s) "
-                                   f"moved before a shared DepthToSpace, {len(gelu_halves)} GELU(s) made whole "
-                                   "again for the runtimes' fusion")
-            for why in skipped:
-                logger.warning("cubic Resize kept (%s): ONNX Runtime CPU runs it slowly and DLA cannot run it", why)
+        rewrites, skipped, shuffle_merges, gelu_halves = _rewrite(model, timed) if opts.rewrite else ([], [], [], [])
         with timed("check"):
             model = checks.check(model)
         with timed("support"):
@@ -98,16 +85,25 @@ class Convert:
         atol = opts.atol if opts.atol is not None else RELATIVE_ATOL * model_meta.value_range
         with timed("parity") as info:
             reference, candidate, parity_inp, bounded = _parity_models(original, model, inp, notes)
-            data, names = parity.feeds(parity_inp, value_range=model_meta.value_range,
-                                       size_multiple=model_meta.size_multiple, sources=opts.parity_images)
+            data, names = graph_parity.feeds(
+                parity_inp,
+                value_range=model_meta.value_range,
+                size_multiple=model_meta.size_multiple,
+                sources=opts.parity_images,
+            )
             result = _run_parity(reference, candidate, data, model_meta.value_range, atol, names)
             info["outcome"] = f"max abs error {result.max_abs_error:.3g}, " + (
-                "identical" if result.psnr_db is None else f"output PSNR {result.psnr_db:.1f} dB")
+                "identical" if result.psnr_db is None else f"output PSNR {result.psnr_db:.1f} dB"
+            )
         after = _stats(model)
         report = {
             "edgesr_version": __version__,
-            "source": {"path": str(self.model_path), "sha256": fileio.sha256(self.model_path),
-                       "opset": source_opset, "ir_version": original.ir_version},
+            "source": {
+                "path": str(self.model_path),
+                "sha256": fileio.sha256(self.model_path),
+                "opset": source_opset,
+                "ir_version": original.ir_version,
+            },
             "input": {"name": inp.name, "shape": inp.shape_text, "dtype": inp.dtype, "dynamic_hw": inp.dynamic_hw},
             "metadata": model_meta.to_props() if model_meta.known else None,
             "target": device.id,
@@ -124,14 +120,30 @@ class Convert:
             "parity": {**result.as_dict(), "bounded": bounded},
             "timings_s": timings,
         }
+        self._write(model, report, out_onnx, out_report)
+        return ConvertResult(model, out_onnx, out_report, report)
+
+    def _outputs(self) -> tuple[Path, Path]:
+        """The model and report paths, refused when the model would overwrite the input."""
+        out_onnx = self.out_dir / f"{self.model_path.stem}.onnx"
+        out_report = self.out_dir / f"{self.model_path.stem}.convert.json"
+        if self.model_path.exists() and out_onnx.exists() and out_onnx.resolve() == self.model_path.resolve():
+            raise InputError(f"the output {out_onnx} would overwrite the input model; choose another -o")
+        fileio.check_writable_dir(self.out_dir)
+        return out_onnx, out_report
+
+    def _write(self, model, report: dict, out_onnx: Path, out_report: Path) -> None:
+        """Record the written model's hash and size in ``report``, then write both."""
         data_bytes = model.SerializeToString()
-        report["output"] = {"path": str(out_onnx), "sha256": hashlib.sha256(data_bytes).hexdigest(),
-                            "bytes": len(data_bytes)}
+        report["output"] = {
+            "path": str(out_onnx),
+            "sha256": hashlib.sha256(data_bytes).hexdigest(),
+            "bytes": len(data_bytes),
+        }
         self.out_dir.mkdir(parents=True, exist_ok=True)
         fileio.write_bytes(out_onnx, data_bytes)
         fileio.write_json(out_report, report)
         logger.info("wrote %s and %s", out_onnx, out_report)
-        return ConvertResult(model, out_onnx, out_report, report)
 
 
 def convert(model_path: str | os.PathLike, out_dir: str | os.PathLike, **options) -> ConvertResult:
@@ -158,9 +170,28 @@ class _Timed:
             self._timings[self._name] = round(self._info.get("seconds", 0.0), 4)
 
 
+def _rewrite(model, timed) -> tuple[list, list, list, list]:
+    """The deployment rewrites, in place: bicubic Resizes, adds before a shared DepthToSpace, split GELUs."""
+    with timed("rewrite") as info:
+        rewrites, skipped = rewrite_bicubic_resizes(model)
+        shuffle_merges = merge_shuffled_adds(model)
+        gelu_halves = restore_gelu_halves(model)
+        info["outcome"] = (
+            f"{len(rewrites)} bicubic Resize rewritten, {len(shuffle_merges)} add(s) "
+            f"moved before a shared DepthToSpace, {len(gelu_halves)} GELU(s) made whole "
+            "again for the runtimes' fusion"
+        )
+    for why in skipped:
+        logger.warning("cubic Resize kept (%s): ONNX Runtime CPU runs it slowly and DLA cannot run it", why)
+    return rewrites, skipped, shuffle_merges, gelu_halves
+
+
 def _stats(model) -> dict:
-    return {"nodes": len(model.graph.node), "initializers": len(model.graph.initializer),
-            "ops": checks.op_counts(model)}
+    return {
+        "nodes": len(model.graph.node),
+        "initializers": len(model.graph.initializer),
+        "ops": checks.op_counts(model),
+    }
 
 
 def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynamic: bool) -> dict:
@@ -177,22 +208,34 @@ def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynam
     for op, entry in blocked_by_op.items():
         nodes = ", ".join(entry["nodes"][:3]) + (" ..." if len(entry["nodes"]) > 3 else "")
         if len(entry["targets"]) == len(gpu):
-            fallback = "no fallback exists on this device" if device.is_jetson else "ONNX Runtime has no CPU kernel for it"
-            errors.append(f"op {op} (nodes {nodes}) cannot run on {device.id} "
-                          f"[{'/'.join(gpu)}]: {entry['note'] or 'unsupported'}; {fallback}")
+            fallback = (
+                "no fallback exists on this device" if device.is_jetson else "ONNX Runtime has no CPU kernel for it"
+            )
+            errors.append(
+                f"op {op} (nodes {nodes}) cannot run on {device.id} "
+                f"[{'/'.join(gpu)}]: {entry['note'] or 'unsupported'}; {fallback}"
+            )
         else:
             ok = [t for t in gpu if t not in entry["targets"]]
-            warnings.append(f"op {op} (nodes {nodes}) is unsupported on {'/'.join(entry['targets'])}; "
-                            f"use a release with {'/'.join(ok)}")
+            warnings.append(
+                f"op {op} (nodes {nodes}) is unsupported on {'/'.join(entry['targets'])}; "
+                f"use a release with {'/'.join(ok)}"
+            )
     dla_fallback = []
     if "dla" in targets:
-        dla_fallback = [f"{f.op} ({len(f.nodes)} nodes): {f.note}" for f in findings["dla"] if f.status == "unsupported"]
+        dla_fallback = [
+            f"{f.op} ({len(f.nodes)} nodes): {f.note}" for f in findings["dla"] if f.status == "unsupported"
+        ]
         if dynamic:
-            warnings.append("DLA needs static shapes: with dynamic H/W every layer runs on the GPU; "
-                            "pass --input-shape NxCxHxW to see what DLA can run")
+            warnings.append(
+                "DLA needs static shapes: with dynamic H/W every layer runs on the GPU; "
+                "pass --input-shape NxCxHxW to see what DLA can run"
+            )
         elif dla_fallback:
-            warnings.append(f"on DLA {len(dla_fallback)} op types fall back to the GPU: "
-                            + "; ".join(s.split(":")[0] for s in dla_fallback))
+            warnings.append(
+                f"on DLA {len(dla_fallback)} op types fall back to the GPU: "
+                + "; ".join(s.split(":")[0] for s in dla_fallback)
+            )
     for w in warnings:
         logger.warning("%s", w)
     if errors:
@@ -203,23 +246,27 @@ def _support_verdict(device: devices.Device, findings: dict[str, list], *, dynam
 def _parity_models(original, model, inp: loading.ImageInput, notes: list[str]):
     """The two graphs parity compares, at a bounded input size when the declared one is too large to run
     (said in ``notes`` and the log)."""
-    if not parity.needs_bound(inp):
+    if not graph_parity.needs_bound(inp):
         return original, model, inp, None
-    h, w = parity.BOUNDED_HW
-    note = (f"parity ran at {h}x{w}, not the declared {inp.shape_text}: inputs over {parity.MAX_PIXELS} pixels "
-            "are proven at a bounded size")
+    h, w = graph_parity.BOUNDED_HW
+    note = (
+        f"parity ran at {h}x{w}, not the declared {inp.shape_text}: inputs over {graph_parity.MAX_PIXELS} pixels "
+        "are proven at a bounded size"
+    )
     logger.warning("%s", note)
     notes.append(note)
-    reference, _ = parity.at_size(original, (h, w))
-    candidate, bounded_inp = parity.at_size(model, (h, w))
+    reference, _ = graph_parity.at_size(original, (h, w))
+    candidate, bounded_inp = graph_parity.at_size(model, (h, w))
     return reference, candidate, bounded_inp, note
 
 
 def _run_parity(reference, model, data, value_range: float, atol: float, names: list[str]):
-    ort_errors = sessions.errors(require("onnxruntime"), ("Fail", "InvalidGraph", "NotImplemented", "InvalidArgument",
-                                                         "RuntimeException", "InvalidProtobuf"))
+    ort_errors = sessions.errors(
+        require("onnxruntime"),
+        ("Fail", "InvalidGraph", "NotImplemented", "InvalidArgument", "RuntimeException", "InvalidProtobuf"),
+    )
     try:
-        return parity.compare(reference, model, data, value_range=value_range, atol=atol, image_names=names)
+        return graph_parity.compare(reference, model, data, value_range=value_range, atol=atol, image_names=names)
     except ort_errors as exc:
         first = str(exc).strip().splitlines()[0]
         raise ModelError(f"ONNX Runtime cannot run the model ({first}); check the ops and the IR version") from None

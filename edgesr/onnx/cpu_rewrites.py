@@ -10,8 +10,10 @@ from edgesr.onnx.split_shuffle import split_depth_to_space
 
 REWRITES = (
     (split_depth_to_space, "pixel shuffle of INT8 data run as two single-axis transposes (faster on CPU, identical)"),
-    (pad_channels, "convolution channels padded to multiples of four for the INT8 kernels "
-                   "(faster on CPU, same function)"),
+    (
+        pad_channels,
+        "convolution channels padded to multiples of four for the INT8 kernels (faster on CPU, same function)",
+    ),
     (fuse_gelu, "GELUs of dequantized data fused as ONNX Runtime fuses them in float models"),
 )
 

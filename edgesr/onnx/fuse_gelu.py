@@ -3,12 +3,11 @@
 Why: ONNX Runtime fuses ``x * 0.5 * (1 + erf(x / sqrt 2))`` into one ``Gelu`` kernel in a float
 model, but in a Q/DQ model it first gives every reader of a ``DequantizeLinear`` its own copy, so
 the ``Div`` and the ``Mul`` that both read ``x`` no longer share it and the fusion never matches:
-SAFMN's INT8 x86 file ran 7 of its 8 fusable GELUs as five separate full-size passes. This writes
-the fusion ONNX Runtime makes in the float model, and only that pattern (a GELU whose factor 0.5
-was folded elsewhere is left alone, as the runtime leaves it in the float model), so INT8 and
-FP32 run the same kernels there. SAFMN's fine-tuned x86 file: 229-274 ms instead of 242-290 ms
-(three side-by-side runs, 180x320, 2 threads); Set5 / Set14 drop 0.0473 / 0.0443 dB fused,
-0.0479 / 0.0443 dB not (the fused kernel rounds differently in the last bits).
+such a GELU runs as five separate full-size passes. This writes the fusion ONNX Runtime makes in
+the float model, and only that pattern (a GELU whose factor 0.5 was folded elsewhere is left
+alone, as the runtime leaves it in the float model), so INT8 and FP32 run the same kernels there.
+The fused kernel rounds differently in the last bits, which moves the drop only slightly
+(docs/decisions.md, Q/DQ GELUs are fused into ONNX Runtime's Gelu).
 """
 
 from __future__ import annotations

@@ -94,8 +94,12 @@ class GraphIndex:
 
     def constant_conv(self, node) -> bool:
         """A ``Conv`` whose weights (and bias, if any) are initializers, so a pass can rescale them."""
-        return node.op_type == "Conv" and len(node.input) > 1 and node.input[1] in self.inits and (
-            len(node.input) < 3 or not node.input[2] or node.input[2] in self.inits)
+        return (
+            node.op_type == "Conv"
+            and len(node.input) > 1
+            and node.input[1] in self.inits
+            and (len(node.input) < 3 or not node.input[2] or node.input[2] in self.inits)
+        )
 
     def fanout(self, tensor: str) -> int:
         return len(self.consumers.get(tensor, [])) + (tensor in self.graph_outputs)

@@ -61,8 +61,10 @@ def load(path: str | os.PathLike, *, external_data: bool = True):
         raise ModelError(f"cannot read {p} or its external weights ({exc}); keep the .data file beside it") from None
     except onnx.checker.ValidationError as exc:  # external data missing, absolute or outside the model's folder
         first = str(exc).strip().splitlines()[0]
-        raise ModelError(f"{p} names external weights it may not read ({first}); keep its .data files in the "
-                         "model's folder and re-save it") from None
+        raise ModelError(
+            f"{p} names external weights it may not read ({first}); keep its .data files in the "
+            "model's folder and re-save it"
+        ) from None
     if model.ir_version == 0 or not model.graph.node:
         raise ModelError(f"{p} is not an ONNX model (no IR version or no graph nodes); re-export it")
     try:
@@ -97,9 +99,7 @@ def image_input(model) -> ImageInput:
     if not tensor.HasField("shape") or len(tensor.shape.dim) != 4:
         rank = len(tensor.shape.dim) if tensor.HasField("shape") else "unknown"
         raise ModelError(f"input '{inp.name}' has rank {rank}; edgesr needs a 4-D N x C x H x W image input")
-    dims = tuple(
-        d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim
-    )
+    dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim)
     if dims[1] not in (1, 3):
         raise ModelError(
             f"input '{inp.name}' has {dims[1]} channels; edgesr needs a fixed 1 (Y) or 3 (RGB) "
@@ -112,13 +112,17 @@ def check_image_output(model) -> None:
     """Refuse a graph whose output is declared but is not one 4-D image (a classifier, a feature head)."""
     outputs = list(model.graph.output)
     if len(outputs) != 1:
-        raise ModelError(f"the model has {len(outputs)} outputs; edgesr needs exactly one image output "
-                         "N x C x H x W (a super-resolution model)")
+        raise ModelError(
+            f"the model has {len(outputs)} outputs; edgesr needs exactly one image output "
+            "N x C x H x W (a super-resolution model)"
+        )
     tensor = outputs[0].type.tensor_type
     if tensor.HasField("shape") and len(tensor.shape.dim) != 4:
         dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in tensor.shape.dim]
-        raise ModelError(f"output '{outputs[0].name}' has rank {len(dims)} {dims}; edgesr needs a 4-D "
-                         "N x C x H x W image output: pass a super-resolution model")
+        raise ModelError(
+            f"output '{outputs[0].name}' has rank {len(dims)} {dims}; edgesr needs a 4-D "
+            "N x C x H x W image output: pass a super-resolution model"
+        )
 
 
 def parse_shape(text: str) -> tuple[int, int, int, int]:

@@ -1,9 +1,9 @@
 """Pad convolutions' channel counts to a multiple of four, for ONNX Runtime's INT8 convolution on CPU.
 
 Why: ONNX Runtime's fused UINT8 x INT8 convolution on x86 is fast only when both its input and
-output channel counts are multiples of four. A single 3x3 convolution at 180x320 (2 threads,
-profiled): 50 -> 50 channels 9.99 ms, 52 -> 52 channels 5.08 ms; 50 -> 25 channels is as slow.
-RFDN's 50-channel body hits this in every INT8 convolution.
+output channel counts are multiples of four; otherwise it takes a much slower path
+(docs/decisions.md, Convolution channels are padded to multiples of four for INT8). RFDN's
+50-channel body hits this in every INT8 convolution.
 
 How: every tensor carries a channel layout, position ``k`` holding original channel ``L[k]`` or a
 padding channel (``-1``). Convolutions write padded layouts (zero weight rows and zero bias, so the
@@ -14,9 +14,7 @@ join them, and every other reader gets the original channels back (a Slice or Ga
 as do the graph outputs. The result is the same function: only the padding channels' work is
 added, and the INT8 kernels take their fast path. Float convolutions that read a padded tensor
 sum in another order, so their outputs can differ in the last bits and, rarely, a value crosses
-an INT8 rounding step: RFDN's budgeted x86 file drops 0.1076 / 0.0978 dB on Set5 / Set14
-unpadded, 0.1082 / 0.0978 dB padded, and takes 1.85-2.02x less time than FP32 instead of
-1.35-1.58x (same runs, 180x320, 2 threads).
+an INT8 rounding step: the drop barely moves while the INT8 speed-up grows.
 """
 
 from __future__ import annotations
@@ -29,9 +27,29 @@ from edgesr.onnx.graph_index import GraphIndex
 MULTIPLE = 4
 
 # Operations that act on each channel separately (with scalar or per-tensor parameters only).
-PER_CHANNEL = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Erf", "Gelu",
-               "Identity", "Abs", "Neg", "Softplus", "Elu", "Selu", "MaxPool", "AveragePool",
-               "GlobalAveragePool", "GlobalMaxPool", "QuantizeLinear", "DequantizeLinear"}
+PER_CHANNEL = {
+    "Relu",
+    "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Clip",
+    "HardSigmoid",
+    "HardSwish",
+    "Erf",
+    "Gelu",
+    "Identity",
+    "Abs",
+    "Neg",
+    "Softplus",
+    "Elu",
+    "Selu",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "QuantizeLinear",
+    "DequantizeLinear",
+}
 # Broadcasting binary operations, with the value a per-channel constant gets in padding channels.
 BINARY_FILL = {"Add": 0.0, "Sub": 0.0, "Mul": 0.0, "Max": 0.0, "Min": 0.0, "PRelu": 0.0, "Div": 1.0}
 
@@ -50,8 +68,9 @@ def pad_channels(model, multiple: int = MULTIPLE) -> list[str]:
     before = int8_convolutions(work)
     padded = _Padder(work, multiple).run()
     after = int8_convolutions(work)
-    if not any(any(d % multiple for d in dims) and not any(d % multiple for d in after[name])
-               for name, dims in before.items()):
+    if not any(
+        any(d % multiple for d in dims) and not any(d % multiple for d in after[name]) for name, dims in before.items()
+    ):
         return []
     model.CopyFrom(work)
     return padded
@@ -82,8 +101,11 @@ class _Padder:
         self.restored: dict[str, str] = {}
         self.new_inits: dict[str, np.ndarray] = {}
         self.padded: list[str] = []
-        self.names = {i.name for i in self.graph.initializer} | {o for n in self.graph.node for o in n.output} | {
-            i.name for i in self.graph.input}
+        self.names = (
+            {i.name for i in self.graph.initializer}
+            | {o for n in self.graph.node for o in n.output}
+            | {i.name for i in self.graph.input}
+        )
 
     # -- which convolutions -----------------------------------------------------------------------
 
@@ -103,7 +125,8 @@ class _Padder:
         nodes = []
         for node in self.graph.node:
             handler = {"Conv": self.conv, "Concat": self.concat, "Shape": self.shape, "Resize": self.resize}.get(
-                node.op_type)
+                node.op_type
+            )
             if handler is None:
                 if node.op_type in PER_CHANNEL:
                     handler = self.per_channel
@@ -243,8 +266,9 @@ class _Padder:
             node.input[2] = self.put(f"{b}/padded", _take(self.to_array(self.inits[b]), rows, 0))
             return []
         dq = self.producer[b]
-        padded = self.requant(dq, [self.put(f"{dq.input[0]}/padded", _take(self.to_array(self.inits[dq.input[0]]),
-                                                                               rows, 0))], rows)
+        padded = self.requant(
+            dq, [self.put(f"{dq.input[0]}/padded", _take(self.to_array(self.inits[dq.input[0]]), rows, 0))], rows
+        )
         node.input[2] = padded.output[0]
         return [padded]
 
@@ -257,8 +281,11 @@ class _Padder:
         for k in (1, 2):
             if len(dq.input) > k and dq.input[k]:
                 v = self.to_array(self.inits[dq.input[k]])
-                ins.append(self.put(f"{dq.input[k]}/padded", _take(v, rows, v[0] if k == 1 else 0))
-                           if v.size > 1 else dq.input[k])
+                ins.append(
+                    self.put(f"{dq.input[k]}/padded", _take(v, rows, v[0] if k == 1 else 0))
+                    if v.size > 1
+                    else dq.input[k]
+                )
         node = NodeProto()
         node.CopyFrom(dq)
         node.input[:] = ins
@@ -272,7 +299,8 @@ class _Padder:
         if x not in self.layout:
             return []
         if node.op_type in ("QuantizeLinear", "DequantizeLinear") and any(
-                k < len(node.input) and node.input[k] and not self.scalar(node.input[k]) for k in (1, 2)):
+            k < len(node.input) and node.input[k] and not self.scalar(node.input[k]) for k in (1, 2)
+        ):
             return self.restore_all(node)
         if node.op_type == "MaxPool" and len(node.output) > 1:
             return self.restore_all(node)
@@ -353,10 +381,14 @@ class _Padder:
         if bounds is None:
             return False
         return bounds[0] >= 2 or all(
-            c.op_type == "Concat" and c.input[0] == user.output[0]
-            and all(r.op_type == "Resize" and r.input[0] == x and r.input[3:4] == [c.output[0]]
-                    for r in self.consumers.get(c.output[0], []))
-            for c in self.consumers.get(user.output[0], []))
+            c.op_type == "Concat"
+            and c.input[0] == user.output[0]
+            and all(
+                r.op_type == "Resize" and r.input[0] == x and r.input[3:4] == [c.output[0]]
+                for r in self.consumers.get(c.output[0], [])
+            )
+            for c in self.consumers.get(user.output[0], [])
+        )
 
     def slice_bounds(self, node) -> tuple[int, int] | None:
         """``(start, end)`` of a Slice of a shape vector with constant bounds, or None."""
@@ -374,8 +406,15 @@ class _Padder:
             head = self.producer.get(cat.input[0]) if cat is not None and cat.op_type == "Concat" else None
             bounds = self.slice_bounds(head) if head is not None else None
             shape = self.producer.get(head.input[0]) if bounds is not None else None
-            ok = (bounds is not None and bounds[0] == 0 and bounds[1] >= 2 and shape is not None
-                  and shape.op_type == "Shape" and shape.input[0] == x and int(node_attr(shape, "start", 0)) == 0)
+            ok = (
+                bounds is not None
+                and bounds[0] == 0
+                and bounds[1] >= 2
+                and shape is not None
+                and shape.op_type == "Shape"
+                and shape.input[0] == x
+                and int(node_attr(shape, "start", 0)) == 0
+            )
         else:
             scales = node.input[2] if len(node.input) > 2 else ""
             ok = scales in self.inits and float(self.to_array(self.inits[scales]).ravel()[1]) == 1.0

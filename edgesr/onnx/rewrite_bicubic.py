@@ -2,7 +2,7 @@
 and ``DepthToSpace``.
 
 Why: ONNX Runtime's CPU cubic Resize dominates the run time of small SR models that add a
-bicubic copy of the input (DESIGN.md section 5), and DLA cannot run cubic Resize at all.
+bicubic copy of the input (docs/background.md, Deployment rewrites), and DLA cannot run cubic Resize at all.
 
 The rewrite is exact: for an integer factor ``s`` each output pixel ``(s*i + r)`` reads the
 four input pixels around source coordinate ``i + d_r``, where ``d_r`` depends only on the
@@ -98,10 +98,18 @@ def rewrite_bicubic_resizes(model) -> tuple[list[BicubicRewrite], list[str]]:
         graph.initializer.extend([pads, weight])
         new_nodes += [
             helper.make_node("Pad", [node.input[0], pads.name], [f"{tag}_padded"], name=f"{tag}_pad", mode="edge"),
-            helper.make_node("Conv", [f"{tag}_padded", weight.name], [f"{tag}_phases"], name=f"{tag}_conv",
-                             group=channels, kernel_shape=[_TAPS, _TAPS], pads=[0, 0, 0, 0]),
-            helper.make_node("DepthToSpace", [f"{tag}_phases"], [node.output[0]], name=f"{tag}_d2s",
-                             blocksize=scale, mode="CRD"),
+            helper.make_node(
+                "Conv",
+                [f"{tag}_padded", weight.name],
+                [f"{tag}_phases"],
+                name=f"{tag}_conv",
+                group=channels,
+                kernel_shape=[_TAPS, _TAPS],
+                pads=[0, 0, 0, 0],
+            ),
+            helper.make_node(
+                "DepthToSpace", [f"{tag}_phases"], [node.output[0]], name=f"{tag}_d2s", blocksize=scale, mode="CRD"
+            ),
         ]
         done.append(BicubicRewrite(node.name or node.output[0], scale, channels, transform, a))
         logger.debug("rewrote cubic Resize %s (x%d, %d channels)", node.name, scale, channels)

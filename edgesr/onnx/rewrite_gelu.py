@@ -79,4 +79,3 @@ def restore_gelu_halves(model) -> list[str]:
         field.extend(kept)
     logger.debug("GELU factor 0.5 restored after %s", ", ".join(rewritten))
     return rewritten
-

@@ -4,9 +4,9 @@ Why: an SR model that adds a bicubic copy of its input (rewritten into a convolu
 DepthToSpace, see :mod:`edgesr.onnx.rewrite_bicubic`) to its pixel-shuffled residual ends in
 two DepthToSpace ops and an add at the output resolution. DepthToSpace is a pure permutation
 and the same one for both operands, so one DepthToSpace after the add gives the identical
-result. ONNX Runtime's DepthToSpace is a strided copy that costs about 4 ms per 720p RGB frame
-on 2 CPU cores; the rewrite saves one of them and moves the add to the low-resolution side,
-where a quantized model can run it in INT8.
+result. ONNX Runtime's DepthToSpace is a strided copy over the whole output frame; the rewrite
+saves one of them and moves the add to the low-resolution side, where a quantized model can run
+it in INT8 (docs/decisions.md, Pixel-shuffled adds are merged into one DepthToSpace).
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def merge_shuffled_adds(model) -> list[str]:
         blocksize, mode = _attrs(a)
         replace[id(node)] = [
             helper.make_node("Add", [a.input[0], b.input[0]], [summed], name=f"{tag}_lowres"),
-            helper.make_node("DepthToSpace", [summed], list(node.output), name=f"{tag}_d2s",
-                             blocksize=blocksize, mode=mode),
+            helper.make_node(
+                "DepthToSpace", [summed], list(node.output), name=f"{tag}_d2s", blocksize=blocksize, mode=mode
+            ),
         ]
         dropped |= {id(a), id(b)}
         merged.append(node.name or node.output[0])

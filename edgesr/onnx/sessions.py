@@ -17,16 +17,37 @@ from edgesr.onnx.cpu_rewrites import for_onnxruntime_cpu
 CPU = "CPUExecutionProvider"
 # Best first; the first available one that starts is used unless the user names providers.
 PREFERENCE = ("TensorrtExecutionProvider", "CUDAExecutionProvider", CPU)
-ALIASES = {"cpu": CPU, "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
-           "trt": "TensorrtExecutionProvider"}
+ALIASES = {
+    "cpu": CPU,
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "trt": "TensorrtExecutionProvider",
+}
 # TensorRT EP builds an engine at session start (minutes on a Jetson); its cache makes that once.
 TRT_CACHE = Path.home() / ".cache" / "edgesr" / "ort-tensorrt"
-LOAD_ERRORS = ("Fail", "InvalidArgument", "InvalidGraph", "InvalidProtobuf", "NoSuchFile", "NotImplemented",
-               "RuntimeException", "EPFail")
+LOAD_ERRORS = (
+    "Fail",
+    "InvalidArgument",
+    "InvalidGraph",
+    "InvalidProtobuf",
+    "NoSuchFile",
+    "NotImplemented",
+    "RuntimeException",
+    "EPFail",
+)
 
 
-def session(model, *, providers: Sequence = (CPU,), threads: int | None = None, inter_op_threads: int | None = None,
-            spinning: bool = True, quiet: bool = False, name: str | None = None, fix: str = "re-export the model"):
+def session(
+    model,
+    *,
+    providers: Sequence = (CPU,),
+    threads: int | None = None,
+    inter_op_threads: int | None = None,
+    spinning: bool = True,
+    quiet: bool = False,
+    name: str | None = None,
+    fix: str = "re-export the model",
+):
     """An ``onnxruntime.InferenceSession`` for ``model`` (a path, serialized bytes or an ``onnx.ModelProto``).
 
     ``threads`` sets the intra-op threads (ONNX Runtime's default when None or 0). Without
@@ -82,10 +103,16 @@ def choose_providers(requested: Sequence[str] | None) -> list:
         names = [ALIASES.get(p.lower(), p) for p in requested]
         missing = [p for p in names if p not in available]
         if missing:
-            raise DependencyError(f"this onnxruntime has no {', '.join(missing)} (it has {', '.join(available)}); "
-                                  "install onnxruntime-gpu (or JetPack's onnxruntime on a Jetson) or choose another")
-    return [(p, {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE)})
-            if p == "TensorrtExecutionProvider" else p for p in names]
+            raise DependencyError(
+                f"this onnxruntime has no {', '.join(missing)} (it has {', '.join(available)}); "
+                "install onnxruntime-gpu (or JetPack's onnxruntime on a Jetson) or choose another"
+            )
+    return [
+        (p, {"trt_engine_cache_enable": True, "trt_engine_cache_path": str(TRT_CACHE)})
+        if p == "TensorrtExecutionProvider"
+        else p
+        for p in names
+    ]
 
 
 def first(providers: Sequence) -> str:

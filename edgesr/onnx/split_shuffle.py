@@ -2,13 +2,13 @@
 single-axis transposes, for ONNX Runtime on CPU.
 
 Why: ONNX Runtime's CPU DepthToSpace is a generic six-dimensional strided copy, no cheaper on
-UINT8 than on float: on a 720p RGB output it took 4.5 ms of the default model's 22.8 ms in INT8
-(profiled, 2 threads, 180x320 input). The same permutation written as reshapes around two
-transposes that each move one axis (``[n c i, j, h, w] -> [n c i, h, w, j]``, then
-``[n c, i, h, w j] -> [n c, h, i, w j]``) hits the runtime's fast paths for single-axis moves on
-one-byte data and gives identical results; the whole model took 9-18% less time. On float data the
-split measured no faster (46.7 vs 46.1 ms for the FP32 model), so a shuffle of float data is
-left alone, as is DCR mode (channel index ``(i, j, c)``), which has no such split.
+UINT8 than on float, and at the output resolution it is a sizeable share of an INT8 model's time.
+The same permutation written as reshapes around two transposes that each move one axis
+(``[n c i, j, h, w] -> [n c i, h, w, j]``, then ``[n c, i, h, w j] -> [n c, h, i, w j]``) hits
+the runtime's fast paths for single-axis moves on one-byte data and gives identical results. On
+float data the split is no faster, so a shuffle of float data is left alone, as is DCR mode
+(channel index ``(i, j, c)``), which has no such split (docs/decisions.md, A pixel shuffle of INT8
+data runs as two single-axis transposes).
 
 Shapes are read at run time (``Shape`` of the quantized tensor, so that ONNX Runtime still moves
 the DequantizeLinear past the data movement), so the rewrite keeps dynamic input sizes.
@@ -51,10 +51,10 @@ def split_depth_to_space(model) -> list[str]:
             helper.make_node("Mul", [f"{p}/h", block], [f"{p}/hb"], name=f"{p}/hb"),
             helper.make_node("Mul", [f"{p}/w", block], [f"{p}/wb"], name=f"{p}/wb"),
             helper.make_node("Concat", ["d2s/minus1", block, f"{p}/h", f"{p}/w"], [f"{p}/s1"], name=f"{p}/s1", axis=0),
-            helper.make_node("Concat", ["d2s/minus1", block, f"{p}/h", f"{p}/wb"], [f"{p}/s2"], name=f"{p}/s2",
-                             axis=0),
-            helper.make_node("Concat", [f"{p}/n", "d2s/minus1", f"{p}/hb", f"{p}/wb"], [f"{p}/s3"],
-                             name=f"{p}/s3", axis=0),
+            helper.make_node("Concat", ["d2s/minus1", block, f"{p}/h", f"{p}/wb"], [f"{p}/s2"], name=f"{p}/s2", axis=0),
+            helper.make_node(
+                "Concat", [f"{p}/n", "d2s/minus1", f"{p}/hb", f"{p}/wb"], [f"{p}/s3"], name=f"{p}/s3", axis=0
+            ),
             # [n c i, j, h, w] -> [n c i, h, w, j]: j moves innermost
             helper.make_node("Reshape", [x, f"{p}/s1"], [f"{p}/r1"], name=f"{p}/r1"),
             helper.make_node("Transpose", [f"{p}/r1"], [f"{p}/t1"], name=f"{p}/t1", perm=[0, 2, 3, 1]),
@@ -68,6 +68,7 @@ def split_depth_to_space(model) -> list[str]:
         return done
     del graph.node[:]
     graph.node.extend(nodes)
-    graph.initializer.extend(numpy_helper.from_array(np.array(v, np.int64), k) for k, v in consts.items()
-                             if k not in have)
+    graph.initializer.extend(
+        numpy_helper.from_array(np.array(v, np.int64), k) for k, v in consts.items() if k not in have
+    )
     return done

@@ -69,15 +69,85 @@ def _no(note: str) -> Support:
 
 # Every op an SR network or its export uses; each table below covers all of them.
 SR_OPS: tuple[str, ...] = (
-    "Conv", "ConvTranspose", "Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
-    "Elu", "Selu", "Softplus", "Mish", "Gelu", "Erf", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt",
-    "Reciprocal", "Abs", "Neg", "Exp", "Log", "Min", "Max", "Clip", "Floor", "Ceil", "Round", "Concat",
-    "Split", "Slice", "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Expand", "Tile", "Pad",
-    "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "MaxPool", "AveragePool", "GlobalAveragePool",
-    "GlobalMaxPool", "ReduceMean", "ReduceMax", "ReduceSum", "ReduceL2", "ReduceSumSquare", "LpNormalization",
-    "BatchNormalization", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "Softmax",
-    "MatMul", "Gemm", "Einsum", "Shape", "Gather", "Constant", "ConstantOfShape", "Cast", "Identity",
-    "Dropout", "Where", "Equal", "Greater", "Less", "Range", "QuantizeLinear", "DequantizeLinear",
+    "Conv",
+    "ConvTranspose",
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "Sigmoid",
+    "HardSigmoid",
+    "HardSwish",
+    "Tanh",
+    "Elu",
+    "Selu",
+    "Softplus",
+    "Mish",
+    "Gelu",
+    "Erf",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Pow",
+    "Sqrt",
+    "Reciprocal",
+    "Abs",
+    "Neg",
+    "Exp",
+    "Log",
+    "Min",
+    "Max",
+    "Clip",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Concat",
+    "Split",
+    "Slice",
+    "Reshape",
+    "Transpose",
+    "Flatten",
+    "Squeeze",
+    "Unsqueeze",
+    "Expand",
+    "Tile",
+    "Pad",
+    "DepthToSpace",
+    "SpaceToDepth",
+    "Resize",
+    "Upsample",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "ReduceMean",
+    "ReduceMax",
+    "ReduceSum",
+    "ReduceL2",
+    "ReduceSumSquare",
+    "LpNormalization",
+    "BatchNormalization",
+    "InstanceNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "Softmax",
+    "MatMul",
+    "Gemm",
+    "Einsum",
+    "Shape",
+    "Gather",
+    "Constant",
+    "ConstantOfShape",
+    "Cast",
+    "Identity",
+    "Dropout",
+    "Where",
+    "Equal",
+    "Greater",
+    "Less",
+    "Range",
+    "QuantizeLinear",
+    "DequantizeLinear",
 )
 
 
@@ -272,9 +342,12 @@ def _check_resize(n: _Node) -> Support | None:
         coord = n.attr("coordinate_transformation_mode", "half_pixel")
         nearest = n.attr("nearest_mode", "round_prefer_floor")
     if n.target == "ort-cpu":
-        # DESIGN.md section 5: the CPU cubic kernel dominated a whole SR run.
-        return _ok("cubic is slow on CPU; express a fixed bicubic upscale as Conv + DepthToSpace") \
-            if mode == "cubic" else _ok()
+        # docs/background.md, Deployment rewrites: the CPU cubic kernel dominated a whole SR run.
+        return (
+            _ok("cubic is slow on CPU; express a fixed bicubic upscale as Conv + DepthToSpace")
+            if mode == "cubic"
+            else _ok()
+        )
     if n.target == "dla":
         return _check_resize_dla(n, mode, coord, nearest)
     if mode not in ("nearest", "linear", "bilinear", "cubic"):
@@ -291,8 +364,9 @@ def _check_resize(n: _Node) -> Support | None:
     if mode == "cubic":
         if n.target == "trt8":
             return _no("cubic is not supported (TensorRT 8.5 operators.md: nearest and linear only)")
-        return _partial("cubic: accepted by the 10.x parser on the 2 innermost dims; "
-                        "operators.md lists only nearest and linear")
+        return _partial(
+            "cubic: accepted by the 10.x parser on the 2 innermost dims; operators.md lists only nearest and linear"
+        )
     return _ok()
 
 
@@ -301,8 +375,9 @@ def _check_resize_dla(n: _Node, mode: str, coord: str, nearest: str) -> Support:
     if mode == "nearest":
         allowed = {("asymmetric", "floor"), ("half_pixel", "round_prefer_floor"), ("half_pixel", "round_prefer_ceil")}
         if (coord, nearest) not in allowed:
-            return _no(f"nearest resize on DLA needs asymmetric+floor or half_pixel+round_prefer_*; "
-                       f"got {coord}+{nearest}")
+            return _no(
+                f"nearest resize on DLA needs asymmetric+floor or half_pixel+round_prefer_*; got {coord}+{nearest}"
+            )
         top = 32
     elif mode in ("linear", "bilinear"):
         if coord not in ("half_pixel", "pytorch_half_pixel"):
@@ -318,8 +393,7 @@ def _check_resize_dla(n: _Node, mode: str, coord: str, nearest: str) -> Support:
     if scales is None or not scales:
         if n.constants is not None and n.input(scales_at) and not n.is_const(scales_at):
             return _no("resize scales are not a build-time constant")
-        return _partial(f"needs 4 scales [1, 1, s, s] with integer s in 1..{top}; "
-                        "not verifiable from this node alone")
+        return _partial(f"needs 4 scales [1, 1, s, s] with integer s in 1..{top}; not verifiable from this node alone")
     hw = scales[2:]
     if len(scales) != 4 or scales[:2] != [1.0, 1.0] or any(s != int(s) or not 1 <= s <= top for s in hw):
         return _no(f"DLA needs 4 scales [1, 1, s, s] with integer s in 1..{top}; got {scales}")
@@ -632,8 +706,10 @@ def check_graph(model: onnx.ModelProto, target: str) -> list[Finding]:
     for i, node in enumerate(graph.node):
         finding = check_node(node, target, opset=max(opsets), dynamic=dynamic, constants=constants)
         grouped.setdefault((finding.op, finding.status, finding.note), []).append(node.name or f"{node.op_type}#{i}")
-    return [Finding(op, target, status, note, tuple(nodes))  # type: ignore[arg-type]
-            for (op, status, note), nodes in grouped.items()]
+    return [
+        Finding(op, target, status, note, tuple(nodes))  # type: ignore[arg-type]
+        for (op, status, note), nodes in grouped.items()
+    ]
 
 
 def _constants(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
@@ -651,8 +727,7 @@ def _constants(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
                 value = onnx.helper.get_attribute_value(a)
                 dtype = onnx.TensorProto.FLOAT if "float" in a.name else onnx.TensorProto.INT64
                 dims = [len(value)] if a.name.endswith("s") else []
-                found[node.output[0]] = onnx.helper.make_tensor(node.output[0], dtype, dims,
-                                                               value if dims else [value])
+                found[node.output[0]] = onnx.helper.make_tensor(node.output[0], dtype, dims, value if dims else [value])
     return found
 
 

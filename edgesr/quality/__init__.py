@@ -1,4 +1,4 @@
-"""The quality protocol of DESIGN.md section 6: MATLAB-compatible bicubic LR, Y-channel PSNR/SSIM.
+"""The quality protocol (docs/background.md): MATLAB-compatible bicubic LR, Y-channel PSNR/SSIM.
 
 Numbers produced here are meant to sit next to published tables, so every step follows the
 convention those tables used rather than whatever a library does by default.

@@ -54,17 +54,31 @@ class Grid:
             return round(x, 4) if math.isfinite(x) else str(x)
 
         return {
-            "folder": self.folder, "scale": self.scale, "models": self.models,
+            "folder": self.folder,
+            "scale": self.scale,
+            "models": self.models,
             "degradations": [{"label": d.label(), "spec": d.text()} for d in self.degradations],
-            "cells": [{"model": m, "degradation": d.text(), "psnr": num(self.psnr(m, d)),
-                       "ssim": round(self.cells[(m, d.text())].mean_ssim, 5),
-                       "gain_db": None if self.gain(m, d) is None else round(self.gain(m, d), 4)}
-                      for m in self.models for d in self.degradations],
+            "cells": [
+                {
+                    "model": m,
+                    "degradation": d.text(),
+                    "psnr": num(self.psnr(m, d)),
+                    "ssim": round(self.cells[(m, d.text())].mean_ssim, 5),
+                    "gain_db": None if self.gain(m, d) is None else round(self.gain(m, d), 4),
+                }
+                for m in self.models
+                for d in self.degradations
+            ],
         }
 
 
-def run_grid(upscalers: Sequence[tuple[str, UpscaleFn]], folder: str, scale: int,
-             degradations: Sequence[Degradation], seed: int = 0) -> Grid:
+def run_grid(
+    upscalers: Sequence[tuple[str, UpscaleFn]],
+    folder: str,
+    scale: int,
+    degradations: Sequence[Degradation],
+    seed: int = 0,
+) -> Grid:
     """Score each named upscaler on ``folder`` under each degradation."""
     grid = Grid(str(folder), scale, [name for name, _ in upscalers], list(degradations))
     for d in degradations:

@@ -1,7 +1,7 @@
 """MATLAB's ``imresize(A, scale, 'bicubic')`` in numpy.
 
 Benchmark LR images were made with MATLAB, and a model trained on them loses several dB when
-fed LR from another resampler (DESIGN.md section 6), so this follows MATLAB step by step:
+fed LR from another resampler (docs/background.md, Quality protocol), so this follows MATLAB step by step:
 
 - output size ``ceil(scale * size)``; with an explicit size, each dimension gets its own
   ``scale = out / in``;

@@ -57,8 +57,10 @@ def ssim_y(sr: np.ndarray, hr: np.ndarray, shave: int) -> float:
     """Mean Y-channel SSIM over the valid (fully windowed) region; 1.0 for identical images."""
     a, b = _y_pair(sr, hr, shave)
     if min(a.shape) < SSIM_WINDOW:
-        raise InputError(f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} px after shaving {shave} px, "
-                         f"got {a.shape[0]}x{a.shape[1]} (HxW)")
+        raise InputError(
+            f"SSIM needs at least {SSIM_WINDOW}x{SSIM_WINDOW} px after shaving {shave} px, "
+            f"got {a.shape[0]}x{a.shape[1]} (HxW)"
+        )
     g = _gaussian()
     mu_a, mu_b = _filter_valid(a, g), _filter_valid(b, g)
     var_a = _filter_valid(a * a, g) - mu_a**2

@@ -1,4 +1,4 @@
-"""Benchmark evaluation under the standard SR protocol (DESIGN.md section 6).
+"""Benchmark evaluation under the standard SR protocol (docs/background.md, Quality protocol).
 
 For each HR image: crop to a multiple of the scale, make LR with MATLAB-compatible bicubic,
 upscale, round to uint8, score PSNR/SSIM on Y with ``scale`` pixels shaved off each border.
@@ -49,6 +49,18 @@ def min_hr_side(scale: int, shave: int) -> int:
     return math.ceil((2 * shave + SSIM_WINDOW) / scale) * scale
 
 
+def read_pair(path: Path, scale: int, smallest: int, folder, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(lr, hr)`` of the HR image at ``path`` (see :func:`prepare`), refusing one with a side under
+    ``smallest``; ``task`` names what needs that size."""
+    hr = read_rgb(path)
+    if min(hr.shape[:2]) < smallest:
+        raise InputError(
+            f"{path} is {hr.shape[0]}x{hr.shape[1]} (HxW); x{scale} {task} needs "
+            f"at least {smallest}x{smallest}; remove it from {folder}"
+        )
+    return prepare(hr, scale)
+
+
 @dataclass
 class ImageScore:
     name: str
@@ -86,9 +98,13 @@ class EvalResult:
             return x if math.isfinite(x) else str(x)
 
         return {
-            "name": self.name, "folder": self.folder, "scale": self.scale, "shave": self.shave,
+            "name": self.name,
+            "folder": self.folder,
+            "scale": self.scale,
+            "shave": self.shave,
             "degradation": self.degradation,
-            "mean_psnr": num(self.mean_psnr), "mean_ssim": self.mean_ssim,
+            "mean_psnr": num(self.mean_psnr),
+            "mean_ssim": self.mean_ssim,
             "images": [{**asdict(s), "psnr": num(s.psnr)} for s in self.images],
         }
 
@@ -108,8 +124,14 @@ def _as_uint8(sr: np.ndarray) -> np.ndarray:
     return np.clip(np.round(sr), 0, 255).astype(np.uint8)
 
 
-def evaluate(upscale_fn: UpscaleFn, folder: str | os.PathLike, scale: int, shave: int | None = None,
-             degradation: Degradation | None = None, seed: int = 0) -> EvalResult:
+def evaluate(
+    upscale_fn: UpscaleFn,
+    folder: str | os.PathLike,
+    scale: int,
+    shave: int | None = None,
+    degradation: Degradation | None = None,
+    seed: int = 0,
+) -> EvalResult:
     """Score ``upscale_fn`` on every image in ``folder`` at ``scale``; ``shave`` defaults to ``scale``.
 
     With ``degradation`` the LR is the HR degraded that way (:func:`edgesr.degrade.degrade`),
@@ -119,17 +141,15 @@ def evaluate(upscale_fn: UpscaleFn, folder: str | os.PathLike, scale: int, shave
     shave = scale if shave is None else shave
     paths = list_images(folder)
     smallest = min_hr_side(scale, shave)
-    result = EvalResult(folder=str(folder), scale=scale, shave=shave,
-                        degradation=degradation.text() if degradation is not None else "clean")
+    result = EvalResult(
+        folder=str(folder),
+        scale=scale,
+        shave=shave,
+        degradation=degradation.text() if degradation is not None else "clean",
+    )
     tqdm = require("tqdm").tqdm
     for path in tqdm(paths, desc=Path(folder).name, unit="img", leave=False, disable=None):
-        hr = read_rgb(path)
-        if min(hr.shape[:2]) < smallest:
-            raise InputError(
-                f"{path} is {hr.shape[0]}x{hr.shape[1]} (HxW); x{scale} evaluation shaving {shave} px needs "
-                f"at least {smallest}x{smallest}; remove it from {folder}"
-            )
-        lr, hr = prepare(hr, scale)
+        lr, hr = read_pair(path, scale, smallest, folder, f"evaluation shaving {shave} px")
         if degradation is not None and not (degradation.is_clean and degradation.down == "bicubic"):
             # imported here: edgesr.degrade reads this package's imresize
             from edgesr.degrade.apply import degrade, image_seed

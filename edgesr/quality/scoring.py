@@ -36,8 +36,10 @@ def load_upscalers(models: Sequence[str], scale: int | None = None, weights: str
         out.append(up)
     scales = {u.scale for u in out}
     if len(scales) > 1:
-        raise InputError(f"the models upscale by different factors ({', '.join(f'x{s}' for s in sorted(scales))}); "
-                         "compare models of one scale")
+        raise InputError(
+            f"the models upscale by different factors ({', '.join(f'x{s}' for s in sorted(scales))}); "
+            "compare models of one scale"
+        )
     return out
 
 
@@ -49,13 +51,18 @@ class CleanScores:
 
     def to_dict(self) -> dict:
         """One model: its entry alone; several: ``{"models": [...]}``."""
-        report = [{"model": u.name, "scale": u.scale, "datasets": [r.to_dict() for r in results]}
-                  for u, results in self.models]
+        report = [
+            {"model": u.name, "scale": u.scale, "datasets": [r.to_dict() for r in results]}
+            for u, results in self.models
+        ]
         return report[0] if len(report) == 1 else {"models": report}
 
 
-def score_clean(upscalers: Sequence[Upscaler], folders: Sequence[str],
-                on_result: Callable[[Upscaler, EvalResult], None] | None = None) -> CleanScores:
+def score_clean(
+    upscalers: Sequence[Upscaler],
+    folders: Sequence[str],
+    on_result: Callable[[Upscaler, EvalResult], None] | None = None,
+) -> CleanScores:
     """Every upscaler on every folder; ``on_result`` hears of each result as it is made."""
     scores = CleanScores()
     for upscaler in upscalers:
@@ -83,8 +90,13 @@ class GridScores:
         return {"scale": self.scale, "seed": self.seed, "grids": [g.to_dict() for g in self.grids]}
 
 
-def score_grid(upscalers: Sequence[Upscaler], folders: Sequence[str], degradations: Sequence[Degradation],
-               seed: int = 0, on_grid: Callable[[Grid], None] | None = None) -> GridScores:
+def score_grid(
+    upscalers: Sequence[Upscaler],
+    folders: Sequence[str],
+    degradations: Sequence[Degradation],
+    seed: int = 0,
+    on_grid: Callable[[Grid], None] | None = None,
+) -> GridScores:
     """Every upscaler, and bicubic as the baseline, on every folder under every degradation; ``on_grid``
     hears of each folder's grid as it is made."""
     scale = upscalers[0].scale

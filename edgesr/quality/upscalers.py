@@ -135,8 +135,9 @@ def load_upscaler(model: str, scale: int | None = None, weights: str | None = No
     if scale is None and upscaler.scale is None:
         raise InputError(f"{upscaler.name} does not record its scale; pass --scale")
     if scale is not None and upscaler.scale is not None and upscaler.scale != scale:
-        raise InputError(f"{upscaler.name} is a x{upscaler.scale} model but x{scale} was asked; "
-                         f"pass --scale {upscaler.scale}")
+        raise InputError(
+            f"{upscaler.name} is a x{upscaler.scale} model but x{scale} was asked; pass --scale {upscaler.scale}"
+        )
     if upscaler.scale is None:
         upscaler.scale = scale
     return upscaler

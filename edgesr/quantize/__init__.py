@@ -13,21 +13,21 @@ tensorrt for the legacy calibrator) are imported when the work runs. Public API:
 
 from __future__ import annotations
 
-import importlib
+from edgesr import lazy
 
 _API = {
-    "quantize": "edgesr.quantize.pipeline",
+    "quantize": "edgesr.quantize.stage",
     "QuantizeOptions": "edgesr.quantize.options",
-    "QuantizeResult": "edgesr.quantize.pipeline",
+    "QuantizeResult": "edgesr.quantize.stage",
     "to_fp16": "edgesr.quantize.fp16",
     "emulate_fp16": "edgesr.quantize.fp16",
     "fp16_variant": "edgesr.quantize.variants",
     "for_tensorrt": "edgesr.quantize.qdq",
-    "write_trt_cache": "edgesr.quantize.trtcache",
-    "read_trt_cache": "edgesr.quantize.trtcache",
-    "scales_from_qdq": "edgesr.quantize.trtcache",
-    "CalibrationCache": "edgesr.quantize.trtcache",
-    "make_calibrator": "edgesr.quantize.calibrator",
+    "write_trt_cache": "edgesr.quantize.tensorrt.trtcache",
+    "read_trt_cache": "edgesr.quantize.tensorrt.trtcache",
+    "scales_from_qdq": "edgesr.quantize.tensorrt.trtcache",
+    "CalibrationCache": "edgesr.quantize.tensorrt.trtcache",
+    "make_calibrator": "edgesr.quantize.tensorrt.calibrator",
     "CalibrationSpec": "edgesr.quantize.calibration",
     "load_calibration": "edgesr.quantize.calibration",
     "load_validation": "edgesr.quantize.calibration",
@@ -36,9 +36,4 @@ _API = {
 }
 
 __all__ = list(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'edgesr.quantize' has no attribute {name!r}")
+__getattr__ = lazy.api(__name__, _API)

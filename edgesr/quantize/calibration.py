@@ -29,8 +29,8 @@ from edgesr.degrade.apply import degrade, image_seed
 from edgesr.degrade.spec import expand
 from edgesr.errors import InputError
 from edgesr.io import images
-from edgesr.quantize import hard_content
 from edgesr.log import logger
+from edgesr.quantize.budget import hard_content
 
 # Calibration patch for models whose H and W are dynamic (LR pixels). Every model in the zoo
 # accepts it (ESA needs 15, SAFMN 16) and it fits the LR view of every shipped sample.
@@ -65,12 +65,19 @@ class CalibrationSpec:
     name: str = "user"
 
     def describe(self) -> dict:
-        return {"name": self.name, "images": len(self.images), "views": list(self.views),
-                "patch": list(self.patch) if self.patch else "whole frames", "count": self.count,
-                "seed": self.seed, "first_image": str(self.images[0]) if self.images else None}
+        return {
+            "name": self.name,
+            "images": len(self.images),
+            "views": list(self.views),
+            "patch": list(self.patch) if self.patch else "whole frames",
+            "count": self.count,
+            "seed": self.seed,
+            "first_image": str(self.images[0]) if self.images else None,
+        }
 
 
 # -- the default set --------------------------------------------------------------------------
+
 
 def default_manifest() -> dict:
     """The manifest of the default calibration set (what ``calibration/default.json`` holds)."""
@@ -78,32 +85,45 @@ def default_manifest() -> dict:
     return {
         "name": "edgesr-samples",
         "description": "Default INT8 calibration and validation set, generated on any install from the "
-                       "photographs shipped in edgesr/data/samples (see SOURCES.md there). Each photo is "
-                       "used twice: as a native frame and as the x<scale> LR made by MATLAB-compatible "
-                       "bicubic, so the statistics cover both camera frames and benchmark-style inputs. "
-                       "Patches are cut at the engine input shape (64x64 LR for dynamic-shape models) at "
-                       "seeded random positions and pre-processed exactly as the runtime does.",
+        "photographs shipped in edgesr/data/samples (see SOURCES.md there). Each photo is "
+        "used twice: as a native frame and as the x<scale> LR made by MATLAB-compatible "
+        "bicubic, so the statistics cover both camera frames and benchmark-style inputs. "
+        "Patches are cut at the engine input shape (64x64 LR for dynamic-shape models) at "
+        "seeded random positions and pre-processed exactly as the runtime does.",
         "source": "package:edgesr/data/samples",
         "images": [{"file": p.name, "sha256": fileio.sha256(p)} for p in paths],
         "views": ["native", "lr"],
         "patch": list(DEFAULT_PATCH),
         "count": DEFAULT_COUNT,
         "seed": DEFAULT_SEED,
-        "validation": {"images": "same photographs (HR)", "protocol": "HR centre crop of at most "
-                       f"{VALIDATION_MAX_SIDE} px, cropped to a multiple of the scale; LR by MATLAB bicubic; "
-                       "Y-PSNR with <scale> px shaved", "note": "overlaps the calibration images; pass a "
-                       "held-out folder (--val) for an independent budget check"},
+        "validation": {
+            "images": "same photographs (HR)",
+            "protocol": "HR centre crop of at most "
+            f"{VALIDATION_MAX_SIDE} px, cropped to a multiple of the scale; LR by MATLAB bicubic; "
+            "Y-PSNR with <scale> px shaved",
+            "note": "overlaps the calibration images; pass a held-out folder (--val) for an independent budget check",
+        },
     }
 
 
 def default_spec() -> CalibrationSpec:
     m = default_manifest()
-    return CalibrationSpec(images=tuple(images.sample_images()), views=tuple(m["views"]),
-                           patch=tuple(m["patch"]), count=m["count"], seed=m["seed"], name=m["name"])
+    return CalibrationSpec(
+        images=tuple(images.sample_images()),
+        views=tuple(m["views"]),
+        patch=tuple(m["patch"]),
+        count=m["count"],
+        seed=m["seed"],
+        name=m["name"],
+    )
 
 
-def spec_from(source: str | os.PathLike | CalibrationSpec | None, *, patch: tuple[int, int] | None = None,
-              count: int | None = None) -> CalibrationSpec:
+def spec_from(
+    source: str | os.PathLike | CalibrationSpec | None,
+    *,
+    patch: tuple[int, int] | None = None,
+    count: int | None = None,
+) -> CalibrationSpec:
     """A spec from None (the default set), an image folder / glob / file, or a manifest ``.json``."""
     if isinstance(source, CalibrationSpec):
         spec = source
@@ -114,8 +134,14 @@ def spec_from(source: str | os.PathLike | CalibrationSpec | None, *, patch: tupl
     else:
         spec = CalibrationSpec(images=tuple(_list(source)), name=str(source))
     if patch is not None or count is not None:
-        spec = CalibrationSpec(images=spec.images, views=spec.views, patch=patch if patch is not None else spec.patch,
-                               count=count if count is not None else spec.count, seed=spec.seed, name=spec.name)
+        spec = CalibrationSpec(
+            images=spec.images,
+            views=spec.views,
+            patch=patch if patch is not None else spec.patch,
+            count=count if count is not None else spec.count,
+            seed=spec.seed,
+            name=spec.name,
+        )
     if spec.count < 1:
         raise InputError(f"calibration count must be at least 1, got {spec.count}")
     return spec
@@ -134,9 +160,14 @@ def _spec_from_manifest(path: Path) -> CalibrationSpec:
             paths = [root / e["file"] for e in m["images"]]
         views = tuple(m.get("views", ["native"]))
         patch = m.get("patch")
-        spec = CalibrationSpec(images=tuple(paths), views=views, patch=tuple(patch) if patch else None,
-                               count=int(m.get("count", DEFAULT_COUNT)), seed=int(m.get("seed", DEFAULT_SEED)),
-                               name=m.get("name", path.stem))
+        spec = CalibrationSpec(
+            images=tuple(paths),
+            views=views,
+            patch=tuple(patch) if patch else None,
+            count=int(m.get("count", DEFAULT_COUNT)),
+            seed=int(m.get("seed", DEFAULT_SEED)),
+            name=m.get("name", path.stem),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError(f"calibration manifest {path} is malformed ({exc}); see calibration/default.json") from None
     for v in spec.views:
@@ -156,6 +187,7 @@ def _list(source) -> list[Path]:
 
 
 # -- loading -----------------------------------------------------------------------------------
+
 
 @dataclass
 class CalibrationData:
@@ -177,11 +209,16 @@ class CalibrationData:
         return tuple(self.arrays[0].shape)
 
     def batches(self, batch: int) -> list[np.ndarray]:
-        return [np.concatenate(self.arrays[i:i + batch]) for i in range(0, len(self.arrays), batch)]
+        return [np.concatenate(self.arrays[i : i + batch]) for i in range(0, len(self.arrays), batch)]
 
 
-def load_calibration(spec: CalibrationSpec, *, scale: int, channels: int = 3, value_range: float = 1.0,
-                     ) -> CalibrationData:
+def load_calibration(
+    spec: CalibrationSpec,
+    *,
+    scale: int,
+    channels: int = 3,
+    value_range: float = 1.0,
+) -> CalibrationData:
     """Read, view and cut ``spec``'s images into ``spec.count`` inputs at ``spec.patch``.
 
     Unreadable images and images with transparency are refused (naming the file); grayscale
@@ -214,17 +251,24 @@ def load_calibration(spec: CalibrationSpec, *, scale: int, channels: int = 3, va
                 continue
             views.append((f"{Path(p).name}:{v}", img))
     if skipped:
-        logger.warning("calibration: skipped %d image view(s) smaller than the input shape: %s",
-                       len(skipped), ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
+        logger.warning(
+            "calibration: skipped %d image view(s) smaller than the input shape: %s",
+            len(skipped),
+            ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""),
+        )
     if not views:
         need = "x".join(map(str, spec.patch)) if spec.patch else "one common size"
-        raise InputError(f"no calibration image is at least {need} (HxW) in {spec.name}; give larger images "
-                         "or a smaller input shape (--input-shape)")
+        raise InputError(
+            f"no calibration image is at least {need} (HxW) in {spec.name}; give larger images "
+            "or a smaller input shape (--input-shape)"
+        )
     if spec.patch is None:
         sizes = {img.shape[:2] for _, img in views}
         if len(sizes) > 1:
-            raise InputError(f"whole-frame calibration needs one frame size, {spec.name} has {sorted(sizes)}; "
-                             "pass a patch size (--input-shape) or frames of one size")
+            raise InputError(
+                f"whole-frame calibration needs one frame size, {spec.name} has {sorted(sizes)}; "
+                "pass a patch size (--input-shape) or frames of one size"
+            )
     per_view = math.ceil(spec.count / len(views))
     arrays, sources = [], []
     for name, img in views:
@@ -234,7 +278,7 @@ def load_calibration(spec: CalibrationSpec, *, scale: int, channels: int = 3, va
                 break
             y = int(rng.integers(0, img.shape[0] - ph + 1))
             x = int(rng.integers(0, img.shape[1] - pw + 1))
-            arrays.append(images.to_nchw(img[y:y + ph, x:x + pw], channels=channels, value_range=value_range))
+            arrays.append(images.to_nchw(img[y : y + ph, x : x + pw], channels=channels, value_range=value_range))
             sources.append(f"{name}@{y},{x}")
     return CalibrationData(arrays=arrays, sources=sources, skipped=skipped, spec=spec)
 
@@ -247,6 +291,7 @@ def _lr_view(rgb: np.ndarray, scale: int, imresize) -> np.ndarray | None:
 
 
 # -- validation --------------------------------------------------------------------------------
+
 
 @dataclass
 class ValidationSet:
@@ -261,13 +306,19 @@ class ValidationSet:
         return len(self.pairs)
 
 
-def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: int = VALIDATION_MAX_SIDE,
-                    count: int = VALIDATION_COUNT, min_lr: int = 16,
-                    degradations: Sequence[str] = ()) -> ValidationSet:
+def load_validation(
+    source: str | os.PathLike | None,
+    *,
+    scale: int,
+    max_side: int = VALIDATION_MAX_SIDE,
+    count: int = VALIDATION_COUNT,
+    min_lr: int = 16,
+    degradations: Sequence[str] = (),
+) -> ValidationSet:
     """Up to ``count`` HR images from ``source``, centre-cropped to ``max_side``.
 
     ``source`` None is the default set: the shipped photos and the drawn screen content and
-    sharp graphics of :mod:`edgesr.quantize.hard_content`, the content INT8 hurts most, so a
+    sharp graphics of :mod:`edgesr.quantize.budget.hard_content`, the content INT8 hurts most, so a
     budget met here holds on such images too. With ``degradations`` (specs or presets,
     :mod:`edgesr.degrade`), every image gives one pair per degradation, its LR degraded that way
     and seeded by the image's name: the budget is then measured on the content the model will see.
@@ -277,7 +328,9 @@ def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: i
     side = max_side - max_side % scale
     pairs, names, small = [], [], []
     for name, hr in _validation_images(source, count):
-        hr = hr[(hr.shape[0] - min(side, hr.shape[0])) // 2:][:side, (hr.shape[1] - min(side, hr.shape[1])) // 2:][:, :side]
+        hr = hr[(hr.shape[0] - min(side, hr.shape[0])) // 2 :][:side, (hr.shape[1] - min(side, hr.shape[1])) // 2 :][
+            :, :side
+        ]
         if min(hr.shape[:2]) < max(min_lr * scale, 2 * scale + 11):
             small.append(name)
             continue
@@ -291,8 +344,10 @@ def load_validation(source: str | os.PathLike | None, *, scale: int, max_side: i
     if small:
         logger.warning("validation: skipped %d image(s) too small for x%d: %s", len(small), scale, ", ".join(small))
     if not pairs:
-        raise InputError(f"no validation image in {source or 'the shipped samples'} is large enough for x{scale} "
-                         f"(at least {min_lr * scale} px a side)")
+        raise InputError(
+            f"no validation image in {source or 'the shipped samples'} is large enough for x{scale} "
+            f"(at least {min_lr * scale} px a side)"
+        )
     where = str(source) if source is not None else DEFAULT_VALIDATION
     if degradations:
         where += " degraded: " + "; ".join(d.text() for d in expand(degradations))

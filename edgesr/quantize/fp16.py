@@ -27,8 +27,12 @@ FP16_MAX = 65504.0
 def _float32_only(idx: GraphIndex) -> set[str]:
     """Tensors that must stay float32: Resize scales/roi and the subgraphs computing them."""
     keep: set[str] = set()
-    stack = [n.input[k] for n in idx.nodes for (op, k) in _FLOAT32_INPUTS
-             if n.op_type == op and len(n.input) > k and n.input[k]]
+    stack = [
+        n.input[k]
+        for n in idx.nodes
+        for (op, k) in _FLOAT32_INPUTS
+        if n.op_type == op and len(n.input) > k and n.input[k]
+    ]
     while stack:
         t = stack.pop()
         if t in keep:
@@ -56,58 +60,66 @@ def _copy_with_initializers(model, keep32: set[str], convert):
 def to_fp16(model, *, keep_io_float32: bool = True):
     """A float16 copy of ``model`` (see the module docstring)."""
     onnx = require("onnx")
-    from onnx import helper, numpy_helper
 
     idx = GraphIndex.of(model)
     keep32 = _float32_only(idx)
     out = _copy_with_initializers(model, keep32, lambda arr: np.clip(arr, -FP16_MAX, FP16_MAX).astype(np.float16))
     g = out.graph
     for n in g.node:
-        if n.op_type == "Constant" and n.output[0] not in keep32:
-            for a in n.attribute:
-                if a.name == "value" and a.t.data_type == FLOAT:
-                    arr = numpy_helper.to_array(a.t)
-                    a.t.CopyFrom(numpy_helper.from_array(arr.astype(np.float16), a.t.name))
-        if n.op_type == "Cast" and n.output[0] not in keep32:
-            for a in n.attribute:
-                if a.name == "to" and a.i == FLOAT:
-                    a.i = FLOAT16
-        if n.op_type == "ConstantOfShape" and n.output[0] not in keep32:
-            for a in n.attribute:
-                if a.name == "value" and a.t.data_type == FLOAT:
-                    a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
+        if n.output[0] not in keep32:
+            _half_attributes(n)
     del g.value_info[:]
     inputs = [i for i in g.input if i.name not in {t.name for t in g.initializer}]
     if keep_io_float32:
-        casts_in = []
-        for i in inputs:
-            if i.type.tensor_type.elem_type == FLOAT:
-                new = f"{i.name}/fp16"
-                for n in g.node:
-                    for k, name in enumerate(n.input):
-                        if name == i.name:
-                            n.input[k] = new
-                casts_in.append(helper.make_node("Cast", [i.name], [new], name=f"{i.name}/to_fp16", to=FLOAT16))
-        for o in g.output:
-            if o.type.tensor_type.elem_type == FLOAT:
-                src = f"{o.name}/fp16"
-                for n in g.node:
-                    for k, name in enumerate(n.output):
-                        if name == o.name:
-                            n.output[k] = src
-                    for k, name in enumerate(n.input):
-                        if name == o.name:
-                            n.input[k] = src
-                g.node.append(helper.make_node("Cast", [src], [o.name], name=f"{o.name}/to_fp32", to=FLOAT))
-        nodes = casts_in + list(g.node)
-        del g.node[:]
-        g.node.extend(nodes)
+        _cast_at_the_boundary(g, inputs)
     else:
         for v in list(inputs) + list(g.output):
             if v.type.tensor_type.elem_type == FLOAT:
                 v.type.tensor_type.elem_type = FLOAT16
     onnx.checker.check_model(out)
     return out
+
+
+def _half_attributes(n) -> None:
+    """A node's float constants (Constant, ConstantOfShape) and Cast targets made float16."""
+    from onnx import numpy_helper
+
+    for a in n.attribute:
+        if n.op_type in ("Constant", "ConstantOfShape") and a.name == "value" and a.t.data_type == FLOAT:
+            a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
+        elif n.op_type == "Cast" and a.name == "to" and a.i == FLOAT:
+            a.i = FLOAT16
+
+
+def _cast_at_the_boundary(g, inputs) -> None:
+    """Keep float32 graph inputs and outputs: a Cast after each input and before each output."""
+    from onnx import helper
+
+    casts_in = []
+    for i in inputs:
+        if i.type.tensor_type.elem_type == FLOAT:
+            new = f"{i.name}/fp16"
+            _rename(g, i.name, new, outputs=False)
+            casts_in.append(helper.make_node("Cast", [i.name], [new], name=f"{i.name}/to_fp16", to=FLOAT16))
+    for o in g.output:
+        if o.type.tensor_type.elem_type == FLOAT:
+            src = f"{o.name}/fp16"
+            _rename(g, o.name, src, outputs=True)
+            g.node.append(helper.make_node("Cast", [src], [o.name], name=f"{o.name}/to_fp32", to=FLOAT))
+    nodes = casts_in + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+
+
+def _rename(g, old: str, new: str, *, outputs: bool) -> None:
+    for n in g.node:
+        if outputs:
+            for k, name in enumerate(n.output):
+                if name == old:
+                    n.output[k] = new
+        for k, name in enumerate(n.input):
+            if name == old:
+                n.input[k] = new
 
 
 def emulate_fp16(model):
@@ -123,8 +135,15 @@ def emulate_fp16(model):
     # round: rename each float output, then Cast->Cast back to the original name
     rounded = []
     for n in list(g.node):
-        outs = [o for o in n.output if o and idx.is_float(o) and o not in keep32 and o not in graph_inputs
-                and n.op_type not in ("Shape", "Constant")]
+        outs = [
+            o
+            for o in n.output
+            if o
+            and idx.is_float(o)
+            and o not in keep32
+            and o not in graph_inputs
+            and n.op_type not in ("Shape", "Constant")
+        ]
         for k, o in enumerate(n.output):
             if o in outs:
                 n.output[k] = f"{o}/fp32"
@@ -134,10 +153,17 @@ def emulate_fp16(model):
             rounded.append(helper.make_node("Cast", [f"{o}/half"], [o], name=f"{o}/from_half", to=FLOAT))
     head = []
     for i in g.input:
-        if i.name in graph_inputs and i.type.tensor_type.elem_type == FLOAT and i.name not in {t.name for t in g.initializer}:
-            head += [helper.make_node("Cast", [i.name], [f"{i.name}/half"], name=f"{i.name}/to_half", to=FLOAT16),
-                     helper.make_node("Cast", [f"{i.name}/half"], [f"{i.name}/rounded"], name=f"{i.name}/from_half",
-                                      to=FLOAT)]
+        if (
+            i.name in graph_inputs
+            and i.type.tensor_type.elem_type == FLOAT
+            and i.name not in {t.name for t in g.initializer}
+        ):
+            head += [
+                helper.make_node("Cast", [i.name], [f"{i.name}/half"], name=f"{i.name}/to_half", to=FLOAT16),
+                helper.make_node(
+                    "Cast", [f"{i.name}/half"], [f"{i.name}/rounded"], name=f"{i.name}/from_half", to=FLOAT
+                ),
+            ]
             for n in rounded:
                 for k, name in enumerate(n.input):
                     if name == i.name:

@@ -90,21 +90,36 @@ def with_outputs(model, tensors: Iterable[str]):
     return m
 
 
-def run_collect(model, input_name: str, data: Iterable[np.ndarray], tensors: list[str],
-                visit: Callable[[dict[str, np.ndarray]], None], *, threads: int | None = None,
-                progress: str | None = None, total: int | None = None) -> None:
+def run_collect(
+    model,
+    input_name: str,
+    data: Iterable[np.ndarray],
+    tensors: list[str],
+    visit: Callable[[dict[str, np.ndarray]], None],
+    *,
+    threads: int | None = None,
+    progress: str | None = None,
+    total: int | None = None,
+) -> None:
     """Run ``model`` on each array of ``data``, calling ``visit({tensor: value})`` for ``tensors``."""
     tqdm = require("tqdm").tqdm
-    sess = sessions.session(with_outputs(model, tensors), threads=threads, inter_op_threads=1 if threads else None,
-                            quiet=True)
-    for x in tqdm(data, desc=progress, total=total, unit="batch", leave=False,
-                  disable=progress is None or None):
+    sess = sessions.session(
+        with_outputs(model, tensors), threads=threads, inter_op_threads=1 if threads else None, quiet=True
+    )
+    for x in tqdm(data, desc=progress, total=total, unit="batch", leave=False, disable=progress is None or None):
         values = sess.run(tensors, {input_name: x})
         visit(dict(zip(tensors, values)))
 
 
-def collect_stats(model, input_name: str, data: list[np.ndarray], tensors: list[str], *, threads: int | None = None,
-                  progress: str | None = "calibration statistics") -> dict[str, TensorStats]:
+def collect_stats(
+    model,
+    input_name: str,
+    data: list[np.ndarray],
+    tensors: list[str],
+    *,
+    threads: int | None = None,
+    progress: str | None = "calibration statistics",
+) -> dict[str, TensorStats]:
     """Magnitude histograms of ``tensors`` over ``data``."""
     stats = {t: TensorStats(t) for t in tensors}
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
-from edgesr.quantize import calibration, evaluate
+from edgesr.quantize import calibration
+from edgesr.quantize.budget import evaluate
 
 ROUNDINGS = ("gptq", "nearest")
 # "tensor": whole tensors made float by a per-tensor noise model, most noise removed per latency added first
-# (see edgesr.quantize.noise); "cost": units by their damage quantized alone per latency added; "damage": the
+# (see edgesr.quantize.budget.noise); "cost": units by their damage quantized alone per latency added; "damage": the
 # most damaging units first
 FALLBACK_ORDERS = ("tensor", "cost", "damage")
 
@@ -34,10 +35,10 @@ class QuantizeOptions:
     rounding: str = "gptq"  # one of ROUNDINGS
     bias_correction: bool = True
     equalize: bool = False  # cross-layer equalisation of conv -> activation -> conv pairs
-    smooth: bool = True  # per-channel ranges equalised around conv -> GELU -> conv (edgesr.quantize.smooth)
+    smooth: bool = True  # per-channel ranges equalised around conv -> GELU -> conv (edgesr.quantize.passes.smooth)
     fallback_order: str = "tensor"  # one of FALLBACK_ORDERS
     finetune_steps: int = 0  # quantization-aware fine-tune (needs torch); 0: off
-    recentre_output: bool = True  # the output image on all 255 INT8 codes (see edgesr.quantize.recentre)
+    recentre_output: bool = True  # the output image on all 255 INT8 codes (see edgesr.quantize.passes.recentre)
     scale: int | None = None  # only for models without edgesr metadata
     latency: bool = True
     latency_shape: tuple[int, int] = evaluate.LATENCY_SHAPE

@@ -1,4 +1,4 @@
-"""The quantize stage's final model for each runtime (see :mod:`edgesr.quantize.pipeline`): its latency
+"""The quantize stage's final model for each runtime (see :mod:`edgesr.quantize.stage`): its latency
 against FP32, the files written (symmetric INT8, its x86 encoding, the record), and where asked for
 TensorRT's ONNX, a TensorRT calibration cache and the FP16 variant."""
 
@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from edgesr import fileio
 from edgesr.lazy import require
 from edgesr.onnx.cpu_rewrites import for_onnxruntime_cpu
-from edgesr.quantize import evaluate, qdq, recentre
+from edgesr.quantize import qdq
+from edgesr.quantize.budget import evaluate
+from edgesr.quantize.passes import recentre
 from edgesr.quantize.record import write_metadata
 
 if TYPE_CHECKING:
-    from edgesr.quantize.pipeline import Context
+    from edgesr.quantize.stage import Context
 
 
 def x86_encoding(qmodel):
@@ -40,16 +42,25 @@ def latency(ctx: Context) -> None:
     """FP32 against the INT8 model in both encodings, interleaved in this process."""
     opts = ctx.opts
     with ctx.step("latency", "latency") as info:
-        lat = evaluate.latency({"fp32": ctx.reference_model, "int8": ctx.final_model,
-                                "int8_x86": x86_encoding(ctx.final_model)},
-                               shape=opts.latency_shape, threads=opts.threads, rounds=opts.latency_rounds,
-                               value_range=ctx.value_range, channels=ctx.inp.channels)
-        ctx.latency = {**lat.as_dict(), "runtime": f"onnxruntime {require('onnxruntime').__version__} CPU",
-                       "speedup": round(lat.ratio("fp32", "int8_x86"), 3),
-                       "speedup_int8_encoding": round(lat.ratio("fp32", "int8"), 3)}
-        info["outcome"] = (f"INT8 {ctx.latency['speedup']:.2f}x FP32 at {opts.latency_shape[0]}x"
-                           f"{opts.latency_shape[1]} (UINT8 encoding; {ctx.latency['speedup_int8_encoding']:.2f}x "
-                           "as symmetric INT8)")
+        lat = evaluate.latency(
+            {"fp32": ctx.reference_model, "int8": ctx.final_model, "int8_x86": x86_encoding(ctx.final_model)},
+            shape=opts.latency_shape,
+            threads=opts.threads,
+            rounds=opts.latency_rounds,
+            value_range=ctx.value_range,
+            channels=ctx.inp.channels,
+        )
+        ctx.latency = {
+            **lat.as_dict(),
+            "runtime": f"onnxruntime {require('onnxruntime').__version__} CPU",
+            "speedup": round(lat.ratio("fp32", "int8_x86"), 3),
+            "speedup_int8_encoding": round(lat.ratio("fp32", "int8"), 3),
+        }
+        info["outcome"] = (
+            f"INT8 {ctx.latency['speedup']:.2f}x FP32 at {opts.latency_shape[0]}x"
+            f"{opts.latency_shape[1]} (UINT8 encoding; {ctx.latency['speedup_int8_encoding']:.2f}x "
+            "as symmetric INT8)"
+        )
 
 
 def write(ctx: Context) -> None:
@@ -72,7 +83,11 @@ def tensorrt_onnx(ctx: Context) -> None:
 
 def trt_cache(ctx: Context) -> None:
     """The activation scales as a TensorRT calibration cache, named by the float model's hash and the version."""
-    from edgesr.quantize.trtcache import cache_path, scales_from_qdq, write_trt_cache
+    from edgesr.quantize.tensorrt.trtcache import (
+        cache_path,
+        scales_from_qdq,
+        write_trt_cache,
+    )
 
     version = ctx.opts.trt_cache
     path = cache_path(ctx.source, version, root=ctx.opts.trt_cache_dir, stem=ctx.source.stem)
@@ -86,5 +101,6 @@ def fp16(ctx: Context) -> None:
     from edgesr.quantize.variants import fp16_variant
 
     opts = ctx.opts
-    ctx.fp16 = fp16_variant(ctx.source, opts.fp16, val=opts.val, scale=opts.scale,
-                            validation_count=opts.validation_count)
+    ctx.fp16 = fp16_variant(
+        ctx.source, opts.fp16, val=opts.val, scale=opts.scale, validation_count=opts.validation_count
+    )

@@ -26,21 +26,32 @@ from edgesr.onnx.graph_index import GraphIndex
 
 # op type -> (kind, float cost per output element, int8 cost per output element)
 WEIGHTED = {"Conv"}
-UNARY = {"LeakyRelu": (0.3, 0.25), "Sigmoid": (2.0, 0.25), "AveragePool": (3.0, 100.0),
-         "GlobalAveragePool": (1.0, 0.5)}
+UNARY = {"LeakyRelu": (0.3, 0.25), "Sigmoid": (2.0, 0.25), "AveragePool": (3.0, 100.0), "GlobalAveragePool": (1.0, 0.5)}
 BINARY = {"Add": (1.0, 0.6), "Mul": (1.0, 0.6)}
 VARIADIC = {"Concat": (1.0, 0.5)}
 # Integer data movement: same scale in and out (ORT drops the Q/DQ around them). ORT's UINT8
-# pooling kernels are generic loops, measured ~35x slower than its float MaxPool (SAFMN, 2 threads).
-PASS = {"MaxPool": (3.0, 100.0), "Resize": (2.0, 1.0), "Reshape": (0.1, 0.1), "Transpose": (1.0, 0.3),
-        "Slice": (0.5, 0.2), "Gather": (0.5, 0.2), "Squeeze": (0.1, 0.1), "Unsqueeze": (0.1, 0.1),
-        "Flatten": (0.1, 0.1), "Split": (0.5, 0.2), "DepthToSpace": (1.0, 0.5)}
+# pooling kernels are generic loops, far slower than its float MaxPool (docs/decisions.md, Pooling
+# stays float on ONNX Runtime).
+PASS = {
+    "MaxPool": (3.0, 100.0),
+    "Resize": (2.0, 1.0),
+    "Reshape": (0.1, 0.1),
+    "Transpose": (1.0, 0.3),
+    "Slice": (0.5, 0.2),
+    "Gather": (0.5, 0.2),
+    "Squeeze": (0.1, 0.1),
+    "Unsqueeze": (0.1, 0.1),
+    "Flatten": (0.1, 0.1),
+    "Split": (0.5, 0.2),
+    "DepthToSpace": (1.0, 0.5),
+}
 CONVERT = 1.0  # one Q or DQ pass per element
 MAC_FLOAT = 1 / 16
 MAC_INT8 = 1 / 56
 # ONNX Runtime's INT8 convolutions are fast only as dense GEMMs: a grouped convolution that is
-# not depthwise (the bicubic rewrite's 3 -> 48 channels, 5x5) measured 7x slower than in float,
-# and a convolution to fewer than 8 channels (an edge map) 2.5x slower (2 threads, 180x320).
+# not depthwise (the bicubic rewrite's 3 -> 48 channels, 5x5) and a convolution to fewer than 8
+# channels (an edge map) run slower than in float (docs/decisions.md, Grouped and narrow INT8
+# convolutions are costed as slow).
 MAC_INT8_GROUPED = 8 / 16
 MAC_INT8_NARROW = 2.5 / 16
 NARROW = 8
@@ -61,8 +72,12 @@ def absorbed(idx: GraphIndex, int8: set[str]) -> dict[str, str]:
             continue
         t = n.output[0]
         readers = idx.consumers.get(t, [])
-        if len(readers) == 1 and t not in idx.graph_outputs and readers[0].op_type in ABSORBED \
-                and readers[0].name not in int8:
+        if (
+            len(readers) == 1
+            and t not in idx.graph_outputs
+            and readers[0].op_type in ABSORBED
+            and readers[0].name not in int8
+        ):
             out[t] = readers[0].name
     return out
 
@@ -126,8 +141,11 @@ def float_groups(idx: GraphIndex) -> dict[str, str]:
                         nxt.append(c)
             frontier = nxt
         for f in frontier:  # [-> Mul(0.5)], PyTorch's order
-            group += [c for c in idx.consumers.get(f.output[0], [])
-                      if c.op_type == "Mul" and any(idx.is_const(i) for i in c.input)]
+            group += [
+                c
+                for c in idx.consumers.get(f.output[0], [])
+                if c.op_type == "Mul" and any(idx.is_const(i) for i in c.input)
+            ]
         for g in group:
             out[g.name] = "GELU: no INT8 kernel; kept whole so runtimes fuse it"
     return out
@@ -144,8 +162,13 @@ def eligible(idx: GraphIndex, node, sizes: dict[str, int], fixed_float: dict[str
     if not acts or not all(a in sizes for a in acts):
         return False
     if node.op_type in WEIGHTED:
-        return len(node.input) >= 2 and idx.is_const(node.input[1]) and idx.inits.get(node.input[1]) is not None \
-            and (len(node.input) < 3 or not node.input[2] or node.input[2] in idx.inits) and len(acts) == 1
+        return (
+            len(node.input) >= 2
+            and idx.is_const(node.input[1])
+            and idx.inits.get(node.input[1]) is not None
+            and (len(node.input) < 3 or not node.input[2] or node.input[2] in idx.inits)
+            and len(acts) == 1
+        )
     if not is_candidate(node.op_type):
         return False
     if node.op_type in BINARY or node.op_type in VARIADIC:
@@ -237,14 +260,16 @@ def total_cost(idx: GraphIndex, int8: set[str], sizes: dict[str, int]) -> float:
             for o in n.output:
                 if not o:
                     continue
-                readers = [c for c in idx.consumers.get(o, []) if c.name not in int8] + \
-                    ([None] if o in idx.graph_outputs else [])
+                readers = [c for c in idx.consumers.get(o, []) if c.name not in int8] + (
+                    [None] if o in idx.graph_outputs else []
+                )
                 cost += CONVERT * sizes.get(o, 0) * len(readers)
     return cost
 
 
-def place(idx: GraphIndex, sizes: dict[str, int], *, keep: set[str] | frozenset = frozenset(),
-          include: set[str] | None = None) -> Placement:
+def place(
+    idx: GraphIndex, sizes: dict[str, int], *, keep: set[str] | frozenset = frozenset(), include: set[str] | None = None
+) -> Placement:
     """Choose the INT8 units: every eligible convolution not in ``keep``, plus the cheap ops
     whose INT8 form lowers the cost model. ``include`` restricts the candidates further."""
     fixed = float_groups(idx)
@@ -264,5 +289,9 @@ def place(idx: GraphIndex, sizes: dict[str, int], *, keep: set[str] | frozenset 
                 int8, best, changed = trial, c, True
         if not changed:
             break
-    return Placement(int8=int8, eligible=cands | (set(keep) & {n.name for n in idx.nodes if eligible(idx, n, sizes, fixed)}),
-                     float_cost=total_cost(idx, set(), sizes), cost=best)
+    return Placement(
+        int8=int8,
+        eligible=cands | (set(keep) & {n.name for n in idx.nodes if eligible(idx, n, sizes, fixed)}),
+        float_cost=total_cost(idx, set(), sizes),
+        cost=best,
+    )

@@ -1,4 +1,4 @@
-"""The quantize stage's steps up to the budget (see :mod:`edgesr.quantize.pipeline`): load and check the
+"""The quantize stage's steps up to the budget (see :mod:`edgesr.quantize.stage`): load and check the
 float model, calibration data, GELU smoothing, statistics, cross-layer equalisation, placement and
 activation ranges, weights, and the reference outputs on the validation images."""
 
@@ -13,29 +13,31 @@ from edgesr import meta
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.onnx.graph_index import GraphIndex
-from edgesr.quantize import calibration, evaluate, placement, qdq, ranges, recentre
+from edgesr.onnx.quantized_ops import QUANTIZED_OPS
+from edgesr.quantize import calibration, placement, qdq, ranges
+from edgesr.quantize.budget import evaluate
 from edgesr.quantize.graph import constants_to_initializers, unique_names
 from edgesr.quantize.observe import collect_stats
+from edgesr.quantize.passes import recentre
 
 if TYPE_CHECKING:
-    from edgesr.quantize.pipeline import Context
-
-QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger",
-                 "DynamicQuantizeLinear", "QLinearAdd", "QLinearMul"}
+    from edgesr.quantize.stage import Context
 
 
 def check_float_model(model, path: Path) -> None:
     quantized = sorted({n.op_type for n in model.graph.node if n.op_type in QUANTIZED_OPS})
     if quantized:
-        raise ModelError(f"{path} is already quantized (it contains {', '.join(quantized)}); "
-                         "pass the float model that 'edgesr convert' wrote")
+        raise ModelError(
+            f"{path} is already quantized (it contains {', '.join(quantized)}); "
+            "pass the float model that 'edgesr convert' wrote"
+        )
     inp = [i for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     if inp and inp[0].type.tensor_type.elem_type == 10:
         raise ModelError(f"{path} takes float16 input; quantize the float32 model instead")
 
 
 def load(ctx: Context) -> None:
-    """The float model, checked, with unique names, its output image recentred (edgesr.quantize.recentre)."""
+    """The float model, checked, with unique names, its output image recentred (edgesr.quantize.passes.recentre)."""
     from edgesr.onnx.loading import check_image_output, image_input
     from edgesr.onnx.loading import load as load_onnx
 
@@ -62,8 +64,9 @@ def calibrate(ctx: Context) -> None:
     patch = input_patch(ctx.inp.dims, ctx.model_meta.size_multiple, ctx.opts.input_shape)
     with ctx.step("calibration data", "calibration") as info:
         ctx.spec = calibration.spec_from(ctx.opts.calib, patch=patch, count=ctx.opts.count)
-        ctx.cal = calibration.load_calibration(ctx.spec, scale=ctx.scale, channels=ctx.inp.channels,
-                                               value_range=ctx.value_range)
+        ctx.cal = calibration.load_calibration(
+            ctx.spec, scale=ctx.scale, channels=ctx.inp.channels, value_range=ctx.value_range
+        )
         info["outcome"] = f"{len(ctx.cal)} inputs {'x'.join(map(str, ctx.cal.shape))} from {ctx.spec.name}"
 
 
@@ -73,12 +76,16 @@ def input_patch(dims, size_multiple: int, input_shape: tuple[int, int] | None) -
     fixed = tuple(d for d in dims[2:] if isinstance(d, int))
     if len(fixed) == 2:
         if input_shape is not None and tuple(input_shape) != fixed:
-            raise InputError(f"the model's input is fixed at {fixed[0]}x{fixed[1]}; --input-shape "
-                             f"{input_shape[0]}x{input_shape[1]} does not match it")
+            raise InputError(
+                f"the model's input is fixed at {fixed[0]}x{fixed[1]}; --input-shape "
+                f"{input_shape[0]}x{input_shape[1]} does not match it"
+            )
         if fixed[0] * fixed[1] > calibration.MAX_FIXED_PIXELS:
-            raise InputError(f"the model's input is fixed at {fixed[0]}x{fixed[1]}, over the "
-                             f"{calibration.MAX_FIXED_PIXELS} pixels calibration runs whole; convert it with "
-                             "a smaller --input-shape (or a dynamic one) first")
+            raise InputError(
+                f"the model's input is fixed at {fixed[0]}x{fixed[1]}, over the "
+                f"{calibration.MAX_FIXED_PIXELS} pixels calibration runs whole; convert it with "
+                "a smaller --input-shape (or a dynamic one) first"
+            )
         return fixed  # type: ignore[return-value]
     shape = tuple(input_shape) if input_shape is not None else calibration.DEFAULT_PATCH
     m = max(1, size_multiple)
@@ -88,7 +95,7 @@ def input_patch(dims, size_multiple: int, input_shape: tuple[int, int] | None) -
 
 
 def smooth(ctx: Context) -> None:
-    from edgesr.quantize.smooth import smooth as smooth_gelus
+    from edgesr.quantize.passes.smooth import smooth as smooth_gelus
 
     with ctx.step("GELU smoothing", "smoothing") as info:
         ctx.model, ctx.smoothed = smooth_gelus(ctx.model, ctx.inp.name, ctx.cal.arrays)
@@ -102,15 +109,16 @@ def statistics(ctx: Context) -> None:
     idx = ctx.idx
     with ctx.step("statistics", "statistics") as info:
         # produced by a node: value_info may still name tensors a rewrite removed
-        ctx.tensors = [ctx.inp.name] + [t for t in idx.elem_type if idx.is_float(t) and not idx.is_const(t)
-                                        and t in idx.producer]
+        ctx.tensors = [ctx.inp.name] + [
+            t for t in idx.elem_type if idx.is_float(t) and not idx.is_const(t) and t in idx.producer
+        ]
         ctx.stats = collect_stats(ctx.model, ctx.inp.name, ctx.cal.arrays, ctx.tensors)
         ctx.sizes = {t: s.numel for t, s in ctx.stats.items()}
         info["outcome"] = f"{len(ctx.stats)} float tensors"
 
 
 def equalize(ctx: Context) -> None:
-    from edgesr.quantize.equalize import equalize as balance
+    from edgesr.quantize.passes.equalize import equalize as balance
 
     with ctx.step("cross-layer equalisation", "equalisation") as info:
         ctx.model, ctx.equalized = balance(ctx.model, ctx.stats)
@@ -124,8 +132,10 @@ def place(ctx: Context) -> None:
     """Every unit INT8 that can be (the budget takes units back from it), and the activation ranges."""
     with ctx.step("placement") as info:
         ctx.full = full = placement.place(ctx.idx, ctx.sizes)
-        info["outcome"] = (f"{len(full.int8)} INT8 units of {len(full.eligible)} eligible, cost-model speed-up "
-                           f"{full.predicted_speedup:.2f}x")
+        info["outcome"] = (
+            f"{len(full.int8)} INT8 units of {len(full.eligible)} eligible, cost-model speed-up "
+            f"{full.predicted_speedup:.2f}x"
+        )
     ctx.amax = activation_ranges(ctx, ctx.stats)
     ctx.clipped = clip_outputs(ctx.idx, ctx.amax, ctx.value_range)
 
@@ -147,8 +157,9 @@ def consumer_functions(idx: GraphIndex) -> dict:
     out = {}
     for tensor, cons in idx.consumers.items():
         if len(cons) == 1 and tensor not in idx.graph_outputs:
-            fn = ranges.consumer_function(cons[0].op_type,
-                                          {a.name: helper.get_attribute_value(a) for a in cons[0].attribute})
+            fn = ranges.consumer_function(
+                cons[0].op_type, {a.name: helper.get_attribute_value(a) for a in cons[0].attribute}
+            )
             if fn is not None:
                 out[tensor] = fn
     for g in erf_gelus(idx.model.graph)[0]:
@@ -192,13 +203,19 @@ def weights(ctx: Context) -> None:
             if opts.bias_correction and st is not None:
                 ctx.bias_delta[name] = wq.bias_correction(w, qw, st)
         info["outcome"] = f"{len(ctx.qweights)} convolutions, rounding {opts.rounding}" + (
-            ", bias correction" if opts.bias_correction else "")
+            ", bias correction" if opts.bias_correction else ""
+        )
 
 
 def reference(ctx: Context) -> None:
     """The validation images and the reference model's outputs on them, which every drop is measured against."""
     opts = ctx.opts
-    ctx.val = calibration.load_validation(opts.val, scale=ctx.scale, max_side=opts.validation_max_side,
-                                          count=opts.validation_count, degradations=opts.val_degrade)
+    ctx.val = calibration.load_validation(
+        opts.val,
+        scale=ctx.scale,
+        max_side=opts.validation_max_side,
+        count=opts.validation_count,
+        degradations=opts.val_degrade,
+    )
     runner = evaluate.Runner(ctx.reference_model, value_range=ctx.value_range)
     ctx.reference = evaluate.run_validation(runner, ctx.val)

@@ -101,8 +101,9 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
         if t in read_quantized:
             g.node.extend(pairs.pair(t, t, f"{t}/dq"))
     for n in idx.nodes:
-        node = helper.make_node(n.op_type, list(n.input), [renamed.get(o, o) for o in n.output], name=n.name,
-                                domain=n.domain or None)
+        node = helper.make_node(
+            n.op_type, list(n.input), [renamed.get(o, o) for o in n.output], name=n.name, domain=n.domain or None
+        )
         node.attribute.extend(n.attribute)
         before: list = []
         if n.name in plan.int8:
@@ -111,8 +112,9 @@ def build(model, plan: QdqPlan, *, encoding: str = "int8"):
                 if t in acts:
                     node.input[k] = f"{t}/dq"
             if n.op_type in placement.WEIGHTED:
-                before += _quantize_conv_params(n, node, idx, plan, amax, pairs.inits, removed_inits, numpy_helper,
-                                                helper)
+                before += _quantize_conv_params(
+                    n, node, idx, plan, amax, pairs.inits, removed_inits, numpy_helper, helper
+                )
         else:
             for k, t in enumerate(node.input):
                 if t in produced_quantized:
@@ -174,8 +176,10 @@ class _Pairs:
 
     def pair(self, src: str, key: str, dq_out: str) -> list:
         s, z = self.scale(key), self.NONNEG_ZERO_POINT if key in self.nonneg else self.ZERO_POINT
-        return [self.helper.make_node("QuantizeLinear", [src, s, z], [f"{key}/q"], name=f"{key}/Q"),
-                self.helper.make_node("DequantizeLinear", [f"{key}/q", s, z], [dq_out], name=f"{key}/DQ")]
+        return [
+            self.helper.make_node("QuantizeLinear", [src, s, z], [f"{key}/q"], name=f"{key}/Q"),
+            self.helper.make_node("DequantizeLinear", [f"{key}/q", s, z], [dq_out], name=f"{key}/DQ"),
+        ]
 
 
 def _nonneg_zero_point(encoding: str) -> np.ndarray:
@@ -204,8 +208,11 @@ def reencode(model, encoding: str):
     g = out.graph
     inits = {t.name: t for t in g.initializer}
     producer = GraphIndex.links(g).producer
-    relu_codes = {n.output[0] for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] in producer
-                  and producer[n.input[0]].op_type == "Relu"}
+    relu_codes = {
+        n.output[0]
+        for n in g.node
+        if n.op_type == "QuantizeLinear" and n.input[0] in producer and producer[n.input[0]].op_type == "Relu"
+    }
     converted: dict[tuple[str, bool], str] = {}
     for n in g.node:
         if n.op_type not in ("QuantizeLinear", "DequantizeLinear") or len(n.input) < 3 or n.input[2] not in inits:
@@ -240,9 +247,11 @@ def _quantize_conv_params(n, node, idx: GraphIndex, plan: QdqPlan, amax, new_ini
     qw = plan.weights.get(n.name) or quantize_weight(w)
     tag = n.name
     wq, ws, wz = f"{tag}/W/int8", f"{tag}/W/scale", f"{tag}/W/zero_point"
-    new_inits += [numpy_helper.from_array(qw.q.astype(np.int8), wq),
-                  numpy_helper.from_array(qw.scale.astype(np.float32), ws),
-                  numpy_helper.from_array(np.zeros(w.shape[0], np.int8), wz)]
+    new_inits += [
+        numpy_helper.from_array(qw.q.astype(np.int8), wq),
+        numpy_helper.from_array(qw.scale.astype(np.float32), ws),
+        numpy_helper.from_array(np.zeros(w.shape[0], np.int8), wz),
+    ]
     nodes = [helper.make_node("DequantizeLinear", [wq, ws, wz], [f"{tag}/W/dq"], name=f"{tag}/W/DQ", axis=0)]
     node.input[1] = f"{tag}/W/dq"
     if len(idx.consumers.get(w_name, [])) <= 1:
@@ -259,8 +268,11 @@ def _quantize_conv_params(n, node, idx: GraphIndex, plan: QdqPlan, amax, new_ini
     bs = (s_in * qw.scale).astype(np.float32)
     bq = np.clip(np.round(b.astype(np.float64) / bs), -INT32_MAX, INT32_MAX).astype(np.int32)
     bqn, bsn, bzn = f"{tag}/B/int32", f"{tag}/B/scale", f"{tag}/B/zero_point"
-    new_inits += [numpy_helper.from_array(bq, bqn), numpy_helper.from_array(bs, bsn),
-                  numpy_helper.from_array(np.zeros(cout, np.int32), bzn)]
+    new_inits += [
+        numpy_helper.from_array(bq, bqn),
+        numpy_helper.from_array(bs, bsn),
+        numpy_helper.from_array(np.zeros(cout, np.int32), bzn),
+    ]
     nodes.append(helper.make_node("DequantizeLinear", [bqn, bsn, bzn], [f"{tag}/B/dq"], name=f"{tag}/B/DQ", axis=0))
     if len(node.input) > 2:
         node.input[2] = f"{tag}/B/dq"

@@ -78,7 +78,8 @@ def consumer_function(op_type: str, attrs: dict) -> Callable[[np.ndarray], np.nd
 
 def gelu(v: np.ndarray) -> np.ndarray:
     """Exact (erf) GELU. Below about -4 it is 0 to 1e-4, so a range may clip the negative tail
-    that a convolution followed by GELU produces (SAFMN's channel mixers reach -20) for free."""
+    that a convolution followed by GELU produces for free (docs/decisions.md, GELU ranges may clip
+    the negative tail)."""
     return 0.5 * v * (1.0 + _erf(v / np.sqrt(2.0)))
 
 

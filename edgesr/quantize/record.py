@@ -9,21 +9,29 @@ from typing import TYPE_CHECKING
 
 from edgesr import __version__, fileio
 from edgesr.onnx.graph_index import GraphIndex
-from edgesr.quantize import placement, recentre
+from edgesr.quantize import placement
+from edgesr.quantize.passes import recentre
 
 if TYPE_CHECKING:
-    from edgesr.quantize.pipeline import Context
+    from edgesr.quantize.stage import Context
 
 QUANT_PREFIX = "edgesr.quant."
-FORMAT = {"activations": "int8 symmetric, zero point 0, per tensor",
-          "weights": "int8 symmetric, zero point 0, per output channel (axis 0)",
-          "bias": "int32, scale = input scale x weight scale (see edgesr.quantize.for_tensorrt)"}
+FORMAT = {
+    "activations": "int8 symmetric, zero point 0, per tensor",
+    "weights": "int8 symmetric, zero point 0, per output channel (axis 0)",
+    "bias": "int32, scale = input scale x weight scale (see edgesr.quantize.for_tensorrt)",
+}
 PLACEMENT = "units ONNX Runtime and TensorRT fuse, one shared Q/DQ pair per tensor"
 # what each fallback order (options.FALLBACK_ORDERS) puts first, for the kept units' reasons
-ORDER_TEXT = {"cost": "most output noise removed per latency added", "damage": "most damaging",
-              "tensor": "most tensor noise removed per latency added"}
-ENCODING_TEXT = {"int8": "int8, zero point 0 (TensorRT, ONNX Runtime on ARM)",
-                 "uint8": "uint8, zero point 128 (0 after a ReLU): the grid of symmetric int8 (ONNX Runtime on x86)"}
+ORDER_TEXT = {
+    "cost": "most output noise removed per latency added",
+    "damage": "most damaging",
+    "tensor": "most tensor noise removed per latency added",
+}
+ENCODING_TEXT = {
+    "int8": "int8, zero point 0 (TensorRT, ONNX Runtime on ARM)",
+    "uint8": "uint8, zero point 128 (0 after a ReLU): the grid of symmetric int8 (ONNX Runtime on x86)",
+}
 
 
 def make(ctx: Context) -> None:
@@ -37,12 +45,20 @@ def build(ctx: Context) -> dict:
     return {
         "edgesr_version": __version__,
         "source": {"path": str(ctx.source), "sha256": fileio.sha256(ctx.source)},
-        "format": {**FORMAT,
-                   "opset": next((o.version for o in ctx.model.opset_import if o.domain in ("", "ai.onnx")), None)},
+        "format": {
+            **FORMAT,
+            "opset": next((o.version for o in ctx.model.opset_import if o.domain in ("", "ai.onnx")), None),
+        },
         "recipe": _recipe(ctx),
         "calibration": {**ctx.spec.describe(), "inputs": len(ctx.cal), "skipped": ctx.cal.skipped},
-        "validation": {"source": ctx.val.source, "images": len(ctx.val), "max_side": opts.validation_max_side,
-                       "budget_db": opts.max_drop, "met": fit.met, **ctx.final_drop.as_dict()},
+        "validation": {
+            "source": ctx.val.source,
+            "images": len(ctx.val),
+            "max_side": opts.validation_max_side,
+            "budget_db": opts.max_drop,
+            "met": fit.met,
+            **ctx.final_drop.as_dict(),
+        },
         "int8_units": len(final_pl.int8),
         "int8_convolutions": sum(1 for n in final_pl.int8 if idx.node(n).op_type in placement.WEIGHTED),
         "convolutions": sum(1 for n in idx.nodes if n.op_type in placement.WEIGHTED),
@@ -58,16 +74,21 @@ def build(ctx: Context) -> dict:
 
 def _recipe(ctx: Context) -> dict:
     opts = ctx.opts
-    return {"method": opts.method, "consumer_aware_ranges": opts.method == "mse",
-            "equalized_pairs": [f"{e.first} -> {e.second}" for e in ctx.equalized],
-            "smoothed_gelus": [sm.as_dict() for sm in ctx.smoothed],
-            "fallback_order": opts.fallback_order,
-            "clipped_outputs": ctx.clipped,
-            "recentred_outputs": [r.as_dict() for r in ctx.recentred
-                                  if ctx.final_pl.int8.intersection(recentre.chain(ctx.idx, r))],
-            "rounding": opts.rounding, "bias_correction": opts.bias_correction,
-            "finetune": ctx.finetune_summary,
-            "placement": PLACEMENT}
+    return {
+        "method": opts.method,
+        "consumer_aware_ranges": opts.method == "mse",
+        "equalized_pairs": [f"{e.first} -> {e.second}" for e in ctx.equalized],
+        "smoothed_gelus": [sm.as_dict() for sm in ctx.smoothed],
+        "fallback_order": opts.fallback_order,
+        "clipped_outputs": ctx.clipped,
+        "recentred_outputs": [
+            r.as_dict() for r in ctx.recentred if ctx.final_pl.int8.intersection(recentre.chain(ctx.idx, r))
+        ],
+        "rounding": opts.rounding,
+        "bias_correction": opts.bias_correction,
+        "finetune": ctx.finetune_summary,
+        "placement": PLACEMENT,
+    }
 
 
 def _kept(ctx: Context) -> list[dict]:
@@ -83,8 +104,10 @@ def _kept(ctx: Context) -> list[dict]:
         if d is None:
             why = "kept"
         elif order == "tensor":
-            why = (f"with the units kept in the same step it leaves a tensor unquantized, removing noise of "
-                   f"{d.output_psnr:.1f} dB output PSNR")
+            why = (
+                f"with the units kept in the same step it leaves a tensor unquantized, removing noise of "
+                f"{d.output_psnr:.1f} dB output PSNR"
+            )
         else:
             why = f"quantized alone it moves the output to {d.output_psnr:.1f} dB PSNR vs float"
         entry["reason"] = f"{why}; among the {ORDER_TEXT[order]} units needed to fit the budget"
@@ -119,13 +142,17 @@ def write_metadata(qmodel, source, record: dict, encoding: str = "int8") -> None
     props = {p.key: p.value for p in source.metadata_props}
     recipe = record["recipe"]
     summary = {
-        "method": recipe["method"], "rounding": recipe["rounding"],
+        "method": recipe["method"],
+        "rounding": recipe["rounding"],
         "equalized_pairs": len(recipe["equalized_pairs"]),
         "bias_correction": recipe["bias_correction"],
         "finetune": bool(recipe["finetune"] and recipe["finetune"].get("used")),
-        "kept": [k["node"] for k in record["kept"]], "int8_units": record["int8_units"],
-        "validation_drop_db": record["validation"]["drop_db"], "budget_db": record["validation"]["budget_db"],
-        "budget_met": record["validation"]["met"], "calibration": record["calibration"]["name"],
+        "kept": [k["node"] for k in record["kept"]],
+        "int8_units": record["int8_units"],
+        "validation_drop_db": record["validation"]["drop_db"],
+        "budget_db": record["validation"]["budget_db"],
+        "budget_met": record["validation"]["met"],
+        "calibration": record["calibration"]["name"],
         "source_sha256": record["source"]["sha256"],
     }
     props[QUANT_PREFIX + "precision"] = "int8-qdq"

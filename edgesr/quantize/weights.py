@@ -39,8 +39,13 @@ def _conv_attrs(node, w_shape) -> dict:
     helper = require("onnx").helper
     a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
     k = list(w_shape[2:])
-    return {"group": a.get("group", 1), "strides": a.get("strides", [1] * len(k)),
-            "pads": a.get("pads", [0] * 2 * len(k)), "dilations": a.get("dilations", [1] * len(k)), "kernel": k}
+    return {
+        "group": a.get("group", 1),
+        "strides": a.get("strides", [1] * len(k)),
+        "pads": a.get("pads", [0] * 2 * len(k)),
+        "dilations": a.get("dilations", [1] * len(k)),
+        "kernel": k,
+    }
 
 
 def im2col(x: np.ndarray, attrs: dict, rows: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -48,8 +53,8 @@ def im2col(x: np.ndarray, attrs: dict, rows: int | None, rng: np.random.Generato
     kh, kw = attrs["kernel"]
     sh, sw = attrs["strides"]
     dh, dw = attrs["dilations"]
-    t, l, b, r = attrs["pads"]
-    xp = np.pad(x[0], ((0, 0), (t, b), (l, r)))
+    top, left, bottom, right = attrs["pads"]
+    xp = np.pad(x[0], ((0, 0), (top, bottom), (left, right)))
     c, hp, wp = xp.shape
     oh = (hp - (dh * (kh - 1) + 1)) // sh + 1
     ow = (wp - (dw * (kw - 1) + 1)) // sw + 1
@@ -64,8 +69,9 @@ def im2col(x: np.ndarray, attrs: dict, rows: int | None, rng: np.random.Generato
     return np.ascontiguousarray(cols.transpose(1, 0, 2, 3)).astype(np.float64)
 
 
-def conv_input_stats(model, input_name: str, data: list[np.ndarray], convs: list[str], *,
-                     threads: int | None = None, seed: int = 0) -> dict[str, ConvInputStats]:
+def conv_input_stats(
+    model, input_name: str, data: list[np.ndarray], convs: list[str], *, threads: int | None = None, seed: int = 0
+) -> dict[str, ConvInputStats]:
     """Mean and second moment of each conv's im2col columns over ``data`` (float model)."""
     numpy_helper = require("onnx.numpy_helper")
     idx = GraphIndex.of(model)
@@ -83,18 +89,26 @@ def conv_input_stats(model, input_name: str, data: list[np.ndarray], convs: list
     tensors = sorted({s[0] for s in specs.values()})
 
     def visit(values):
-        for name, (t, a, st) in specs.items():
+        for t, a, st in specs.values():
             cols = im2col(values[t], a, PIXELS_PER_SAMPLE, rng)  # P x C x kh x kw
             p = cols.shape[0]
             cg = cols.shape[1] // st.groups
             for gi in range(st.groups):
-                m = cols[:, gi * cg:(gi + 1) * cg].reshape(p, -1)
+                m = cols[:, gi * cg : (gi + 1) * cg].reshape(p, -1)
                 st.mean[gi] += m.sum(axis=0)
                 st.second[gi] += m.T @ m
             st.count += p
 
-    run_collect(model, input_name, data, tensors, visit, threads=threads, progress="convolution input statistics",
-                total=len(data))
+    run_collect(
+        model,
+        input_name,
+        data,
+        tensors,
+        visit,
+        threads=threads,
+        progress="convolution input statistics",
+        total=len(data),
+    )
     out = {}
     for name, (_, _, st) in specs.items():
         if st.count:
@@ -167,6 +181,6 @@ def output_error(w: np.ndarray, qw: QuantWeight, st: ConvInputStats) -> float:
     err = (deq - w.astype(np.float64)).reshape(cout, -1)
     total = 0.0
     for gi in range(st.groups):
-        e = err[gi * rows_per_group:(gi + 1) * rows_per_group]
+        e = err[gi * rows_per_group : (gi + 1) * rows_per_group]
         total += float(np.einsum("ij,jk,ik->", e, st.second[gi], e))
     return total / cout

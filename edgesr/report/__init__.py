@@ -5,7 +5,7 @@ latency measured in the same run, crops where the candidates differ most, and a 
 against a drop budget; written as a self-contained HTML page, JSON and Markdown.
 """
 
-from edgesr.report.artifacts import ArtifactInfo, inspect
+from edgesr.report.artifact_info import ArtifactInfo, inspect
 from edgesr.report.files import write_report
 from edgesr.report.results import ValidationReport
 from edgesr.report.validate import Validate, ValidateOptions, validate

@@ -34,7 +34,7 @@ class Crop:
     reason: str  # "largest difference from the reference" or "most texture (no difference)"
 
     def of(self, image: np.ndarray) -> np.ndarray:
-        return image[self.top:self.top + self.size, self.left:self.left + self.size]
+        return image[self.top : self.top + self.size, self.left : self.left + self.size]
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ class Tile:
     note: str = ""  # e.g. the crop's PSNR against the ground truth
 
 
-def choose_crop(reference: np.ndarray, candidates: list[np.ndarray], hr: np.ndarray, shave: int,
-                columns: int, size: int = CROP_SIZE) -> Crop:
+def choose_crop(
+    reference: np.ndarray, candidates: list[np.ndarray], hr: np.ndarray, shave: int, columns: int, size: int = CROP_SIZE
+) -> Crop:
     """The window (inside the shaved border) with the largest summed |Y difference| to the reference.
 
     When every candidate equals the reference there is nothing to point at, so the window with
@@ -62,7 +63,7 @@ def choose_crop(reference: np.ndarray, candidates: list[np.ndarray], hr: np.ndar
         gy, gx = np.gradient(luma(hr))
         score = gy * gy + gx * gx
         reason = "most texture (no candidate differs from the reference)"
-    inner = score[shave:h - shave, shave:w - shave]
+    inner = score[shave : h - shave, shave : w - shave]
     # Box sums of every size x size window from one summed-area table.
     table = np.pad(inner.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = table[size:, size:] - table[:-size, size:] - table[size:, :-size] + table[:-size, :-size]

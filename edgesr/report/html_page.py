@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from edgesr.report import tables
-from edgesr.report.plot import drop_chart
 from edgesr.report.crops import TILE_GAP, Tile
+from edgesr.report.plot import drop_chart
 from edgesr.report.results import DatasetReport, ImageCrops, ValidationReport
 
 _CSS = """
@@ -73,7 +73,8 @@ def render(report: ValidationReport) -> str:
         "<h2>Summary</h2>",
         _table(tables.summary(report)),
         '<p class="note">drop = reference Y-PSNR minus the variant\'s (positive is a loss). '
-        + _latency_note(report) + "</p>",
+        + _latency_note(report)
+        + "</p>",
         "<h2>Artifacts</h2>",
         _table(tables.artifacts(report)),
         '<p class="note">Precision is read from each file\'s content (Q/DQ nodes, float16 tensors), '
@@ -86,7 +87,8 @@ def render(report: ValidationReport) -> str:
     parts.append(
         "<footer>Protocol: HR cropped to a multiple of the scale, LR by MATLAB-compatible bicubic imresize, "
         "output clipped and rounded to uint8, PSNR/SSIM on BT.601 Y with the scale shaved at each border "
-        "(SSIM: 11x11 Gaussian window, sigma 1.5).</footer>")
+        "(SSIM: 11x11 Gaussian window, sigma 1.5).</footer>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -94,8 +96,7 @@ def render(report: ValidationReport) -> str:
 def _banner(report: ValidationReport) -> str:
     tone = "pass" if report.passed else "fail"
     items = "".join(f"<li>{escape(line)}</li>" for line in tables.failure_lines(report))
-    return f'<div class="banner {tone}">{escape(tables.headline(report))}' \
-           f'{f"<ul>{items}</ul>" if items else ""}</div>'
+    return f'<div class="banner {tone}">{escape(tables.headline(report))}{f"<ul>{items}</ul>" if items else ""}</div>'
 
 
 def _latency_note(report: ValidationReport) -> str:
@@ -103,24 +104,30 @@ def _latency_note(report: ValidationReport) -> str:
         return "Latency was not measured."
     h, w = report.latency_input
     runs = report.reference.latency.repeats if report.reference.latency else 0
-    return (f"Latency: {runs} interleaved runs per variant in one process on a 1x3x{h}x{w} LR frame "
-            "(uint8 in, uint8 out) on the machine that made this report. x ref is the median of per-run "
-            "ratios to the reference run beside it (below 1 is faster); compare it, not the milliseconds, "
-            "across machines.")
+    return (
+        f"Latency: {runs} interleaved runs per variant in one process on a 1x3x{h}x{w} LR frame "
+        "(uint8 in, uint8 out) on the machine that made this report. x ref is the median of per-run "
+        "ratios to the reference run beside it (below 1 is faster); compare it, not the milliseconds, "
+        "across machines."
+    )
 
 
 def _dataset_section(report: ValidationReport, data: DatasetReport) -> list[str]:
     n = len(data.image_names)
-    parts = [f"<h2>{escape(data.name)} <span class=\"meta\">({n} image{'s' * (n != 1)}, "
-             f"{escape(data.folder)})</span></h2>",
-             "<h3>Per image</h3>", _table(tables.per_image(report, data))]
+    parts = [
+        f'<h2>{escape(data.name)} <span class="meta">({n} image{"s" * (n != 1)}, {escape(data.folder)})</span></h2>',
+        "<h3>Per image</h3>",
+        _table(tables.per_image(report, data)),
+    ]
     if report.candidates:
         parts += ["<h3>Drop per image</h3>", f'<div class="chart">{drop_chart(report, data)}</div>']
     if data.crops:
-        parts += ["<h3>Crops</h3>",
-                  '<p class="note">Each crop is where the candidates differ most from the reference, enlarged by '
-                  "pixel repetition only. Numbers under a crop are its Y-PSNR against the ground truth; the "
-                  "difference tiles show |candidate - reference| on Y, amplified.</p>"]
+        parts += [
+            "<h3>Crops</h3>",
+            '<p class="note">Each crop is where the candidates differ most from the reference, enlarged by '
+            "pixel repetition only. Numbers under a crop are its Y-PSNR against the ground truth; the "
+            "difference tiles show |candidate - reference| on Y, amplified.</p>",
+        ]
         parts += [_crop_html(c) for c in data.crops]
     return parts
 
@@ -131,17 +138,20 @@ def _crop_html(c: ImageCrops) -> str:
     cells = [_figure(t, side) for t in c.tiles]
     if any(d is not None for d in c.diffs):
         cells += [_figure(d, side) if d is not None else "<div></div>" for d in c.diffs]
-    where = (f"{crop.size}x{crop.size} px at row {crop.top}, column {crop.left}, shown x{crop.zoom}; "
-             f"{crop.reason}")
+    where = f"{crop.size}x{crop.size} px at row {crop.top}, column {crop.left}, shown x{crop.zoom}; {crop.reason}"
     grid = f"grid-template-columns: repeat({len(c.tiles)}, {side}px); column-gap: {TILE_GAP}px"
-    return (f'<div class="crop"><h4>{escape(c.image)} <span>{escape(where)}</span></h4>'
-            f'<div class="tiles" style="{grid}">{"".join(cells)}</div></div>')
+    return (
+        f'<div class="crop"><h4>{escape(c.image)} <span>{escape(where)}</span></h4>'
+        f'<div class="tiles" style="{grid}">{"".join(cells)}</div></div>'
+    )
 
 
 def _figure(t: Tile, side: int) -> str:
     note = f"<br><span>{escape(t.note)}</span>" if t.note else ""
-    return (f'<figure><img src="{t.data_uri}" width="{side}" height="{side}" alt="{escape(t.label)}">'
-            f"<figcaption>{escape(t.label)}{note}</figcaption></figure>")
+    return (
+        f'<figure><img src="{t.data_uri}" width="{side}" height="{side}" alt="{escape(t.label)}">'
+        f"<figcaption>{escape(t.label)}{note}</figcaption></figure>"
+    )
 
 
 def _table(table: tables.Table) -> str:
@@ -161,17 +171,22 @@ def _table(table: tables.Table) -> str:
             col += span
         head.append(f'<tr class="groups">{"".join(cells)}</tr>')
     first_row = table.rows[0] if table.rows else []
-    head.append("<tr>" + "".join(
-        f'<th{_classes(i in starts, i < len(first_row) and first_row[i].numeric)}>{escape(h)}</th>'
-        for i, h in enumerate(table.headers)) + "</tr>")
+    head.append(
+        "<tr>"
+        + "".join(
+            f"<th{_classes(i in starts, i < len(first_row) and first_row[i].numeric)}>{escape(h)}</th>"
+            for i, h in enumerate(table.headers)
+        )
+        + "</tr>"
+    )
     body = []
     for r, row in enumerate(table.rows):
         total = r >= len(table.rows) - table.total_rows
-        cells = "".join(f"<td{_classes(i in starts, cell.numeric, cell.tone)}>{_cell_html(cell)}</td>"
-                        for i, cell in enumerate(row))
+        cells = "".join(
+            f"<td{_classes(i in starts, cell.numeric, cell.tone)}>{_cell_html(cell)}</td>" for i, cell in enumerate(row)
+        )
         body.append(f'<tr class="total">{cells}</tr>' if total else f"<tr>{cells}</tr>")
-    return (f'<div class="scroll"><table><thead>{"".join(head)}</thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return f'<div class="scroll"><table><thead>{"".join(head)}</thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _cell_html(cell: tables.Cell) -> str:

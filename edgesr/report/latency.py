@@ -12,8 +12,9 @@ import numpy as np
 from edgesr.timing import Latency, interleaved
 
 
-def measure(upscalers: Mapping[str, Callable[[np.ndarray], np.ndarray]], lr: np.ndarray, *,
-            warmup: int = 2, repeats: int = 10) -> dict[str, Latency]:
+def measure(
+    upscalers: Mapping[str, Callable[[np.ndarray], np.ndarray]], lr: np.ndarray, *, warmup: int = 2, repeats: int = 10
+) -> dict[str, Latency]:
     """Time each ``upscaler(lr)`` call (uint8 in, uint8 out: what an application pays)."""
     calls = {name: partial(upscaler, lr) for name, upscaler in upscalers.items()}
     samples = interleaved(calls, rounds=repeats, warmup=warmup, progress="latency")

@@ -32,10 +32,16 @@ def render(report: ValidationReport) -> str:
     ]
     if report.latency_input is not None:
         h, w = report.latency_input
-        lines += ["## Latency", "", _table(tables.latency(report)), "",
-                  f"Interleaved runs in one process on a 1x3x{h}x{w} LR frame (uint8 in, uint8 out). x ref is the "
-                  "median of per-run ratios to the reference run beside it; compare it, not the milliseconds, "
-                  "across machines.", ""]
+        lines += [
+            "## Latency",
+            "",
+            _table(tables.latency(report)),
+            "",
+            f"Interleaved runs in one process on a 1x3x{h}x{w} LR frame (uint8 in, uint8 out). x ref is the "
+            "median of per-run ratios to the reference run beside it; compare it, not the milliseconds, "
+            "across machines.",
+            "",
+        ]
     for data in report.datasets:
         lines += [f"## {data.name}", "", _table(tables.per_image(report, data)), ""]
     lines.append("Crops and the drop-per-image chart are in report.html.")

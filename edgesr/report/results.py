@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from edgesr.quality.protocol import EvalResult
-from edgesr.report.artifacts import ArtifactInfo
+from edgesr.report.artifact_info import ArtifactInfo
 from edgesr.report.crops import Crop, Tile
 from edgesr.timing import Latency
 
@@ -97,8 +97,12 @@ class ValidationReport:
     @property
     def failures(self) -> list[Failure]:
         """Every (candidate, data set) whose mean drop exceeds the budget (a NaN drop fails too)."""
-        return [Failure(v.name, d.name, d.drop(v.name))
-                for v in self.candidates for d in self.datasets if not d.drop(v.name) <= self.max_drop]
+        return [
+            Failure(v.name, d.name, d.drop(v.name))
+            for v in self.candidates
+            for d in self.datasets
+            if not d.drop(v.name) <= self.max_drop
+        ]
 
     @property
     def passed(self) -> bool:
@@ -128,8 +132,11 @@ class ValidationReport:
             "passed": self.passed,
             "failures": [{"variant": f.variant, "dataset": f.dataset, "drop_db": _num(f.drop)} for f in self.failures],
             "reference": self.reference.name,
-            "latency_input": None if self.latency_input is None else {
-                "shape": [1, 3, *self.latency_input], "what": "one call: uint8 LR in, uint8 SR out",
+            "latency_input": None
+            if self.latency_input is None
+            else {
+                "shape": [1, 3, *self.latency_input],
+                "what": "one call: uint8 LR in, uint8 SR out",
             },
             "variants": [self._variant_dict(v) for v in self.variants],
             "datasets": [self._dataset_dict(d) for d in self.datasets],
@@ -149,28 +156,45 @@ class ValidationReport:
             "backend": v.backend or None,
             "runner_notes": list(v.notes),
             "metadata": {} if info is None else dict(info.metadata),
-            "latency_ms": None if v.latency is None else {
-                "median": v.latency.median_ms, "p25": v.latency.p25_ms, "p75": v.latency.p75_ms,
-                "min": v.latency.min_ms, "repeats": v.latency.repeats, "samples": list(v.latency.samples_ms),
+            "latency_ms": None
+            if v.latency is None
+            else {
+                "median": v.latency.median_ms,
+                "p25": v.latency.p25_ms,
+                "p75": v.latency.p75_ms,
+                "min": v.latency.min_ms,
+                "repeats": v.latency.repeats,
+                "samples": list(v.latency.samples_ms),
             },
             "latency_ratio": self.latency_ratio(v),
-            "datasets": {d.name: {
-                "mean_psnr": _num(d.scores[v.name].mean_psnr),
-                "mean_ssim": d.scores[v.name].mean_ssim,
-                "drop_psnr": _num(d.drop(v.name)),
-                "drop_ssim": d.ssim_drop(v.name),
-            } for d in self.datasets},
+            "datasets": {
+                d.name: {
+                    "mean_psnr": _num(d.scores[v.name].mean_psnr),
+                    "mean_ssim": d.scores[v.name].mean_ssim,
+                    "drop_psnr": _num(d.drop(v.name)),
+                    "drop_ssim": d.ssim_drop(v.name),
+                }
+                for d in self.datasets
+            },
         }
 
     def _dataset_dict(self, d: DatasetReport) -> dict:
         images = []
         for i, name in enumerate(d.image_names):
             ref = d.scores[d.reference].images[i]
-            entry = {"name": name, "height": ref.height, "width": ref.width, "scores": {
-                v: {"psnr": _num(s.images[i].psnr), "ssim": s.images[i].ssim,
-                    "drop_psnr": _num(ref.psnr - s.images[i].psnr)}
-                for v, s in d.scores.items()
-            }}
+            entry = {
+                "name": name,
+                "height": ref.height,
+                "width": ref.width,
+                "scores": {
+                    v: {
+                        "psnr": _num(s.images[i].psnr),
+                        "ssim": s.images[i].ssim,
+                        "drop_psnr": _num(ref.psnr - s.images[i].psnr),
+                    }
+                    for v, s in d.scores.items()
+                },
+            }
             if d.crops:  # one per image, in image order
                 c = d.crops[i].crop
                 entry["crop"] = {"top": c.top, "left": c.left, "size": c.size, "zoom": c.zoom, "reason": c.reason}

@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from edgesr.report.results import BASELINE, CANDIDATE, REFERENCE, DatasetReport, ValidationReport, Variant
+from edgesr.report.results import (
+    BASELINE,
+    CANDIDATE,
+    REFERENCE,
+    DatasetReport,
+    ValidationReport,
+    Variant,
+)
 from edgesr.texttable import align
 
 
@@ -67,15 +74,24 @@ def summary(report: ValidationReport) -> Table:
         row = [Cell(_variant_label(v)), Cell(v.precision, "muted" if v.role == BASELINE else "")]
         for d in report.datasets:
             s = d.scores[v.name]
-            drop = (Cell("-", "muted", True) if v.role == REFERENCE
-                    else _drop_cell(d.drop(v.name), report.max_drop, v.role == CANDIDATE))
+            drop = (
+                Cell("-", "muted", True)
+                if v.role == REFERENCE
+                else _drop_cell(d.drop(v.name), report.max_drop, v.role == CANDIDATE)
+            )
             row += [_num(db(s.mean_psnr)), _num(ssim(s.mean_ssim)), drop]
         ratio = report.latency_ratio(v)
-        row += [_num(f"{v.latency.median_ms:.1f}") if v.latency else Cell("-", "muted", True),
-                _num(f"{ratio:.2f}") if ratio is not None else Cell("-", "muted", True)]
+        row += [
+            _num(f"{v.latency.median_ms:.1f}") if v.latency else Cell("-", "muted", True),
+            _num(f"{ratio:.2f}") if ratio is not None else Cell("-", "muted", True),
+        ]
         verdict = report.verdict(v)
-        row.append(Cell(verdict.upper() if v.role == CANDIDATE else verdict,
-                        {"pass": "good", "fail": "bad"}.get(verdict, "muted")))
+        row.append(
+            Cell(
+                verdict.upper() if v.role == CANDIDATE else verdict,
+                {"pass": "good", "fail": "bad"}.get(verdict, "muted"),
+            )
+        )
         rows.append(row)
     return Table(headers, rows, groups)
 
@@ -88,8 +104,16 @@ def artifacts(report: ValidationReport) -> Table:
             continue
         metadata = "\n".join(f"{k} = {val}" for k, val in sorted(v.info.metadata.items())) or "(none)"
         runs_on = "\n".join([v.backend, *(f"note: {n}" for n in v.notes)])
-        rows.append([Cell(_variant_label(v), path=str(v.info.path)), Cell(v.info.precision), Cell(v.info.detail),
-                     _num(f"{v.info.size_bytes / 1e6:.2f} MB"), Cell(runs_on), Cell(metadata, "code")])
+        rows.append(
+            [
+                Cell(_variant_label(v), path=str(v.info.path)),
+                Cell(v.info.precision),
+                Cell(v.info.detail),
+                _num(f"{v.info.size_bytes / 1e6:.2f} MB"),
+                Cell(runs_on),
+                Cell(metadata, "code"),
+            ]
+        )
     return Table(["variant", "precision", "recognised from", "size", "ran on", "edgesr metadata"], rows)
 
 
@@ -99,9 +123,17 @@ def latency(report: ValidationReport) -> Table:
         if v.latency is None:
             continue
         t = v.latency
-        rows.append([Cell(_variant_label(v)), Cell(v.precision), _num(f"{t.median_ms:.1f}"),
-                     _num(f"{t.p25_ms:.1f} - {t.p75_ms:.1f}"), _num(f"{t.min_ms:.1f}"),
-                     _num(f"{report.latency_ratio(v):.2f}"), _num(str(t.repeats))])
+        rows.append(
+            [
+                Cell(_variant_label(v)),
+                Cell(v.precision),
+                _num(f"{t.median_ms:.1f}"),
+                _num(f"{t.p25_ms:.1f} - {t.p75_ms:.1f}"),
+                _num(f"{t.min_ms:.1f}"),
+                _num(f"{report.latency_ratio(v):.2f}"),
+                _num(str(t.repeats)),
+            ]
+        )
     return Table(["variant", "precision", "median ms", "p25 - p75 ms", "min ms", "x ref", "runs"], rows)
 
 
@@ -143,10 +175,13 @@ def headline(report: ValidationReport) -> str:
     if report.passed:
         return f"PASS: every candidate is within the {report.max_drop:.2f} dB budget on every data set"
     failed = list(dict.fromkeys(f.variant for f in report.failures))
-    return f"FAIL: {', '.join(failed)} {'exceeds' if len(failed) == 1 else 'exceed'} " \
-           f"the {report.max_drop:.2f} dB budget"
+    return (
+        f"FAIL: {', '.join(failed)} {'exceeds' if len(failed) == 1 else 'exceed'} the {report.max_drop:.2f} dB budget"
+    )
 
 
 def failure_lines(report: ValidationReport) -> list[str]:
-    return [f"{f.variant}: mean Y-PSNR drop {db(f.drop)} dB on {f.dataset} (budget {report.max_drop:.2f} dB)"
-            for f in report.failures]
+    return [
+        f"{f.variant}: mean Y-PSNR drop {db(f.drop)} dB on {f.dataset} (budget {report.max_drop:.2f} dB)"
+        for f in report.failures
+    ]

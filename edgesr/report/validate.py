@@ -1,7 +1,7 @@
 """The validation stage: a reference model and its candidates on HR image folders -> a report.
 
 Every variant upscales the same LR image before the next image is read, so each image is
-prepared once (DESIGN.md section 6 protocol) and crops can compare all variants at one spot.
+prepared once (docs/background.md, Quality protocol) and crops can compare all variants at one spot.
 Latency is measured afterwards in the same process, interleaved, on one fixed-size frame.
 """
 
@@ -24,14 +24,27 @@ from edgesr.io.images import fit, list_images, read_rgb
 from edgesr.lazy import require
 from edgesr.log import logger, stage
 from edgesr.quality import prepare, psnr_y, ssim_y
-from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB, EvalResult, ImageScore, min_hr_side
+from edgesr.quality.protocol import (
+    DEFAULT_MAX_DROP_DB,
+    EvalResult,
+    ImageScore,
+    min_hr_side,
+    read_pair,
+)
 from edgesr.quality.upscalers import Bicubic
-from edgesr.report import artifacts
+from edgesr.report import artifact_info
 from edgesr.report.crops import DIFF_GAIN, choose_crop, diff_tile, tile
 from edgesr.report.files import write_report
 from edgesr.report.latency import measure
-from edgesr.report.results import (BASELINE, CANDIDATE, REFERENCE, DatasetReport, ImageCrops, ValidationReport,
-                                   Variant)
+from edgesr.report.results import (
+    BASELINE,
+    CANDIDATE,
+    REFERENCE,
+    DatasetReport,
+    ImageCrops,
+    ValidationReport,
+    Variant,
+)
 from edgesr.runtime.runners import RunnerOptions, open_runner
 
 Upscale = Callable[[np.ndarray], np.ndarray]
@@ -61,8 +74,12 @@ class ValidateOptions:
 class Validate:
     """``Validate(artifacts, data_dirs, options)()`` runs the stage; see :func:`validate`."""
 
-    def __init__(self, artifacts: Sequence[str | os.PathLike], data_dirs: Sequence[str | os.PathLike],
-                 options: ValidateOptions | None = None):
+    def __init__(
+        self,
+        artifacts: Sequence[str | os.PathLike],
+        data_dirs: Sequence[str | os.PathLike],
+        options: ValidateOptions | None = None,
+    ):
         self.artifacts = [Path(a) for a in artifacts]
         self.data_dirs = [Path(d) for d in data_dirs]
         self.options = options if options is not None else ValidateOptions()
@@ -84,38 +101,57 @@ class Validate:
         images = [list_images(d) for d in self.data_dirs]
         if opts.out_dir is not None:
             check_writable_dir(opts.out_dir)
-        infos = [artifacts.inspect(p) for p in paths]
+        infos = [artifact_info.inspect(p) for p in paths]
         with contextlib.ExitStack() as stack:
             runners = [stack.enter_context(open_runner(p, RunnerOptions(scale=opts.scale))) for p in paths]
-            upscalers = [artifacts.RunnerUpscaler(r) for r in runners]
+            upscalers = [artifact_info.RunnerUpscaler(r) for r in runners]
             report = self._compare(paths, infos, upscalers, images)
         if opts.out_dir is not None:
             write_report(report, opts.out_dir)
         return report
 
-    def _compare(self, paths: list[Path], infos: list[artifacts.ArtifactInfo | None],
-                 upscalers: list[artifacts.RunnerUpscaler], images: list[list[Path]]) -> ValidationReport:
+    def _compare(
+        self,
+        paths: list[Path],
+        infos: list[artifact_info.ArtifactInfo | None],
+        upscalers: list[artifact_info.RunnerUpscaler],
+        images: list[list[Path]],
+    ) -> ValidationReport:
         opts = self.options
         names = _unique_labels(paths)
         scale = _common_scale(names, [u.scale for u in upscalers])
-        variants = [Variant(n, REFERENCE if i == 0 else CANDIDATE, info or artifacts.from_spec(p, u.spec),
-                            backend=u.spec.backend, notes=u.spec.notes)
-                    for i, (n, p, info, u) in enumerate(zip(names, paths, infos, upscalers))]
+        variants = [
+            Variant(
+                n,
+                REFERENCE if i == 0 else CANDIDATE,
+                info or artifact_info.from_spec(p, u.spec),
+                backend=u.spec.backend,
+                notes=u.spec.notes,
+            )
+            for i, (n, p, info, u) in enumerate(zip(names, paths, infos, upscalers))
+        ]
         if variants[0].precision != "fp32":
-            logger.warning("the reference %s computes in %s, so drops are measured against it, not FP32",
-                           names[0], variants[0].precision)
+            logger.warning(
+                "the reference %s computes in %s, so drops are measured against it, not FP32",
+                names[0],
+                variants[0].precision,
+            )
         baseline = Bicubic(scale)
         variants.append(Variant(baseline.name, BASELINE))
         runners: dict[str, Upscale] = {**dict(zip(names, upscalers)), baseline.name: baseline}
         datasets = []
-        cells = [(label, folder, files, d) for label, folder, files in
-                 zip(_unique_labels(self.data_dirs), self.data_dirs, images) for d in _degradations(opts)]
+        cells = [
+            (label, folder, files, d)
+            for label, folder, files in zip(_unique_labels(self.data_dirs), self.data_dirs, images)
+            for d in _degradations(opts)
+        ]
         for label, folder, files, d in cells:
             label = label if d is None else f"{label} [{d.label()}]"
             with stage(f"validate {len(names)} models x{scale} on {label}") as info:
                 data = _score_folder(label, folder, files, variants, runners, scale, opts.crops, d)
-                info["outcome"] = ", ".join(f"{v.name} {data.drop(v.name):+.3f} dB" for v in variants
-                                            if v.role == CANDIDATE)
+                info["outcome"] = ", ".join(
+                    f"{v.name} {data.drop(v.name):+.3f} dB" for v in variants if v.role == CANDIDATE
+                )
             datasets.append(data)
         latency_input = None
         if opts.repeats > 0:
@@ -123,12 +159,21 @@ class Validate:
             frame = fit(prepare(read_rgb(images[0][0]), scale)[0], *opts.latency_size)
             _time(variants, dict(zip(names, upscalers)), frame, opts)
             latency_input = (frame.shape[0], frame.shape[1])
-        return ValidationReport(variants, datasets, scale, scale, opts.max_drop, latency_input,
-                                datetime.now(timezone.utc).isoformat(timespec="seconds"), __version__)
+        return ValidationReport(
+            variants,
+            datasets,
+            scale,
+            scale,
+            opts.max_drop,
+            latency_input,
+            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            __version__,
+        )
 
 
-def validate(artifacts: Sequence[str | os.PathLike], data_dirs: Sequence[str | os.PathLike],
-             **options) -> ValidationReport:
+def validate(
+    artifacts: Sequence[str | os.PathLike], data_dirs: Sequence[str | os.PathLike], **options
+) -> ValidationReport:
     """Compare ``artifacts`` (the first is the reference) on ``data_dirs``; keyword arguments are
     :class:`ValidateOptions` fields. With ``out_dir`` the HTML, JSON and Markdown reports are written."""
     return Validate(artifacts, data_dirs, ValidateOptions(**options))()
@@ -150,8 +195,10 @@ def _ordered_artifacts(paths: list[Path], reference: str | os.PathLike | None) -
         seen[key] = p
         result.append(p)
     if len(result) < 2:
-        raise InputError(f"nothing to compare {result[0]} with; pass at least one candidate artifact "
-                         "(use 'edgesr eval' to score a single model)")
+        raise InputError(
+            f"nothing to compare {result[0]} with; pass at least one candidate artifact "
+            "(use 'edgesr eval' to score a single model)"
+        )
     return result
 
 
@@ -190,20 +237,25 @@ def _degradations(opts: ValidateOptions) -> list:
     return expand(opts.degradations)
 
 
-def _score_folder(label: str, folder: Path, files: list[Path], variants: list[Variant],
-                  runners: dict[str, Upscale], scale: int, crops: bool, degradation=None) -> DatasetReport:
+def _score_folder(
+    label: str,
+    folder: Path,
+    files: list[Path],
+    variants: list[Variant],
+    runners: dict[str, Upscale],
+    scale: int,
+    crops: bool,
+    degradation=None,
+) -> DatasetReport:
     shave = scale
     smallest = min_hr_side(scale, shave)
     reference = variants[0].name
-    data = DatasetReport(label, str(folder), {v.name: EvalResult(str(folder), scale, shave) for v in variants},
-                         reference)
+    data = DatasetReport(
+        label, str(folder), {v.name: EvalResult(str(folder), scale, shave) for v in variants}, reference
+    )
     tqdm = require("tqdm").tqdm
     for path in tqdm(files, desc=label, unit="img", leave=False, disable=None):
-        hr = read_rgb(path)
-        if min(hr.shape[:2]) < smallest:
-            raise InputError(f"{path} is {hr.shape[0]}x{hr.shape[1]} (HxW); x{scale} validation needs at least "
-                             f"{smallest}x{smallest}; remove it from {folder}")
-        lr, hr = prepare(hr, scale)
+        lr, hr = read_pair(path, scale, smallest, folder, "validation")
         if degradation is not None:
             from edgesr.degrade.apply import degrade, image_seed
 
@@ -220,19 +272,23 @@ def _score_folder(label: str, folder: Path, files: list[Path], variants: list[Va
 def _upscale(fn: Upscale, name: str, lr: np.ndarray, shape: tuple[int, ...], path: Path) -> np.ndarray:
     sr = fn(lr)
     if sr.shape != shape:
-        raise ModelError(f"{name} returned shape {sr.shape} for {path.name} (LR {lr.shape}), expected {shape}; "
-                         f"check that every artifact is an RGB model of the same scale")
+        raise ModelError(
+            f"{name} returned shape {sr.shape} for {path.name} (LR {lr.shape}), expected {shape}; "
+            f"check that every artifact is an RGB model of the same scale"
+        )
     return sr
 
 
-def _image_crops(image: str, variants: list[Variant], outputs: dict[str, np.ndarray], hr: np.ndarray,
-                 shave: int) -> ImageCrops:
+def _image_crops(
+    image: str, variants: list[Variant], outputs: dict[str, np.ndarray], hr: np.ndarray, shave: int
+) -> ImageCrops:
     reference = variants[0]
     candidates = [v for v in variants if v.role == CANDIDATE]
     baseline = next(v for v in variants if v.role == BASELINE)
     # Columns: bicubic, reference, candidates, ground truth (the order a reader compares them in).
-    crop = choose_crop(outputs[reference.name], [outputs[v.name] for v in candidates], hr, shave,
-                       columns=len(candidates) + 3)
+    crop = choose_crop(
+        outputs[reference.name], [outputs[v.name] for v in candidates], hr, shave, columns=len(candidates) + 3
+    )
 
     def scored(v: Variant, label: str):
         psnr = psnr_y(crop.of(outputs[v.name]), crop.of(hr), 0)
@@ -241,6 +297,13 @@ def _image_crops(image: str, variants: list[Variant], outputs: dict[str, np.ndar
     tiles = [scored(baseline, "bicubic"), scored(reference, f"{reference.name} ({reference.precision}, reference)")]
     tiles += [scored(v, f"{v.name} ({v.precision})") for v in candidates]
     tiles.append(tile("ground truth", crop, hr))
-    diffs = [None, None, *[diff_tile(f"difference from reference, x{DIFF_GAIN}", crop, outputs[v.name],
-                                     outputs[reference.name]) for v in candidates], None]
+    diffs = [
+        None,
+        None,
+        *[
+            diff_tile(f"difference from reference, x{DIFF_GAIN}", crop, outputs[v.name], outputs[reference.name])
+            for v in candidates
+        ],
+        None,
+    ]
     return ImageCrops(image, crop, tiles, diffs)

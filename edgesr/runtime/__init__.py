@@ -10,15 +10,17 @@ below is resolved on first use.
 
 from __future__ import annotations
 
+from edgesr import lazy
+
 _API = {
-    "ModelSpec": "edgesr.runtime.spec",
+    "ModelSpec": "edgesr.runtime.model_spec",
     "Runner": "edgesr.runtime.runners",
     "RunnerOptions": "edgesr.runtime.runners",
     "open_runner": "edgesr.runtime.runners",
     "register_runner": "edgesr.runtime.runners",
-    "Pipeline": "edgesr.runtime.pipeline",
-    "PipelineOptions": "edgesr.runtime.pipeline",
-    "PipelineResult": "edgesr.runtime.pipeline",
+    "Pipeline": "edgesr.runtime.streaming",
+    "PipelineOptions": "edgesr.runtime.streaming",
+    "PipelineResult": "edgesr.runtime.streaming",
     "Upscale": "edgesr.runtime.jobs",
     "UpscaleOptions": "edgesr.runtime.jobs",
     "upscale": "edgesr.runtime.jobs",
@@ -28,11 +30,4 @@ _API = {
 }
 
 __all__ = list(_API)
-
-
-def __getattr__(name: str):
-    if name in _API:
-        import importlib
-
-        return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'edgesr.runtime' has no attribute {name!r}")
+__getattr__ = lazy.api(__name__, _API)

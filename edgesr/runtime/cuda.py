@@ -50,7 +50,7 @@ _SIGNATURES = {
 # Errors a user can act on; any other status is a bug and keeps its traceback.
 _USER_ERRORS = {
     2: "out of GPU memory: close other GPU programs, or use an engine built for smaller inputs "
-       "(edgesr build --input or --input-range)",
+    "(edgesr build --input or --input-range)",
     35: "the NVIDIA driver is older than this CUDA runtime: update JetPack or the driver",
     100: "no CUDA GPU is visible to this process",
 }
@@ -71,9 +71,11 @@ def open_library() -> ctypes.CDLL:
         with _quiet():
             return polygraphy_cuda.wrapper().handle
     except OSError:
-        raise DependencyError("the CUDA runtime library (libcudart) is not on this machine's loader path; on a "
-                              "Jetson it comes with JetPack (add /usr/local/cuda/lib64 to LD_LIBRARY_PATH), on x86 "
-                              "with the CUDA toolkit or NVIDIA's TensorRT wheels") from None
+        raise DependencyError(
+            "the CUDA runtime library (libcudart) is not on this machine's loader path; on a "
+            "Jetson it comes with JetPack (add /usr/local/cuda/lib64 to LD_LIBRARY_PATH), on x86 "
+            "with the CUDA toolkit or NVIDIA's TensorRT wheels"
+        ) from None
 
 
 class Cuda:
@@ -118,10 +120,14 @@ class Cuda:
         """The current GPU's compute capability, ``"8.7"`` on Orin."""
         device, major, minor = c_int(), c_int(), c_int()
         self.check(self.fn.cudaGetDevice(ctypes.byref(device)), "cudaGetDevice")
-        self.check(self.fn.cudaDeviceGetAttribute(ctypes.byref(major), _COMPUTE_CAPABILITY_MAJOR, device),
-                   "cudaDeviceGetAttribute")
-        self.check(self.fn.cudaDeviceGetAttribute(ctypes.byref(minor), _COMPUTE_CAPABILITY_MINOR, device),
-                   "cudaDeviceGetAttribute")
+        self.check(
+            self.fn.cudaDeviceGetAttribute(ctypes.byref(major), _COMPUTE_CAPABILITY_MAJOR, device),
+            "cudaDeviceGetAttribute",
+        )
+        self.check(
+            self.fn.cudaDeviceGetAttribute(ctypes.byref(minor), _COMPUTE_CAPABILITY_MINOR, device),
+            "cudaDeviceGetAttribute",
+        )
         return f"{major.value}.{minor.value}"
 
     def malloc_host(self, nbytes: int) -> int:
@@ -183,7 +189,7 @@ class StagedBuffer:
     def staging(self) -> np.ndarray:
         """The pinned host buffer as an array of the device array's shape and dtype."""
         shape = self.device.shape
-        return self._host[:int(np.prod(shape)) * self.dtype.itemsize].view(self.dtype).reshape(shape)
+        return self._host[: int(np.prod(shape)) * self.dtype.itemsize].view(self.dtype).reshape(shape)
 
     def upload(self, array: np.ndarray, stream) -> None:
         """Stage ``array`` in pinned memory, converting it to the tensor's dtype in the same pass, and

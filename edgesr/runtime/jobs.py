@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgesr.errors import EdgeSRError, InputError
-from edgesr.io import sinks as sink_mod, sources as source_mod
+from edgesr.io import sinks as sink_mod
+from edgesr.io import sources as source_mod
 from edgesr.io.images import IMAGE_SUFFIXES
 from edgesr.lazy import available, require
 from edgesr.log import logger
-from edgesr.runtime.pipeline import Pipeline, PipelineOptions, PipelineResult
 from edgesr.runtime.runners import RunnerOptions, open_runner
 from edgesr.runtime.stats import PipelineStats
+from edgesr.runtime.streaming import Pipeline, PipelineOptions, PipelineResult
 from edgesr.runtime.tiling import DEFAULT_OVERLAP
 
 AUDIO_POLICIES = ("auto", "copy", "drop")
@@ -53,8 +54,13 @@ class UpscaleOptions:
 class Upscale:
     """``Upscale(source, target, model, options)()`` upscales a video, image, folder or glob into ``target``."""
 
-    def __init__(self, source: str | os.PathLike, target: str | os.PathLike, model: str | os.PathLike,
-                 options: UpscaleOptions | None = None):
+    def __init__(
+        self,
+        source: str | os.PathLike,
+        target: str | os.PathLike,
+        model: str | os.PathLike,
+        options: UpscaleOptions | None = None,
+    ):
         self.source, self.target, self.model = str(source), str(target), Path(model)
         self.options = options if options is not None else UpscaleOptions()
 
@@ -70,16 +76,27 @@ class Upscale:
         runner = open_runner(self.model, opts.runner)
         with contextlib.ExitStack() as stack:
             stack.enter_context(source)
-            sink = sink_mod.open_sink(self.target, sink_mod.SinkOptions(
-                fps=source.fps, codec=opts.codec, crf=opts.crf, image_format=opts.image_format))
+            sink = sink_mod.open_sink(
+                self.target,
+                sink_mod.SinkOptions(fps=source.fps, codec=opts.codec, crf=opts.crf, image_format=opts.image_format),
+            )
             stack.enter_context(sink)
             self._resume(source, sink)
             audio, audio_note = self._audio_plan(source, sink)
             stack.enter_context(runner)
             bar = stack.enter_context(_progress_bar(source.frame_count, opts.progress))
-            pipeline = Pipeline(source, runner, sink, PipelineOptions(
-                tile=opts.tile, tile_overlap=opts.tile_overlap, batch=opts.batch,
-                memory_budget_mb=opts.memory_budget_mb), on_progress=bar)
+            pipeline = Pipeline(
+                source,
+                runner,
+                sink,
+                PipelineOptions(
+                    tile=opts.tile,
+                    tile_overlap=opts.tile_overlap,
+                    batch=opts.batch,
+                    memory_budget_mb=opts.memory_budget_mb,
+                ),
+                on_progress=bar,
+            )
             sink.outcome = "failed"  # until the pipeline returns: an error removes what this run wrote
             result = pipeline()
             sink.outcome = "interrupted" if result.interrupted else "complete"
@@ -94,8 +111,7 @@ class Upscale:
         if not self.options.resume:
             return
         if not (isinstance(source, source_mod.ImageFilesSource) and isinstance(sink, sink_mod.ImageFolderSink)):
-            raise InputError("--resume continues image files into a folder; for a video, run it again without "
-                             "--resume")
+            raise InputError("--resume continues image files into a folder; for a video, run it again without --resume")
         done = source.skip_done(lambda p: sink.path_for(p.stem).is_file())
         logger.info("resuming: %d of %d images already in %s", done, done + source.frame_count, sink.folder)
 
@@ -109,8 +125,11 @@ class Upscale:
         if not available("av"):
             if self.options.audio == "copy":
                 require("av")
-            logger.warning("audio: PyAV is not installed, so an audio stream in %s (if any) is dropped; "
-                           "pip install 'edgesr[video]' to keep it, or pass --audio drop", source.path.name)
+            logger.warning(
+                "audio: PyAV is not installed, so an audio stream in %s (if any) is dropped; "
+                "pip install 'edgesr[video]' to keep it, or pass --audio drop",
+                source.path.name,
+            )
             return None, "unknown: PyAV is not installed, so any audio stream was dropped"
         from edgesr.io.pyav import audio_codec
 
@@ -131,8 +150,9 @@ class Upscale:
         return f"copied {codec} ({seconds:.1f} s)"
 
 
-def upscale(source: str | os.PathLike, target: str | os.PathLike, model: str | os.PathLike,
-            **options) -> PipelineResult:
+def upscale(
+    source: str | os.PathLike, target: str | os.PathLike, model: str | os.PathLike, **options
+) -> PipelineResult:
     """Upscale ``source`` into ``target`` with ``model``; keywords are :class:`UpscaleOptions` fields."""
     return Upscale(source, target, model, UpscaleOptions(**options))()
 
@@ -154,8 +174,14 @@ class Stream:
     On an error the statistics so far are logged before it propagates.
     """
 
-    def __init__(self, source: str, sink: str, model: str | os.PathLike, options: StreamOptions | None = None,
-                 on_report: Callable[[PipelineStats], None] | None = None):
+    def __init__(
+        self,
+        source: str,
+        sink: str,
+        model: str | os.PathLike,
+        options: StreamOptions | None = None,
+        on_report: Callable[[PipelineStats], None] | None = None,
+    ):
         self.source_uri, self.sink_uri, self.model = str(source), str(sink), Path(model)
         self.options = options if options is not None else StreamOptions()
         self.on_report = on_report
@@ -166,13 +192,18 @@ class Stream:
         source = source_mod.open_source(self.source_uri, opts.source)
         if source.live and opts.reconnect.retries > 0:
             source = source_mod.ReconnectingSource(
-                lambda: source_mod.open_source(self.source_uri, opts.source), opts.reconnect)
+                lambda: source_mod.open_source(self.source_uri, opts.source), opts.reconnect
+            )
         runner = open_runner(self.model, opts.runner)
         with contextlib.ExitStack() as stack:
             stack.enter_context(source)
-            sink_options = sink_mod.SinkOptions(fps=opts.sink.fps or source.fps, codec=opts.sink.codec,
-                                                crf=opts.sink.crf, image_format=opts.sink.image_format,
-                                                flag="--sink")
+            sink_options = sink_mod.SinkOptions(
+                fps=opts.sink.fps or source.fps,
+                codec=opts.sink.codec,
+                crf=opts.sink.crf,
+                image_format=opts.sink.image_format,
+                flag="--sink",
+            )
             sink = stack.enter_context(sink_mod.open_sink(self.sink_uri, sink_options))
             stack.enter_context(runner)
             self.pipeline = Pipeline(source, runner, sink, opts.pipeline, on_report=self.on_report)
@@ -197,6 +228,7 @@ def _progress_bar(total: int | None, enabled: bool):
         return
     tqdm = require("tqdm").tqdm
     with tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=True) as bar:
+
         def update(done: int) -> None:
             bar.update(done - bar.n)
 

@@ -11,7 +11,7 @@ from edgesr.jetson.facts import gather
 from edgesr.jetson.telemetry import Telemetry
 from edgesr.log import logger
 from edgesr.runtime.jobs import Stream, StreamOptions
-from edgesr.runtime.pipeline import PipelineResult
+from edgesr.runtime.streaming import PipelineResult
 
 TELEMETRY_INTERVAL_MS = 1000  # tegrastats period: a sample a second costs nothing beside a live stream
 
@@ -26,11 +26,17 @@ class MonitoredResult:
         return {**self.result.to_dict(), "host": self.host, "telemetry": self.telemetry}
 
 
-def monitored_stream(source: str, sink: str, model: str | os.PathLike, options: StreamOptions | None = None,
-                     telemetry_interval_ms: int = TELEMETRY_INTERVAL_MS) -> MonitoredResult:
+def monitored_stream(
+    source: str,
+    sink: str,
+    model: str | os.PathLike,
+    options: StreamOptions | None = None,
+    telemetry_interval_ms: int = TELEMETRY_INTERVAL_MS,
+) -> MonitoredResult:
     """Run ``source`` through ``model`` into ``sink``, sampling telemetry every ``telemetry_interval_ms``
     (0: none)."""
     with Telemetry(telemetry_interval_ms) as telemetry:
+
         def report(stats) -> None:
             line = stats.line(stream.pipeline.source)
             logger.info("%s", f"{line} | {telemetry.brief()}" if telemetry.available else line)

@@ -3,7 +3,7 @@ where the installed onnxruntime has them.
 
 An unconverted model that still holds a bicubic ``Resize`` (the image skip of AIDN-style nets)
 is rewritten in memory, exactly, into a convolution + depth-to-space: ONNX Runtime's CPU cubic
-Resize would otherwise take most of the frame time (DESIGN.md section 5). The rewrite comes from
+Resize would otherwise take most of the frame time (docs/background.md, Deployment rewrites). The rewrite comes from
 the conversion stage; the runtime applies it rather than refuse the model, and says so, because
 ``edgesr convert`` stores it once, with a parity proof, and skips this work at every start.
 """
@@ -19,8 +19,8 @@ from edgesr.lazy import available, require
 from edgesr.log import logger
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.graph_index import GraphIndex
+from edgesr.runtime.model_spec import ModelSpec, declare
 from edgesr.runtime.runners import Runner
-from edgesr.runtime.spec import ModelSpec, declare
 from edgesr.runtime.tensors import code_pixels
 
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16"}
@@ -48,12 +48,21 @@ class OnnxRuntimeRunner(Runner):
             notes.append("the output's final DequantizeLinear runs as a lookup table on its uint8 codes (same pixels)")
         # Idle intra-op threads would otherwise spin between operators on the cores that decoding,
         # pre/post-processing and encoding need.
-        self.session = sessions.session(model, providers=providers, threads=self.options.threads, spinning=False,
-                                        quiet=True, name=name, fix="re-export or convert the model")
+        self.session = sessions.session(
+            model,
+            providers=providers,
+            threads=self.options.threads,
+            spinning=False,
+            quiet=True,
+            name=name,
+            fix="re-export or convert the model",
+        )
         used = self.session.get_providers()
         if used[0] != wanted:
-            message = (f"ONNX Runtime could not start {wanted} for {name} (missing CUDA/cuDNN/TensorRT "
-                       f"libraries?) and fell back to {used[0]}")
+            message = (
+                f"ONNX Runtime could not start {wanted} for {name} (missing CUDA/cuDNN/TensorRT "
+                f"libraries?) and fell back to {used[0]}"
+            )
             if self.options.providers:
                 raise DeviceError(message + "; fix the GPU libraries or ask for --providers cpu")
             logger.warning("%s", message)
@@ -71,10 +80,20 @@ class OnnxRuntimeRunner(Runner):
             notes.append(f"scale x{scale} inferred from the output/input size ratio of a probe run")
             logger.warning("%s records no scale; x%d inferred from a probe run (pass --scale to state it)", name, scale)
         self.spec = ModelSpec(
-            scale=scale, value_range=declared.value_range, channel_order=declared.channel_order,
-            input_name=inputs[0].name, output_name=outputs[0].name, dtype=dtype, input_hw=input_hw, batch=batch,
-            size_multiple=declared.size_multiple, precision=_precision(model, dtype),
-            backend=f"onnxruntime {ort.__version__} {used[0]}", notes=tuple(notes), output_table=table)
+            scale=scale,
+            value_range=declared.value_range,
+            channel_order=declared.channel_order,
+            input_name=inputs[0].name,
+            output_name=outputs[0].name,
+            dtype=dtype,
+            input_hw=input_hw,
+            batch=batch,
+            size_multiple=declared.size_multiple,
+            precision=_precision(model, dtype),
+            backend=f"onnxruntime {ort.__version__} {used[0]}",
+            notes=tuple(notes),
+            output_table=table,
+        )
         logger.info("%s: x%d, %s, %s, input %s", name, scale, self.spec.precision, used[0], image.shape_text)
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
@@ -83,11 +102,15 @@ class OnnxRuntimeRunner(Runner):
         if fixed is None or batch.shape[0] == fixed:
             out = self._run(batch)
         else:
-            out = np.concatenate([self._run_padded(batch[i:i + fixed], fixed) for i in range(0, batch.shape[0], fixed)])
+            out = np.concatenate(
+                [self._run_padded(batch[i : i + fixed], fixed) for i in range(0, batch.shape[0], fixed)]
+            )
         n, _, h, w = batch.shape
         if out.shape != (n, 3, h * spec.scale, w * spec.scale):
-            raise ModelError(f"{self.path.name} returned {list(out.shape)} for input {list(batch.shape)}, not "
-                             f"{[n, 3, h * spec.scale, w * spec.scale]}; check --scale or the model's outputs")
+            raise ModelError(
+                f"{self.path.name} returned {list(out.shape)} for input {list(batch.shape)}, not "
+                f"{[n, 3, h * spec.scale, w * spec.scale]}; check --scale or the model's outputs"
+            )
         return out
 
     def deactivate(self) -> None:
@@ -100,19 +123,22 @@ class OnnxRuntimeRunner(Runner):
         if chunk.shape[0] == fixed:
             return self._run(chunk)
         pad = np.zeros((fixed - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)
-        return self._run(np.concatenate([chunk, pad]))[:chunk.shape[0]]
+        return self._run(np.concatenate([chunk, pad]))[: chunk.shape[0]]
 
     def _probe_scale(self, input_name: str, output_name: str, dtype: str, input_hw, batch, multiple: int) -> int:
         h, w = input_hw if input_hw is not None else (_round_up(24, multiple), _round_up(32, multiple))
         x = np.zeros((batch or 1, 3, h, w), dtype)
         y = self.session.run([output_name], {input_name: x})[0]
         if y.ndim != 4:
-            raise ModelError(f"{self.path.name} is not an image-to-image model: a {h}x{w} input gave output "
-                             f"{list(y.shape)}; pass a super-resolution model")
+            raise ModelError(
+                f"{self.path.name} is not an image-to-image model: a {h}x{w} input gave output "
+                f"{list(y.shape)}; pass a super-resolution model"
+            )
         ratio = (y.shape[2] / h, y.shape[3] / w)
         if ratio[0] != ratio[1] or ratio[0] < 1 or ratio[0] != int(ratio[0]):
-            raise ModelError(f"cannot tell the scale of {self.path.name}: a {h}x{w} input gave output "
-                             f"{list(y.shape)}; pass --scale")
+            raise ModelError(
+                f"cannot tell the scale of {self.path.name}: a {h}x{w} input gave output {list(y.shape)}; pass --scale"
+            )
         return int(ratio[0])
 
 
@@ -122,8 +148,11 @@ def _round_up(value: int, multiple: int) -> int:
 
 def _rewrite_cubic_resizes(model, name: str) -> list[str]:
     """Rewrite bicubic Resize nodes in place; return notes saying what was done or left."""
-    cubic = [n for n in model.graph.node if n.op_type == "Resize"
-             and any(a.name == "mode" and a.s == b"cubic" for a in n.attribute)]
+    cubic = [
+        n
+        for n in model.graph.node
+        if n.op_type == "Resize" and any(a.name == "mode" and a.s == b"cubic" for a in n.attribute)
+    ]
     if not cubic:
         return []
     from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
@@ -132,9 +161,14 @@ def _rewrite_cubic_resizes(model, name: str) -> list[str]:
     notes = []
     if done:
         notes.append(f"{len(done)} bicubic Resize rewritten in memory to conv + depth-to-space")
-        logger.warning("%s was not converted: %d bicubic Resize rewritten in memory (exact; ONNX Runtime's CPU "
-                       "cubic Resize is far slower). Run 'edgesr convert %s -o DIR' once to store the rewrite "
-                       "with a parity proof.", name, len(done), name)
+        logger.warning(
+            "%s was not converted: %d bicubic Resize rewritten in memory (exact; ONNX Runtime's CPU "
+            "cubic Resize is far slower). Run 'edgesr convert %s -o DIR' once to store the rewrite "
+            "with a parity proof.",
+            name,
+            len(done),
+            name,
+        )
     for why in skipped:
         notes.append(f"bicubic Resize kept: {why}")
         logger.warning("%s: bicubic Resize %s; it will dominate the frame time on CPU", name, why)

@@ -9,7 +9,7 @@ opened, so a backend's heavy imports (TensorRT, CUDA) cost nothing to users of t
 new backend is one row, or one :func:`register_runner` call. The TensorRT runner (``.engine``,
 ``.plan``) reads scale and value range from the engine's JSON sidecar through the foundation's
 :mod:`edgesr.sidecar` (never the build stage), reconciles them with the user's flags through
-:func:`edgesr.runtime.spec.declare`, and fills the same :class:`ModelSpec` as the ONNX Runtime
+:func:`edgesr.runtime.model_spec.declare`, and fills the same :class:`ModelSpec` as the ONNX Runtime
 runner; the pipeline, tiling and CLI do not know which backend runs.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from edgesr.errors import InputError
-from edgesr.runtime.spec import ModelSpec
+from edgesr.runtime.model_spec import ModelSpec
 
 
 @dataclass
@@ -85,8 +85,10 @@ def runner_class(path: str | os.PathLike) -> type[Runner]:
     target = RUNNERS.get(suffix)
     if target is None:
         known = ", ".join(sorted(RUNNERS))
-        raise InputError(f"no runner for '{suffix or Path(path).name}' files; edgesr runs {known} artifacts "
-                         "(make one with: edgesr export NAME -o m.onnx, then edgesr convert m.onnx -o DIR)")
+        raise InputError(
+            f"no runner for '{suffix or Path(path).name}' files; edgesr runs {known} artifacts "
+            "(make one with: edgesr export NAME -o m.onnx, then edgesr convert m.onnx -o DIR)"
+        )
     if not isinstance(target, str):
         return target
     module, _, name = target.partition(":")

@@ -39,8 +39,12 @@ class Latencies:
         if count == 0:
             return {"p50_ms": 0.0, "p95_ms": 0.0, "mean_ms": 0.0, "max_ms": 0.0}
         p50, p95 = np.percentile(recent, (50, 95)) * 1000.0
-        return {"p50_ms": round(float(p50), 2), "p95_ms": round(float(p95), 2),
-                "mean_ms": round(total / count * 1000.0, 2), "max_ms": round(worst * 1000.0, 2)}
+        return {
+            "p50_ms": round(float(p50), 2),
+            "p95_ms": round(float(p95), 2),
+            "mean_ms": round(total / count * 1000.0, 2),
+            "max_ms": round(worst * 1000.0, 2),
+        }
 
 
 class PipelineStats:
@@ -95,8 +99,9 @@ class PipelineStats:
             "stages": {name: lat.summary() for name, lat in self.stages.items()},
         }
         if source is not None:
-            data.update(reconnects=source.reconnects, gap_s=round(source.gap_seconds, 3),
-                        missed_frames=source.missed_frames)
+            data.update(
+                reconnects=source.reconnects, gap_s=round(source.gap_seconds, 3), missed_frames=source.missed_frames
+            )
         return data
 
     def line(self, source=None) -> str:
@@ -104,8 +109,10 @@ class PipelineStats:
         e2e = self.end_to_end.summary()
         summaries = {name: lat.summary() for name, lat in self.stages.items()}
         stages = " ".join(f"{name} {s['p50_ms']:.0f}/{s['p95_ms']:.0f}" for name, s in summaries.items())
-        text = (f"{self.frames_written} frames, {self.interval_fps():.1f} fps | e2e p50 {e2e['p50_ms']:.0f} ms "
-                f"p95 {e2e['p95_ms']:.0f} ms | stage p50/p95 ms: {stages} | dropped {self.dropped}")
+        text = (
+            f"{self.frames_written} frames, {self.interval_fps():.1f} fps | e2e p50 {e2e['p50_ms']:.0f} ms "
+            f"p95 {e2e['p95_ms']:.0f} ms | stage p50/p95 ms: {stages} | dropped {self.dropped}"
+        )
         if source is not None and (source.reconnects or source.gap_seconds):
             text += f" | reconnects {source.reconnects}, gap {source.gap_seconds:.1f} s"
         return text

@@ -30,8 +30,8 @@ from edgesr.lazy import require
 from edgesr.log import logger
 from edgesr.meta import PREFIX
 from edgesr.runtime.cuda import Cuda, StagedBuffer
+from edgesr.runtime.model_spec import ModelSpec, declare
 from edgesr.runtime.runners import Runner
-from edgesr.runtime.spec import ModelSpec, declare
 
 _IO_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
 _PROFILE = 0  # edgesr builds one optimisation profile
@@ -176,8 +176,12 @@ class TensorRTRunner(Runner):
         version = str(trt.__version__)
         self._cuda = Cuda()
         here = host.jetson()
-        data = sidecar.check_host(self.path, tensorrt=version, device=here.id if here is not None else None,
-                                  compute_capability=self._cuda.compute_capability())
+        data = sidecar.check_host(
+            self.path,
+            tensorrt=version,
+            device=here.id if here is not None else None,
+            compute_capability=self._cuda.compute_capability(),
+        )
         ident = data["identity"]
         rebuild = f"rebuild it on this machine with 'edgesr build --device {here.id if here else ident['device']}'"
 
@@ -190,8 +194,10 @@ class TensorRTRunner(Runner):
             raise ModelError(f"TensorRT {version} could not deserialise {name}{self._reason()}; {rebuild}")
         self._context = self._engine.create_execution_context()
         if self._context is None:
-            raise DeviceError(f"TensorRT could not create an execution context for {name}{self._reason()} "
-                              "(out of GPU memory?); close other GPU programs")
+            raise DeviceError(
+                f"TensorRT could not create an execution context for {name}{self._reason()} "
+                "(out of GPU memory?); close other GPU programs"
+            )
         self._api = api_for(trt, self._engine, self._context)
         inp, out = self._io(name)
         self._input, self._output = inp, out
@@ -215,40 +221,59 @@ class TensorRTRunner(Runner):
         precision = data.get("precision_used") or ident["precision"]
         where = f"DLA core {ident['dla_core']}" if ident.get("dla_core") is not None else "GPU"
         self.spec = ModelSpec(
-            scale=self._scale, value_range=declared.value_range, channel_order=declared.channel_order,
-            input_name=inp.name, output_name=out.name, dtype=inp.dtype.name,
+            scale=self._scale,
+            value_range=declared.value_range,
+            channel_order=declared.channel_order,
+            input_name=inp.name,
+            output_name=out.name,
+            dtype=inp.dtype.name,
             input_hw=(inp.shape[2], inp.shape[3]) if static_hw else None,
-            batch=inp.shape[0] if inp.shape[0] != -1 else None, size_multiple=declared.size_multiple,
-            precision=precision, backend=f"tensorrt {version} {where}", notes=declared.notes)
-        logger.info("%s: x%d, %s, TensorRT %s on %s, input %s", name, self._scale, precision, version, where,
-                    ":".join(_shape_text(s) for s in inp.profile) if not static_hw else _shape_text(inp.shape))
+            batch=inp.shape[0] if inp.shape[0] != -1 else None,
+            size_multiple=declared.size_multiple,
+            precision=precision,
+            backend=f"tensorrt {version} {where}",
+            notes=declared.notes,
+        )
+        logger.info(
+            "%s: x%d, %s, TensorRT %s on %s, input %s",
+            name,
+            self._scale,
+            precision,
+            version,
+            where,
+            ":".join(_shape_text(s) for s in inp.profile) if not static_hw else _shape_text(inp.shape),
+        )
 
     def _io(self, name: str) -> tuple[Tensor, Tensor]:
         inputs, outputs = self._api.tensors()
         if len(inputs) != 1 or len(outputs) != 1:
-            raise ModelError(f"{name} has {len(inputs)} inputs and {len(outputs)} outputs; the runtime runs "
-                             "engines with one image input and one image output")
+            raise ModelError(
+                f"{name} has {len(inputs)} inputs and {len(outputs)} outputs; the runtime runs "
+                "engines with one image input and one image output"
+            )
         inp, out = inputs[0], outputs[0]
         if len(inp.shape) != 4 or inp.shape[1] != 3:
-            raise ModelError(f"{name} takes input {_shape_text(inp.shape)}; the runtime runs N x 3 x H x W "
-                             "RGB models")
+            raise ModelError(f"{name} takes input {_shape_text(inp.shape)}; the runtime runs N x 3 x H x W RGB models")
         for t in (inp, out):
             if t.dtype not in _IO_DTYPES:
-                raise ModelError(f"{name} has {t.dtype} I/O tensor {t.name}; the runtime feeds and reads float32 "
-                                 "or float16 (build without DIRECT_IO int8 I/O)")
+                raise ModelError(
+                    f"{name} has {t.dtype} I/O tensor {t.name}; the runtime feeds and reads float32 "
+                    "or float16 (build without DIRECT_IO int8 I/O)"
+                )
         return inp, out
 
     def _apply_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         """Set the input shape on the context; return the output shape, checked against the scale."""
         if not self._api.set_input_shape(self._input.name, shape):
-            raise ModelError(f"TensorRT refused input shape {_shape_text(shape)} for {self.path.name}"
-                             f"{self._reason()}")
+            raise ModelError(f"TensorRT refused input shape {_shape_text(shape)} for {self.path.name}{self._reason()}")
         out = self._api.output_shape(self._output.name)
         n, _, h, w = shape
         s = self._scale
         if out != (n, 3, h * s, w * s):
-            raise ModelError(f"{self.path.name} gives output {_shape_text(out)} for input {_shape_text(shape)}, not "
-                             f"{_shape_text((n, 3, h * s, w * s))} (x{s}); check --scale or rebuild the engine")
+            raise ModelError(
+                f"{self.path.name} gives output {_shape_text(out)} for input {_shape_text(shape)}, not "
+                f"{_shape_text((n, 3, h * s, w * s))} (x{s}); check --scale or rebuild the engine"
+            )
         self._shape, self._out_shape = shape, out
         return out
 
@@ -262,10 +287,10 @@ class TensorRTRunner(Runner):
             return self._run(batch)
         outs = []
         for i in range(0, n, hi):
-            chunk = batch[i:i + hi]
+            chunk = batch[i : i + hi]
             if chunk.shape[0] < lo:  # a batch the profile cannot take: pad it and drop the padding's output
                 pad = np.zeros((lo - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)
-                outs.append(self._run(np.concatenate([chunk, pad]))[:chunk.shape[0]])
+                outs.append(self._run(np.concatenate([chunk, pad]))[: chunk.shape[0]])
             else:
                 outs.append(self._run(chunk))
         return np.concatenate(outs)
@@ -283,8 +308,7 @@ class TensorRTRunner(Runner):
         inp_buf, out_buf = self._buffers
         inp_buf.upload(batch, self._stream)  # converts to the engine's I/O dtype while staging
         if not self._api.execute(self._stream.ptr):
-            raise RuntimeError(f"TensorRT failed to run {self.path.name} on input {_shape_text(shape)}"
-                               f"{self._reason()}")
+            raise RuntimeError(f"TensorRT failed to run {self.path.name} on input {_shape_text(shape)}{self._reason()}")
         result = out_buf.download(self._stream)
         self._cuda.synchronize(self._stream)
         return result.astype(np.float32)  # a copy: the pinned buffer is reused by the next call
@@ -295,7 +319,8 @@ class TensorRTRunner(Runner):
             raise InputError(
                 f"{self.path.name} takes inputs from {_shape_text(low)} to {_shape_text(high)} (N x C x H x W, "
                 f"its optimisation profile), not {_shape_text(shape)}; pass --tile HxW within that range, "
-                "or rebuild with a wider --input-range")
+                "or rebuild with a wider --input-range"
+            )
 
     def deactivate(self) -> None:
         for buffer in self._buffers:

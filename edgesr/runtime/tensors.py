@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgesr.lazy import require
-from edgesr.runtime.spec import ModelSpec
+from edgesr.runtime.model_spec import ModelSpec
 
 
 def to_model(tiles: np.ndarray, spec: ModelSpec) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from edgesr.errors import InputError
 from edgesr.log import logger
-from edgesr.runtime.spec import ModelSpec
+from edgesr.runtime.model_spec import ModelSpec
 from edgesr.runtime.tensors import to_model, to_pixels
 
 DEFAULT_OVERLAP = 16
@@ -86,11 +86,18 @@ class Tiler:
     tiles at its own shape, and a different ``tile`` is refused.
     """
 
-    def __init__(self, spec: ModelSpec, tile: tuple[int, int] | None = None, overlap: int = DEFAULT_OVERLAP,
-                 memory_budget_mb: int | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        tile: tuple[int, int] | None = None,
+        overlap: int = DEFAULT_OVERLAP,
+        memory_budget_mb: int | None = None,
+    ):
         if spec.input_hw is not None and tile is not None and tuple(tile) != spec.input_hw:
-            raise InputError(f"the model's input is fixed at {spec.input_hw[0]}x{spec.input_hw[1]}, so tiles are that "
-                             f"size; drop --tile {tile[0]}x{tile[1]}")
+            raise InputError(
+                f"the model's input is fixed at {spec.input_hw[0]}x{spec.input_hw[1]}, so tiles are that "
+                f"size; drop --tile {tile[0]}x{tile[1]}"
+            )
         self.spec = spec
         self.tile = spec.input_hw if spec.input_hw is not None else (tuple(tile) if tile is not None else None)
         if self.tile is not None and min(self.tile) - overlap < 1:
@@ -112,7 +119,7 @@ class Tiler:
         return found
 
     def _call_bytes(self, pixels: int) -> int:
-        return pixels * (3 * 4 + self.spec.scale ** 2 * 3 * 4 + _ACTIVATION_BYTES)
+        return pixels * (3 * 4 + self.spec.scale**2 * 3 * 4 + _ACTIVATION_BYTES)
 
     def _budget_tile(self, height: int, width: int) -> tuple[tuple[int, int] | None, int | None]:
         """The automatic tile and tiles per call for a frame over the budget; (None, None) when it fits whole."""
@@ -120,17 +127,26 @@ class Tiler:
         frame_bytes = height * width * (3 + s * s * 3)  # decoded input and upscaled output, as pixels
         mb = self.budget >> 20
         if frame_bytes > self.budget:
-            raise InputError(f"a {width}x{height} frame upscales x{s} to {width * s}x{height * s}, "
-                             f"{frame_bytes / 2**20:.0f} MB as pixels, over the {mb} MB memory budget; raise "
-                             "--memory-budget MB or give smaller frames")
+            raise InputError(
+                f"a {width}x{height} frame upscales x{s} to {width * s}x{height * s}, "
+                f"{frame_bytes / 2**20:.0f} MB as pixels, over the {mb} MB memory budget; raise "
+                "--memory-budget MB or give smaller frames"
+            )
         if self.tile is not None or frame_bytes + self._call_bytes(height * width) <= self.budget:
             return None, None
         room = max(self.budget - frame_bytes - height * width * 3 * 4, self.budget // 8)
         side = int(math.sqrt(room / 4 / self._call_bytes(1)))
         side = _round_up(max(_AUTO_SIDE[0], min(_AUTO_SIDE[1], side)), self.spec.size_multiple)
         per_call = max(1, room // self._call_bytes(side * side))
-        logger.info("a %dx%d frame is over the %d MB memory budget whole: tiles of %dx%d, %d per call",
-                    width, height, mb, side, side, per_call)
+        logger.info(
+            "a %dx%d frame is over the %d MB memory budget whole: tiles of %dx%d, %d per call",
+            width,
+            height,
+            mb,
+            side,
+            side,
+            per_call,
+        )
         return (side, side), per_call
 
     def _make_plan(self, height: int, width: int) -> TilePlan:
@@ -160,26 +176,30 @@ class Tiler:
         if plan.count == 1:
             tiles = image[None, :th, :tw]
         else:
-            tiles = np.stack([image[r.start:r.start + th, c.start:c.start + tw] for r in plan.rows for c in plan.cols])
+            tiles = np.stack(
+                [image[r.start : r.start + th, c.start : c.start + tw] for r in plan.rows for c in plan.cols]
+            )
         return (tiles if plan.per_call is not None else to_model(tiles, self.spec)), plan
 
     def model_input(self, tiles: np.ndarray, plan: TilePlan) -> np.ndarray:
         return to_model(tiles, self.spec) if plan.per_call is not None else tiles
 
-    def stitch(self, outputs: np.ndarray, plan: TilePlan, frame: np.ndarray | None = None,
-               first: int = 0, bgr: bool = False) -> np.ndarray:
+    def stitch(
+        self, outputs: np.ndarray, plan: TilePlan, frame: np.ndarray | None = None, first: int = 0, bgr: bool = False
+    ) -> np.ndarray:
         """Model outputs for ``plan``'s tiles ``first ..`` -> the sH x sW x 3 uint8 RGB frame (BGR with
         ``bgr``; ``frame``, filled in place, when tiles come in several calls)."""
         s = self.spec.scale
         h, w = plan.frame_hw
         if plan.count == 1:
-            return to_pixels(outputs[0, :, :h * s, :w * s], self.spec, bgr)
+            return to_pixels(outputs[0, :, : h * s, : w * s], self.spec, bgr)
         if frame is None:
             frame = np.empty((h * s, w * s, 3), np.uint8)
-        spans = [(r, c) for r in plan.rows for c in plan.cols][first:first + outputs.shape[0]]
+        spans = [(r, c) for r in plan.rows for c in plan.cols][first : first + outputs.shape[0]]
         for k, (r, c) in enumerate(spans):
             y0, y1 = (r.own_start - r.start) * s, (r.own_end - r.start) * s
             x0, x1 = (c.own_start - c.start) * s, (c.own_end - c.start) * s
-            frame[r.own_start * s:r.own_end * s, c.own_start * s:c.own_end * s] = \
-                to_pixels(outputs[k, :, y0:y1, x0:x1], self.spec, bgr)
+            frame[r.own_start * s : r.own_end * s, c.own_start * s : c.own_end * s] = to_pixels(
+                outputs[k, :, y0:y1, x0:x1], self.spec, bgr
+            )
         return frame

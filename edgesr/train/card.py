@@ -22,22 +22,55 @@ MACS_AT = (720, 1280)  # MACs are quoted for a 1280x720 output, the stream size 
 def training_recipe(summary: dict) -> dict:
     """The recipe and budget of a run, from its ``summary.json``, without machine-specific paths."""
     cfg = summary.get("config", {})
-    stages = [{k: r[k] for k in ("patch", "iterations", "peak_lr", "lr_pixels", "train_seconds", "cpu_seconds",
-                                 "val_psnr", "ended_by")} for r in summary.get("stages", [])]
+    stages = [
+        {
+            k: r[k]
+            for k in (
+                "patch",
+                "iterations",
+                "peak_lr",
+                "lr_pixels",
+                "train_seconds",
+                "cpu_seconds",
+                "val_psnr",
+                "ended_by",
+            )
+        }
+        for r in summary.get("stages", [])
+    ]
     data = summary.get("data", {})
     return {
-        "recipe": ("multiscale hot start: each stage starts from the previous stage's EMA weights"
-                   if len(stages) > 1 else "single stage"),
+        "recipe": (
+            "multiscale hot start: each stage starts from the previous stage's EMA weights"
+            if len(stages) > 1
+            else "single stage"
+        ),
         "stages": stages,
-        "loss": "L1", "optimizer": "Adam, cosine decay per stage", "batch": cfg.get("batch"),
-        "lr": cfg.get("lr"), "min_lr": cfg.get("min_lr"), "stage_lr_decay": cfg.get("stage_lr_decay"),
-        "ema": cfg.get("ema"), "seed": cfg.get("seed"), "augmentation": "flips and 90-degree rotations",
-        "init": Path(cfg["init"]).name if cfg.get("init") else None, "degrade": cfg.get("degrade"),
-        "budget": {"time": cfg.get("time"), "iterations": cfg.get("iterations"),
-                   "budget_pixels": cfg.get("budget_pixels")},
-        "compute": summary.get("compute"), "device": summary.get("device"), "torch": summary.get("torch"),
-        "data": {"folders": [Path(f).name for f in data.get("folders", [])], "images": data.get("images"),
-                 "lr_method": data.get("lr_method"), "fingerprint": data.get("fingerprint")},
+        "loss": "L1",
+        "optimizer": "Adam, cosine decay per stage",
+        "batch": cfg.get("batch"),
+        "lr": cfg.get("lr"),
+        "min_lr": cfg.get("min_lr"),
+        "stage_lr_decay": cfg.get("stage_lr_decay"),
+        "ema": cfg.get("ema"),
+        "seed": cfg.get("seed"),
+        "augmentation": "flips and 90-degree rotations",
+        "init": Path(cfg["init"]).name if cfg.get("init") else None,
+        "degrade": cfg.get("degrade"),
+        "budget": {
+            "time": cfg.get("time"),
+            "iterations": cfg.get("iterations"),
+            "budget_pixels": cfg.get("budget_pixels"),
+        },
+        "compute": summary.get("compute"),
+        "device": summary.get("device"),
+        "torch": summary.get("torch"),
+        "data": {
+            "folders": [Path(f).name for f in data.get("folders", [])],
+            "images": data.get("images"),
+            "lr_method": data.get("lr_method"),
+            "fingerprint": data.get("fingerprint"),
+        },
     }
 
 
@@ -60,14 +93,20 @@ def measure(onnx_path: str | os.PathLike, folders: list[str | os.PathLike], scal
         with stage(f"measure {Path(onnx_path).name} on {name}") as info:
             got, base = evaluate(model, folder, scale), evaluate(bicubic, folder, scale)
             info["outcome"] = f"{got.mean_psnr:.2f} dB (bicubic {base.mean_psnr:.2f} dB)"
-        out[name] = {"psnr": round(got.mean_psnr, 4), "ssim": round(got.mean_ssim, 5),
-                     "bicubic_psnr": round(base.mean_psnr, 4), "bicubic_ssim": round(base.mean_ssim, 5),
-                     "gain_db": round(got.mean_psnr - base.mean_psnr, 4), "images": len(got.images)}
+        out[name] = {
+            "psnr": round(got.mean_psnr, 4),
+            "ssim": round(got.mean_ssim, 5),
+            "bicubic_psnr": round(base.mean_psnr, 4),
+            "bicubic_ssim": round(base.mean_ssim, 5),
+            "gain_db": round(got.mean_psnr - base.mean_psnr, 4),
+            "images": len(got.images),
+        }
     return out
 
 
-def measure_grid(onnx_path: str | os.PathLike, against: list[str], folders: list[str | os.PathLike],
-                 scale: int) -> dict:
+def measure_grid(
+    onnx_path: str | os.PathLike, against: list[str], folders: list[str | os.PathLike], scale: int
+) -> dict:
     """The quality grid on each folder: bicubic, the ``against`` models (shipped names or .onnx files)
     and the ONNX file, keyed by folder name (:mod:`edgesr.quality.grid`)."""
     from edgesr import shipped
@@ -102,11 +141,15 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
         torch.manual_seed(0)
         untrained = probe(models.create(net.arch, scale=scale, **_encoder_settings(net)).encoder.eval(), folders, scale)
         info["outcome"] = f"blur {trained.blur_accuracy:.0%}, noise {trained.noise_accuracy:.0%}"
-    fileio.write_text(svg_path, projection_svg(trained.points, f"{net.arch} degradation representation, "
-                                                               "held-out patches (2 principal components)"))
+    fileio.write_text(
+        svg_path,
+        projection_svg(
+            trained.points, f"{net.arch} degradation representation, held-out patches (2 principal components)"
+        ),
+    )
     return {
         "protocol": f"held-out images x blur sigma {list(BLURS)} x noise sigma {list(NOISES)}, LR patches; "
-                    "nearest class centroid fitted on half the images, tested on the other half",
+        "nearest class centroid fitted on half the images, tested on the other half",
         "trained": trained.to_dict(),
         "untrained_reference": untrained.to_dict(),
         "projection": svg_path.name,
@@ -117,9 +160,19 @@ def _encoder_settings(net) -> dict:
     return {k: getattr(net.config, k) for k in ("rep", "encoder_channels", "channels", "convs", "modulated")}
 
 
-def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLike, name: str, *,
-         eval_folders: list[str | os.PathLike], summary: str | os.PathLike | None = None, default: bool = False,
-         studies: dict | None = None, notes: list[str] | None = None, grid_against: list[str] | None = None) -> Path:
+def ship(
+    weights: str | os.PathLike,
+    arch: str | None,
+    out_dir: str | os.PathLike,
+    name: str,
+    *,
+    eval_folders: list[str | os.PathLike],
+    summary: str | os.PathLike | None = None,
+    default: bool = False,
+    studies: dict | None = None,
+    notes: list[str] | None = None,
+    grid_against: list[str] | None = None,
+) -> Path:
     """Write ``<name>.onnx``, ``<name>.pth`` (weights only) and the card ``<name>.json`` into ``out_dir``.
 
     ``summary`` is the training run's summary.json (default: the one beside ``weights``).
@@ -133,17 +186,19 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
     torch = require("torch")
     if not eval_folders:
         raise InputError("a model card needs at least one evaluation folder (--eval DIR)")
-    summary_path = Path(summary) if summary is not None else Path(weights).parent / "summary.json"
-    if not summary_path.is_file():
-        raise InputError(f"no training summary at {summary_path}; pass --summary RUN/summary.json")
-    run = json.loads(summary_path.read_text())
+    run = _read_summary(weights, summary)
     net = models.deployed(models.load(arch, weights))
     out = Path(out_dir)
     onnx_path, pth_path, card_path = (out / f"{name}{ext}" for ext in (".onnx", ".pth", ".json"))
     export_onnx(net, onnx_path)
     with fileio.atomic_path(pth_path) as tmp:
-        torch.save({k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
-                    for k, v in net.state_dict().items()}, tmp)
+        torch.save(
+            {
+                k: v.detach().cpu().float() if v.is_floating_point() else v.detach().cpu()
+                for k, v in net.state_dict().items()
+            },
+            tmp,
+        )
     card = {
         "format": CARD_FORMAT,
         "name": name,
@@ -160,13 +215,7 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
             "datasets": measure(onnx_path, eval_folders, int(net.scale)),
         },
         "studies": studies or {},
-        **({"degradation_grid": {
-            "protocol": "edgesr eval --degrade grid: each column's LR made by that degradation "
-                        "(docs/degradations.md), seeded by image name; Y-PSNR, gain over bicubic of the same LR",
-            "datasets": measure_grid(onnx_path, grid_against, eval_folders, int(net.scale))}}
-           if grid_against is not None else {}),
-        **({"degradation_encoder": encoder_study(net, eval_folders, out / f"{name}.projection.svg")}
-           if hasattr(net, "encoder") else {}),
+        **_optional_studies(net, onnx_path, eval_folders, grid_against, out / f"{name}.projection.svg"),
         "notes": [_without_paths(n, run) for n in run.get("notes", [])] + list(notes or []),
         "files": {p.name: {"sha256": fileio.sha256(p), "bytes": p.stat().st_size} for p in (onnx_path, pth_path)},
         "edgesr_version": __version__,
@@ -175,6 +224,30 @@ def ship(weights: str | os.PathLike, arch: str | None, out_dir: str | os.PathLik
     if default:
         _clear_other_defaults(out, card_path)
     return card_path
+
+
+def _read_summary(weights: str | os.PathLike, summary: str | os.PathLike | None) -> dict:
+    """The training run's summary.json: ``summary``, else the one beside ``weights``."""
+    summary_path = Path(summary) if summary is not None else Path(weights).parent / "summary.json"
+    if not summary_path.is_file():
+        raise InputError(f"no training summary at {summary_path}; pass --summary RUN/summary.json")
+    return json.loads(summary_path.read_text())
+
+
+def _optional_studies(
+    net, onnx_path: Path, eval_folders: list[str | os.PathLike], grid_against: list[str] | None, svg_path: Path
+) -> dict:
+    """The quality grid when ``grid_against`` is given; the encoder study when the model has a degradation encoder."""
+    studies = {}
+    if grid_against is not None:
+        studies["degradation_grid"] = {
+            "protocol": "edgesr eval --degrade grid: each column's LR made by that degradation "
+            "(docs/degradations.md), seeded by image name; Y-PSNR, gain over bicubic of the same LR",
+            "datasets": measure_grid(onnx_path, grid_against, eval_folders, int(net.scale)),
+        }
+    if hasattr(net, "encoder"):
+        studies["degradation_encoder"] = encoder_study(net, eval_folders, svg_path)
+    return studies
 
 
 def _clear_other_defaults(folder: Path, keep: Path) -> None:

@@ -20,6 +20,7 @@ OVERLAPS = {"bsd68": "B100 (BSD68 is a subset of BSD100)"}
 OPERATIONAL = ("out", "device", "checkpoint_every", "cache_dir", "cache")
 
 DEFAULT_LR = 1e-3
+POSITIVES = ("other-image", "same-image")  # where a degradation encoder's contrastive positive comes from
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([hms]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 _MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -63,6 +64,9 @@ class TrainConfig:
     # the reconstruction stages, in iterations; 0: none
     encoder_iterations: int = 0
     contrastive: float = 0.1  # weight of the contrastive loss beside L1 in the stages of such an architecture
+    # where a contrastive positive comes from: another image under the same degradation (content cannot
+    # match it), or another place of the same image (edgesr.train.degraded.PairedDegradedPatchSampler)
+    positives: str = "other-image"
     cache: bool = True  # keep the LR of each training image on disk, keyed by the image's content
     cache_dir: str | None = None  # None: $XDG_CACHE_HOME/edgesr/train-lr
     allow_benchmark_data: bool = False
@@ -86,18 +90,7 @@ class TrainConfig:
             problems.append(f"stages are LR patch sides of at least 2 px, not {list(self.stages)}")
         if self.batch < 1:
             problems.append(f"batch must be at least 1, not {self.batch}")
-        if self.iterations is None and self.budget_pixels is None and self.time is None:
-            problems.append("give a budget: --iterations, --budget-pixels and/or --time")
-        if self.iterations is not None and self.budget_pixels is not None:
-            problems.append("--iterations and --budget-pixels both set the length of a stage; give one")
-        if self.iterations is not None and (len(self.iterations) not in (1, len(self.stages))
-                                            or min(self.iterations) < 1):
-            problems.append(f"iterations must be one positive count or one per stage ({len(self.stages)}), "
-                            f"not {list(self.iterations)}")
-        if self.budget_pixels is not None and self.budget_pixels < 1:
-            problems.append("budget_pixels must be positive")
-        if self.time is not None and self.time <= 0:
-            problems.append("time must be positive")
+        problems += self._budget_problems()
         if not 0 < self.min_lr <= self.lr:
             problems.append(f"need 0 < min_lr ({self.min_lr}) <= lr ({self.lr})")
         if not 0 < self.stage_lr_decay <= 1:
@@ -116,13 +109,36 @@ class TrainConfig:
 
             check_degrade(self.degrade)
 
+    def _budget_problems(self) -> list[str]:
+        problems = []
+        if self.iterations is None and self.budget_pixels is None and self.time is None:
+            problems.append("give a budget: --iterations, --budget-pixels and/or --time")
+        if self.iterations is not None and self.budget_pixels is not None:
+            problems.append("--iterations and --budget-pixels both set the length of a stage; give one")
+        if self.iterations is not None and (
+            len(self.iterations) not in (1, len(self.stages)) or min(self.iterations) < 1
+        ):
+            problems.append(
+                f"iterations must be one positive count or one per stage ({len(self.stages)}), "
+                f"not {list(self.iterations)}"
+            )
+        if self.budget_pixels is not None and self.budget_pixels < 1:
+            problems.append("budget_pixels must be positive")
+        if self.time is not None and self.time <= 0:
+            problems.append("time must be positive")
+        return problems
+
     def _encoder_problems(self) -> list[str]:
         if self.encoder_iterations < 0 or self.contrastive < 0:
             return ["encoder_iterations and contrastive must be >= 0"]
+        if self.positives not in POSITIVES:
+            return [f"positives must be one of {', '.join(POSITIVES)}, not {self.positives!r}"]
         has_encoder = registry.get(self.arch).encoder
         if self.encoder_iterations and not has_encoder:
-            return [f"--encoder-iterations: {self.arch} has no degradation encoder "
-                    f"(architectures with one: {', '.join(a.name for a in registry.ARCHS if a.encoder)})"]
+            return [
+                f"--encoder-iterations: {self.arch} has no degradation encoder "
+                f"(architectures with one: {', '.join(a.name for a in registry.ARCHS if a.encoder)})"
+            ]
         if self.encoder_iterations and self.degrade is None:
             return ["--encoder-iterations needs degraded training data: pass --degrade (e.g. real)"]
         if self.paired() and self.batch % 2:
@@ -142,11 +158,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
+        if "encoder_iterations" in d and "positives" not in d:
+            d = {**d, "positives": "same-image"}  # runs from before the setting existed
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise InputError(f"checkpoint settings have unknown keys {unknown}; it was written by another "
-                             "edgesr version")
+            raise InputError(
+                f"checkpoint settings have unknown keys {unknown}; it was written by another edgesr version"
+            )
         return cls(**d)
 
     def differences(self, other: TrainConfig) -> list[str]:
@@ -175,8 +194,10 @@ def data_notes(cfg: TrainConfig) -> list[str]:
     notes = []
     for folder in benchmark_folders(cfg.data):
         if not cfg.allow_benchmark_data:
-            raise InputError(f"{folder} is a benchmark set: a model trained on it cannot be scored on it; train on "
-                             "other images (e.g. datasets/train), or pass --allow-benchmark-data to do it anyway")
+            raise InputError(
+                f"{folder} is a benchmark set: a model trained on it cannot be scored on it; train on "
+                "other images (e.g. datasets/train), or pass --allow-benchmark-data to do it anyway"
+            )
         notes.append(f"TRAINED ON BENCHMARK DATA {folder}: no score of this model on that benchmark is valid")
     notes += overlap_notes(cfg.data)
     for note in notes:
@@ -201,7 +222,7 @@ def parse_count(text: str) -> int:
     s = text.strip().lower()
     suffix = s[-1:] if s[-1:].isalpha() else ""
     try:
-        value = float(s[:len(s) - len(suffix)]) * _MULTIPLIERS[suffix]
+        value = float(s[: len(s) - len(suffix)]) * _MULTIPLIERS[suffix]
     except (ValueError, KeyError):
         value = math.nan
     if not (math.isfinite(value) and value >= 1):

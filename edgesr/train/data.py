@@ -42,8 +42,9 @@ def held_out_folder(val: str | None, data: tuple[str, ...]) -> Path:
     for d in data:
         train = Path(d).resolve()
         if resolved == train or train in resolved.parents or resolved in train.parents:
-            raise InputError(f"validation folder {folder} overlaps training folder {d}; validate on held-out "
-                             "images (--val)")
+            raise InputError(
+                f"validation folder {folder} overlaps training folder {d}; validate on held-out images (--val)"
+            )
     return folder
 
 
@@ -102,8 +103,10 @@ def load_training_set(folders: tuple[str, ...], scale: int, cache: LRCache | Non
         rgb = read_rgb(path)
         h, w = (n - n % scale for n in rgb.shape[:2])
         if h == 0 or w == 0:
-            raise InputError(f"{path} is {rgb.shape[0]}x{rgb.shape[1]} (HxW), smaller than the x{scale} "
-                             "scale; remove it from the training data")
+            raise InputError(
+                f"{path} is {rgb.shape[0]}x{rgb.shape[1]} (HxW), smaller than the x{scale} "
+                "scale; remove it from the training data"
+            )
         lr = cache.get(digest, scale, (h // scale, w // scale, 3)) if cache is not None else None
         if lr is None:
             lr, hr = prepare(rgb, scale)
@@ -115,8 +118,9 @@ def load_training_set(folders: tuple[str, ...], scale: int, cache: LRCache | Non
 
     # numpy's resize and Pillow's decoder release the GIL, so threads use every core.
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        loaded = list(tqdm(pool.map(load, paths), total=len(paths), desc="training images", unit="img",
-                           leave=False, disable=None))
+        loaded = list(
+            tqdm(pool.map(load, paths), total=len(paths), desc="training images", unit="img", leave=False, disable=None)
+        )
     fingerprint = hashlib.sha256("".join(d for d, _ in loaded).encode()).hexdigest()[:16]
     return TrainingSet([p for _, p in loaded], scale, fingerprint)
 
@@ -150,12 +154,14 @@ class PatchSampler:
             pair = self.data.pairs[i]
             top = int(rng.integers(0, pair.lr.shape[0] - p + 1))
             left = int(rng.integers(0, pair.lr.shape[1] - p + 1))
-            lr = pair.lr[top:top + p, left:left + p]
-            hr = pair.hr[s * top:s * (top + p), s * left:s * (left + p)]
+            lr = pair.lr[top : top + p, left : left + p]
+            hr = pair.hr[s * top : s * (top + p), s * left : s * (left + p)]
             lrs.append(_dihedral(lr, int(turn)))
             hrs.append(_dihedral(hr, int(turn)))
-        return (np.ascontiguousarray(np.stack(lrs).transpose(0, 3, 1, 2)),
-                np.ascontiguousarray(np.stack(hrs).transpose(0, 3, 1, 2)))
+        return (
+            np.ascontiguousarray(np.stack(lrs).transpose(0, 3, 1, 2)),
+            np.ascontiguousarray(np.stack(hrs).transpose(0, 3, 1, 2)),
+        )
 
 
 def _dihedral(img: np.ndarray, turn: int) -> np.ndarray:

@@ -43,8 +43,10 @@ def check_degrade(text: str) -> None:
     if key in MIXES:
         return
     if "=" not in key and key not in PRESETS:
-        raise InputError(f"--degrade {text}: not a training mix ({', '.join(MIXES)}), preset ({', '.join(PRESETS)}) "
-                         f"or spec{suggest(key, [*MIXES, *PRESETS])}; e.g. --degrade real or --degrade blur=iso:1.2,noise=10")
+        raise InputError(
+            f"--degrade {text}: not a training mix ({', '.join(MIXES)}), preset ({', '.join(PRESETS)}) "
+            f"or spec{suggest(key, [*MIXES, *PRESETS])}; e.g. --degrade real or --degrade blur=iso:1.2,noise=10"
+        )
     try:
         parse(text)
     except InputError as exc:
@@ -60,8 +62,9 @@ def _margin(degrade: str, scale: int) -> int:
 class DegradedPatchSampler:
     """Batches of (degraded LR, HR) patches in NCHW uint8, LR ``patch`` x ``patch``."""
 
-    def __init__(self, data: TrainingSet, indices: list[int], patch: int, batch: int, seed: int, stage: int,
-                 degrade: str) -> None:
+    def __init__(
+        self, data: TrainingSet, indices: list[int], patch: int, batch: int, seed: int, stage: int, degrade: str
+    ) -> None:
         self.draw, _ = degradation_source(degrade)
         self.margin = _margin(degrade, data.scale)
         if not indices:
@@ -86,27 +89,42 @@ class DegradedPatchSampler:
         hr = self.data.pairs[index].hr
         top = int(rng.integers(0, hr.shape[0] - side + 1))
         left = int(rng.integers(0, hr.shape[1] - side + 1))
-        return _dihedral(hr[top:top + side, left:left + side], turn)
+        return _dihedral(hr[top : top + side, left : left + side], turn)
 
-    def _degrade(self, rng: np.random.Generator, crops: list[np.ndarray],
-                 degradations: list[Degradation]) -> tuple[np.ndarray, np.ndarray]:
+    def _degrade(
+        self, rng: np.random.Generator, crops: list[np.ndarray], degradations: list[Degradation]
+    ) -> tuple[np.ndarray, np.ndarray]:
         s, m, p = self.data.scale, self.margin, self.patch
         hr = np.ascontiguousarray(np.stack(crops).transpose(0, 3, 1, 2))
         generator = torch.Generator().manual_seed(int(rng.integers(0, 2**62)))
         lr = degrade_batch(torch.from_numpy(hr).float(), degradations, s, generator)
-        return (np.ascontiguousarray(lr[:, :, m:m + p, m:m + p]),
-                np.ascontiguousarray(hr[:, :, m * s:(m + p) * s, m * s:(m + p) * s]))
+        return (
+            np.ascontiguousarray(lr[:, :, m : m + p, m : m + p]),
+            np.ascontiguousarray(hr[:, :, m * s : (m + p) * s, m * s : (m + p) * s]),
+        )
 
 
 class PairedDegradedPatchSampler(DegradedPatchSampler):
-    """Like :class:`DegradedPatchSampler`, in pairs: patches ``2k`` and ``2k + 1`` are two places of one
-    training image under one degradation (their own noise draws), the positive pair of the contrastive
-    loss; every pair has its own image and degradation. ``batch`` must be even."""
+    """Like :class:`DegradedPatchSampler`, in pairs: patches ``2k`` and ``2k + 1`` share one degradation
+    (their own noise draws), the positive pair of the contrastive loss. ``batch`` must be even.
+
+    ``positives``: ``"same-image"`` takes both from one training image; ``"other-image"`` takes the
+    second from the next pair's image, so every image appears under two degradations in a batch:
+    the patch that shares a query's content but not its degradation is one of its negatives, and
+    content alone cannot tell a partner apart.
+    """
+
+    def __init__(self, *args, positives: str = "other-image", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.positives = positives
 
     def __call__(self, iteration: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng((self.seed, self.stage, iteration, STREAM))
         pairs = self.batch // 2
-        picks, turns = rng.choice(self.indices, size=pairs), rng.integers(0, 8, size=2 * pairs)
-        crops = [self._crop(rng, i, int(t)) for i, t in zip(np.repeat(picks, 2), turns)]
+        # other-image pairs draw distinct images where there are enough, so a partner is never the same image
+        distinct = self.positives == "other-image" and len(self.indices) >= pairs
+        picks, turns = rng.choice(self.indices, size=pairs, replace=not distinct), rng.integers(0, 8, size=2 * pairs)
+        images = np.repeat(picks, 2) if self.positives == "same-image" else np.stack([picks, np.roll(picks, -1)], 1)
+        crops = [self._crop(rng, i, int(t)) for i, t in zip(np.ravel(images), turns)]
         degradations = [d for d in (self.draw(rng) for _ in range(pairs)) for _ in range(2)]
         return self._degrade(rng, crops, degradations)

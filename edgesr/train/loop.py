@@ -31,14 +31,33 @@ from edgesr.lock import locked
 from edgesr.log import logger, stage
 from edgesr.models import count_params, registry
 from edgesr.quality import EvalResult
-from edgesr.train.checkpoint import (Checkpoint, StageRecord, TrainState, load_checkpoint, save_checkpoint,
-                                     set_rng_state)
 from edgesr.train.config import TrainConfig, data_notes
-from edgesr.train.data import (LR_METHOD, LRCache, PatchSampler, default_cache_dir, held_out_folder,
-                               load_training_set)
+from edgesr.train.data import (
+    LR_METHOD,
+    LRCache,
+    PatchSampler,
+    default_cache_dir,
+    held_out_folder,
+    load_training_set,
+)
 from edgesr.train.ema import EMA
-from edgesr.train.net import (build_net, cpu_state_dict, describe_device, fingerprint, resolve_device,
-                              seed_everything, validate)
+from edgesr.train.net import (
+    build_net,
+    cpu_state_dict,
+    describe_device,
+    fingerprint,
+    resolve_device,
+    seed_everything,
+    validate,
+)
+from edgesr.train.run_state import (
+    Checkpoint,
+    StageRecord,
+    TrainState,
+    load_checkpoint,
+    save_checkpoint,
+    set_rng_state,
+)
 from edgesr.train.stages import StagePlan, plan_stages
 
 torch = require("torch")
@@ -73,8 +92,9 @@ class Trainer:
     iteration (progress reporting, tests).
     """
 
-    def __init__(self, config: TrainConfig, *, checkpoint: Checkpoint | None = None,
-                 on_step: StepHook | None = None) -> None:
+    def __init__(
+        self, config: TrainConfig, *, checkpoint: Checkpoint | None = None, on_step: StepHook | None = None
+    ) -> None:
         config.check()
         self.cfg = config
         self.checkpoint = checkpoint
@@ -87,9 +107,14 @@ class Trainer:
 
     def __call__(self) -> TrainResult:
         self._setup()
-        logger.info("%s x%d, %s params, on %s", self.net.arch, self.cfg.scale, f"{count_params(self.net):,}",
-                    describe_device(self.device))
-        for plan in self.plans[self.state.stage:]:
+        logger.info(
+            "%s x%d, %s params, on %s",
+            self.net.arch,
+            self.cfg.scale,
+            f"{count_params(self.net):,}",
+            describe_device(self.device),
+        )
+        for plan in self.plans[self.state.stage :]:
             logger.info("%s", plan.describe())
         self._window = torch.tensor(self.state.window_sum, dtype=torch.float64, device=self.device)
         self._session_start = time.perf_counter()
@@ -97,7 +122,7 @@ class Trainer:
         with self._stop_on_sigint():
             if self.state.step == 0 and not self.state.val_history:
                 self._validate()  # the untrained baseline, and proof the folder works before compute is spent
-            for plan in self.plans[self.state.stage:]:
+            for plan in self.plans[self.state.stage :]:
                 if not self._train_stage(plan):
                     return self._save("interrupted")
                 self._end_stage(plan)
@@ -123,14 +148,20 @@ class Trainer:
         self.net = build_net(cfg.arch, cfg.scale, cfg.model, cfg.seed, cfg.init).to(self.device).train()
         min_size = int(getattr(self.net, "min_size", 1))
         if min(cfg.stages) < min_size:
-            raise InputError(f"{self.net.arch} needs inputs of at least {min_size} px; raise the smallest of "
-                             f"--stages {','.join(map(str, cfg.stages))}")
+            raise InputError(
+                f"{self.net.arch} needs inputs of at least {min_size} px; raise the smallest of "
+                f"--stages {','.join(map(str, cfg.stages))}"
+            )
         self.ema = EMA(self.net, cfg.ema)
         # betas (0.9, 0.99) as BasicSR trains the lightweight SR networks edgesr ships
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
-        self.state = TrainState(data_fingerprint=self.data.fingerprint, records=[
-            StageRecord(p.patch, p.iterations, p.seconds, p.peak_lr, images=len(f), kind=p.kind)
-            for p, f in zip(self.plans, self.fits)])
+        self.state = TrainState(
+            data_fingerprint=self.data.fingerprint,
+            records=[
+                StageRecord(p.patch, p.iterations, p.seconds, p.peak_lr, images=len(f), kind=p.kind)
+                for p, f in zip(self.plans, self.fits)
+            ],
+        )
         if self.checkpoint is not None:
             self._restore(self.checkpoint)
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -144,12 +175,16 @@ class Trainer:
             fit = self.data.fitting(self._need(plan.patch))
             side = plan.patch * s
             if not fit:
-                raise InputError(f"stage {plan.index + 1}: no training image holds an LR patch of {plan.patch} px "
-                                 f"(HR {side}x{side} at x{s}); the largest LR patch these images hold is "
-                                 f"{largest} px; use smaller --stages or larger images")
+                raise InputError(
+                    f"stage {plan.index + 1}: no training image holds an LR patch of {plan.patch} px "
+                    f"(HR {side}x{side} at x{s}); the largest LR patch these images hold is "
+                    f"{largest} px; use smaller --stages or larger images"
+                )
             if len(fit) < n:
-                note = (f"stage {plan.index + 1}: {n - len(fit)} of {n} training images are smaller than "
-                        f"{side}x{side} (LR patch {plan.patch} at x{s}) and are left out of it")
+                note = (
+                    f"stage {plan.index + 1}: {n - len(fit)} of {n} training images are smaller than "
+                    f"{side}x{side} (LR patch {plan.patch} at x{s}) and are left out of it"
+                )
                 logger.warning("%s", note)
                 self.notes.append(note)
             fits.append(fit)
@@ -167,15 +202,27 @@ class Trainer:
         cfg = self.cfg
         if cfg.degrade is None:
             return PatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index)
-        from edgesr.train.degraded import DegradedPatchSampler, PairedDegradedPatchSampler
+        from edgesr.train.degraded import (
+            DegradedPatchSampler,
+            PairedDegradedPatchSampler,
+        )
 
         if not cfg.paired():
-            return DegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed,
-                                        plan.index, cfg.degrade)
+            return DegradedPatchSampler(
+                self.data, self.fits[plan.index], plan.patch, cfg.batch, cfg.seed, plan.index, cfg.degrade
+            )
         # the encoder's stage: cfg.batch pairs of small patches, about the LR pixels of a reconstruction batch
         batch = 2 * cfg.batch if plan.kind == "encoder" else cfg.batch
-        return PairedDegradedPatchSampler(self.data, self.fits[plan.index], plan.patch, batch, cfg.seed, plan.index,
-                                          cfg.degrade)
+        return PairedDegradedPatchSampler(
+            self.data,
+            self.fits[plan.index],
+            plan.patch,
+            batch,
+            cfg.seed,
+            plan.index,
+            cfg.degrade,
+            positives=cfg.positives,
+        )
 
     def _loss(self, plan: StagePlan, x, y, divisor: float):
         """The stage's loss, and the contrastive accuracy where there is a contrastive term (else None)."""
@@ -195,17 +242,25 @@ class Trainer:
 
     def _restore(self, ck: Checkpoint) -> None:
         if ck.state.data_fingerprint != self.data.fingerprint:
-            raise InputError(f"the training images changed since {ck.path} was written (fingerprint "
-                             f"{ck.state.data_fingerprint} vs {self.data.fingerprint}), so continuing would not "
-                             "give the run it started; restore the images or start a new run with another --out")
+            raise InputError(
+                f"the training images changed since {ck.path} was written (fingerprint "
+                f"{ck.state.data_fingerprint} vs {self.data.fingerprint}), so continuing would not "
+                "give the run it started; restore the images or start a new run with another --out"
+            )
         self.net.load_state_dict(ck.params)
         self.ema.load_state_dict(ck.params_ema)
         self.opt.load_state_dict(ck.optimizer)
         set_rng_state(ck.rng)
         self.state = ck.state
         self.state.status = "running"
-        logger.info("resuming %s: stage %d of %d, iteration %d (step %d)", ck.path,
-                    min(self.state.stage + 1, len(self.plans)), len(self.plans), self.state.iteration, self.state.step)
+        logger.info(
+            "resuming %s: stage %d of %d, iteration %d (step %d)",
+            ck.path,
+            min(self.state.stage + 1, len(self.plans)),
+            len(self.plans),
+            self.state.iteration,
+            self.state.step,
+        )
 
     def _train_stage(self, plan: StagePlan) -> bool:
         """Train ``plan`` until its budget is spent; False when stopped first."""
@@ -248,8 +303,11 @@ class Trainer:
                 bar.update(1)
                 if s.window_count == cfg.log_every:
                     bar.set_postfix(loss=f"{self._close_window():.4f}", lr=f"{lr_now:.2e}")
-                if cfg.val_every and s.iteration % cfg.val_every == 0 \
-                        and plan.progress(s.iteration, rec.train_seconds) < 1:
+                if (
+                    cfg.val_every
+                    and s.iteration % cfg.val_every == 0
+                    and plan.progress(s.iteration, rec.train_seconds) < 1
+                ):
                     self._validate()
                 if s.step % cfg.checkpoint_every == 0:
                     self._save("running")
@@ -263,8 +321,10 @@ class Trainer:
         s = self.state
         mean = float(self._window) / s.window_count
         if not math.isfinite(mean):
-            raise ModelError(f"training diverged: the L1 loss is {mean} at step {s.step}; start again with a "
-                             f"lower --lr (now {self.cfg.lr:g})")
+            raise ModelError(
+                f"training diverged: the L1 loss is {mean} at step {s.step}; start again with a "
+                f"lower --lr (now {self.cfg.lr:g})"
+            )
         s.losses.append([s.step, mean])
         self._window.zero_()
         s.window_count = 0
@@ -278,8 +338,9 @@ class Trainer:
         done = plan.iterations is not None and rec.iterations >= plan.iterations
         rec.ended_by = "iterations" if done else "time"
         if plan.iterations is not None and not done:
-            logger.warning("stage %d ran out of time after %d of %d iterations", plan.index + 1, rec.iterations,
-                           plan.iterations)
+            logger.warning(
+                "stage %d ran out of time after %d of %d iterations", plan.index + 1, rec.iterations, plan.iterations
+            )
         rec.val_psnr = self._validate().mean_psnr
         weights = cpu_state_dict(self.ema.module)
         rec.weights_out = fingerprint(weights)
@@ -288,8 +349,14 @@ class Trainer:
         self.net.load_state_dict(self.ema.state_dict())
         s.stage += 1
         s.iteration = 0
-        logger.info("stage %d done: %d iterations, %.0f s, %.2f dB on %s", plan.index + 1, rec.iterations,
-                    rec.train_seconds, rec.val_psnr, self.val_folder)
+        logger.info(
+            "stage %d done: %d iterations, %.0f s, %.2f dB on %s",
+            plan.index + 1,
+            rec.iterations,
+            rec.train_seconds,
+            rec.val_psnr,
+            self.val_folder,
+        )
         self._save("running")
 
     def _validate(self) -> EvalResult:
@@ -297,8 +364,14 @@ class Trainer:
         start = time.perf_counter()
         result = validate(self.ema.module, self.val_folder, self.cfg.scale, self.device, self._val_degradations())
         s.val_seconds += time.perf_counter() - start
-        s.val_history.append({"step": s.step, "stage": min(s.stage, len(self.plans) - 1) + 1,
-                              "iteration": s.iteration, "psnr": result.mean_psnr})
+        s.val_history.append(
+            {
+                "step": s.step,
+                "stage": min(s.stage, len(self.plans) - 1) + 1,
+                "iteration": s.iteration,
+                "psnr": result.mean_psnr,
+            }
+        )
         logger.debug("validation at step %d: %.3f dB", s.step, result.mean_psnr)
         return result
 
@@ -322,11 +395,17 @@ class Trainer:
 
     def _summary(self, weights: Path | None) -> dict:
         s, cfg = self.state, self.cfg
-        stages = [{**dataclasses.asdict(r),
-                   "iterations_per_second": r.iterations / r.train_seconds if r.train_seconds else None}
-                  for r in s.records]
-        compute = {k: sum(getattr(r, k) for r in s.records)
-                   for k in ("iterations", "patches", "lr_pixels", "train_seconds", "cpu_seconds")}
+        stages = [
+            {
+                **dataclasses.asdict(r),
+                "iterations_per_second": r.iterations / r.train_seconds if r.train_seconds else None,
+            }
+            for r in s.records
+        ]
+        compute = {
+            k: sum(getattr(r, k) for r in s.records)
+            for k in ("iterations", "patches", "lr_pixels", "train_seconds", "cpu_seconds")
+        }
         compute.update(val_seconds=s.val_seconds, wall_seconds=s.wall_seconds)
         return {
             "status": s.status,
@@ -343,9 +422,12 @@ class Trainer:
             "compute": compute,
             "device": describe_device(self.device),
             "torch": torch.__version__,
-            "data": {"folders": list(cfg.data), "images": len(self.data.pairs),
-                     "fingerprint": self.data.fingerprint,
-                     "lr_method": LR_METHOD if cfg.degrade is None else f"degraded: {cfg.degrade}"},
+            "data": {
+                "folders": list(cfg.data),
+                "images": len(self.data.pairs),
+                "fingerprint": self.data.fingerprint,
+                "lr_method": LR_METHOD if cfg.degrade is None else f"degraded: {cfg.degrade}",
+            },
             "notes": self.notes,
             "config": cfg.to_dict(),
             "val_history": s.val_history,
@@ -391,14 +473,22 @@ def train(config: TrainConfig, *, on_step: StepHook | None = None) -> TrainResul
         ck = load_checkpoint(existing)
         diffs = ck.config.differences(config)
         if diffs:
-            raise InputError(f"{config.out} holds a run with other settings (theirs vs yours: {'; '.join(diffs)}); "
-                             f"pass another --out, or continue that run with --resume {existing}")
+            raise InputError(
+                f"{config.out} holds a run with other settings (theirs vs yours: {'; '.join(diffs)}); "
+                f"pass another --out, or continue that run with --resume {existing}"
+            )
         return _continue(ck, config, on_step)
 
 
-def resume(checkpoint: str | Path, *, out: str | None = None, device: str | None = None,
-           checkpoint_every: int | None = None, cache_dir: str | None = None,
-           on_step: StepHook | None = None) -> TrainResult:
+def resume(
+    checkpoint: str | Path,
+    *,
+    out: str | None = None,
+    device: str | None = None,
+    checkpoint_every: int | None = None,
+    cache_dir: str | None = None,
+    on_step: StepHook | None = None,
+) -> TrainResult:
     """Continue the run of ``checkpoint`` with its own settings; where and how it runs may change."""
     ck = load_checkpoint(checkpoint)
     changes: dict = {"out": out or str(ck.path.parent)}

@@ -63,8 +63,10 @@ def build_net(arch: str, scale: int, settings: dict, seed: int, init: str | None
         try:
             net.load_folded(sd) if hasattr(net, "load_folded") else net.load_state_dict(sd)
         except RuntimeError as exc:
-            raise InputError(f"--init {init} does not fit {arch} with these settings "
-                             f"({str(exc).splitlines()[0]}); pass weights of the same architecture") from None
+            raise InputError(
+                f"--init {init} does not fit {arch} with these settings "
+                f"({str(exc).splitlines()[0]}); pass weights of the same architecture"
+            ) from None
     return net
 
 
@@ -78,8 +80,9 @@ def resolve_device(name: str):
         raise InputError(f"device '{name}' is not one of auto, cpu, cuda, cuda:N")
     if key.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise DeviceError(f"--device {name}: this torch sees no CUDA GPU (torch {torch.__version__}); "
-                              "pass --device cpu")
+            raise DeviceError(
+                f"--device {name}: this torch sees no CUDA GPU (torch {torch.__version__}); pass --device cpu"
+            )
         try:
             device = torch.device(key)
         except RuntimeError:

@@ -36,8 +36,12 @@ class ProbeResult:
     points: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"blur_accuracy": self.blur_accuracy, "noise_accuracy": self.noise_accuracy,
-                "chance": self.chance, "patches": self.patches}
+        return {
+            "blur_accuracy": self.blur_accuracy,
+            "noise_accuracy": self.noise_accuracy,
+            "chance": self.chance,
+            "patches": self.patches,
+        }
 
 
 def degradation_patches(folders: list[str | os.PathLike], scale: int, per_image: int, seed: int = 0):
@@ -48,7 +52,7 @@ def degradation_patches(folders: list[str | os.PathLike], scale: int, per_image:
     p = ENCODER_PATCH
     for k, path in enumerate(images):
         hr = read_rgb(path)
-        hr = hr[:hr.shape[0] - hr.shape[0] % scale, :hr.shape[1] - hr.shape[1] % scale]
+        hr = hr[: hr.shape[0] - hr.shape[0] % scale, : hr.shape[1] - hr.shape[1] % scale]
         for b, sigma in enumerate(BLURS):
             for n, level in enumerate(NOISES):
                 d = Degradation(blur=Blur("iso", sigma) if sigma else None, noise=level)
@@ -58,7 +62,7 @@ def degradation_patches(folders: list[str | os.PathLike], scale: int, per_image:
                 for _ in range(per_image):
                     top = int(rng.integers(0, lr.shape[0] - p + 1))
                     left = int(rng.integers(0, lr.shape[1] - p + 1))
-                    patches.append(lr[top:top + p, left:left + p])
+                    patches.append(lr[top : top + p, left : left + p])
                     blur.append(b)
                     noise.append(n)
                     image.append(k)
@@ -66,13 +70,12 @@ def degradation_patches(folders: list[str | os.PathLike], scale: int, per_image:
     return x, np.asarray(blur), np.asarray(noise), np.asarray(image)
 
 
-def probe(encoder, folders: list[str | os.PathLike], scale: int = 4, per_image: int = 4,
-          seed: int = 0) -> ProbeResult:
+def probe(encoder, folders: list[str | os.PathLike], scale: int = 4, per_image: int = 4, seed: int = 0) -> ProbeResult:
     """Nearest-centroid accuracy of ``encoder``'s vectors for blur width and noise level on held-out images."""
     torch = require("torch")
     x, blur, noise, image = degradation_patches(folders, scale, per_image, seed)
     with torch.inference_mode():
-        vectors = torch.cat([encoder(torch.from_numpy(x[i:i + 256])) for i in range(0, len(x), 256)]).numpy()
+        vectors = torch.cat([encoder(torch.from_numpy(x[i : i + 256])) for i in range(0, len(x), 256)]).numpy()
     fit = image % 2 == 0
     mean, std = vectors[fit].mean(axis=0), vectors[fit].std(axis=0) + 1e-8
     z = (vectors - mean) / std
@@ -80,8 +83,13 @@ def probe(encoder, folders: list[str | os.PathLike], scale: int = 4, per_image: 
     _, _, axes = np.linalg.svd(z[fit] - z[fit].mean(axis=0), full_matrices=False)
     xy = z[~fit] @ axes[:2].T
     points = [[float(a), float(b), BLURS[i], NOISES[j]] for (a, b), i, j in zip(xy, blur[~fit], noise[~fit])]
-    return ProbeResult(accuracy["blur"], accuracy["noise"], {"blur": 1 / len(BLURS), "noise": 1 / len(NOISES)},
-                       {"fitted": int(fit.sum()), "tested": int((~fit).sum())}, points)
+    return ProbeResult(
+        accuracy["blur"],
+        accuracy["noise"],
+        {"blur": 1 / len(BLURS), "noise": 1 / len(NOISES)},
+        {"fitted": int(fit.sum()), "tested": int((~fit).sum())},
+        points,
+    )
 
 
 def _nearest_centroid(z: np.ndarray, labels: np.ndarray, fit: np.ndarray) -> float:

@@ -48,8 +48,11 @@ class StagePlan:
         if self.seconds is not None:
             budget.append(f"{self.seconds:,.0f} s")
         what = "degradation encoder (contrastive), " if self.kind == "encoder" else ""
-        return (f"stage {self.index + 1}: {what}LR patch {self.patch}, " + " or ".join(budget)
-                + f", peak lr {self.peak_lr:g}")
+        return (
+            f"stage {self.index + 1}: {what}LR patch {self.patch}, "
+            + " or ".join(budget)
+            + f", peak lr {self.peak_lr:g}"
+        )
 
 
 def plan_stages(cfg: TrainConfig) -> list[StagePlan]:
@@ -60,7 +63,9 @@ def plan_stages(cfg: TrainConfig) -> list[StagePlan]:
     n = len(cfg.stages)
     plans = []
     if cfg.encoder_iterations:
-        plans.append(StagePlan(0, ENCODER_PATCH, cfg.encoder_iterations, None, cfg.lr, min(cfg.min_lr, cfg.lr), "encoder"))
+        plans.append(
+            StagePlan(0, ENCODER_PATCH, cfg.encoder_iterations, None, cfg.lr, min(cfg.min_lr, cfg.lr), "encoder")
+        )
     for i, patch in enumerate(cfg.stages):
         if cfg.iterations is not None:
             iterations: int | None = cfg.iterations[i if len(cfg.iterations) == n else 0]
@@ -69,6 +74,6 @@ def plan_stages(cfg: TrainConfig) -> list[StagePlan]:
         else:
             iterations = None
         seconds = cfg.time / n if cfg.time is not None else None
-        peak = cfg.lr * cfg.stage_lr_decay ** i
+        peak = cfg.lr * cfg.stage_lr_decay**i
         plans.append(StagePlan(len(plans), patch, iterations, seconds, peak, min(cfg.min_lr, peak)))
     return plans

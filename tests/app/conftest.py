@@ -27,7 +27,7 @@ def hr_folder(tmp_path_factory) -> Path:
     """Three real photographs cut to 64x48, 60x60 and 50x70."""
     folder = tmp_path_factory.mktemp("hr")
     for path, (h, w) in zip(sample_images(), [(64, 48), (60, 60), (50, 70)]):
-        write_rgb(folder / f"{path.stem}.png", np.ascontiguousarray(read_rgb(path)[100:100 + h, 100:100 + w]))
+        write_rgb(folder / f"{path.stem}.png", np.ascontiguousarray(read_rgb(path)[100 : 100 + h, 100 : 100 + w]))
     return folder
 
 
@@ -39,8 +39,10 @@ def models_dir(tmp_path_factory, hr_folder) -> Path:
     reference = sr_model(scale=SCALE, bicubic_skip=True)
     rewrite_bicubic_resizes(reference)
     fp32 = save(reference, root / "tiny" / "tiny.onnx")
-    calibration = [np.ascontiguousarray(prepare(read_rgb(p), SCALE)[0].transpose(2, 0, 1)[None] / np.float32(255))
-                   for p in sorted(hr_folder.iterdir())]
+    calibration = [
+        np.ascontiguousarray(prepare(read_rgb(p), SCALE)[0].transpose(2, 0, 1)[None] / np.float32(255))
+        for p in sorted(hr_folder.iterdir())
+    ]
     to_int8(fp32, root / "tiny" / "tiny_int8.onnx", calibration)
     (root / "broken.onnx").write_bytes(b"this is not a model")
     return root

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from edgesr.app import config as config_mod
 from edgesr.app.building import BuildFailed, BuildRequest, expected_stages, run_build
-from edgesr.app.jobs import Cancelled, Job
+from edgesr.app.workers import Cancelled, Job
 from tests.app.conftest import RUN_TIMEOUT, run_until
 
 

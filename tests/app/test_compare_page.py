@@ -38,8 +38,12 @@ def test_table_numbers_equal_validate(at, models_dir, hr_folder, tmp_path):
     at.run()
     at.button[0].click()
     at = run_until(at, lambda a: len(a.dataframe) >= 2)
-    expected = validate([models_dir / "tiny" / "tiny.onnx", models_dir / "tiny" / "tiny_int8.onnx"], [hr_folder],
-                        max_drop=0.1, repeats=0)
+    expected = validate(
+        [models_dir / "tiny" / "tiny.onnx", models_dir / "tiny" / "tiny_int8.onnx"],
+        [hr_folder],
+        max_drop=0.1,
+        repeats=0,
+    )
     per_image = tables.per_image(expected, expected.datasets[0])
     shown = at.dataframe[1].value
     assert list(shown.columns) == per_image.flat_headers()
@@ -47,5 +51,6 @@ def test_table_numbers_equal_validate(at, models_dir, hr_folder, tmp_path):
     summary = at.dataframe[0].value
     want = tables.summary(expected)
     scores = [h for h in want.flat_headers() if h.endswith(("PSNR", "SSIM", "drop"))]
-    assert summary[scores].values.tolist() == [[c.text for h, c in zip(want.flat_headers(), row) if h in scores]
-                                               for row in want.rows]
+    assert summary[scores].values.tolist() == [
+        [c.text for h, c in zip(want.flat_headers(), row) if h in scores] for row in want.rows
+    ]

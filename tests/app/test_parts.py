@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from edgesr.app import server
-from edgesr.app.catalog import data_folders, discover
+from edgesr.app.choices import data_folders, discover
 from edgesr.app.config import AppConfig
-from edgesr.app.jobs import CANCELLED, DONE, FAILED, Jobs, key
 from edgesr.app.uploads import Clip, Picture, UploadError, read_upload
+from edgesr.app.workers import CANCELLED, DONE, FAILED, Jobs, key
 from edgesr.cli import main
 from edgesr.errors import InputError
 from edgesr.io.images import read_rgb, sample_images
@@ -35,7 +35,7 @@ def test_video_upload_and_a_truncated_one(tmp_path):
     clip = read_upload("clip.mp4", data, tmp_path / "in", 10**6, 10)
     assert isinstance(clip, Clip) and clip.first_frame.shape == (48, 64, 3) and clip.frames == 6
     with pytest.raises(UploadError, match="neither an image nor a video"):
-        read_upload("cut.mp4", data[:len(data) // 3], tmp_path / "in", 10**6, 10)
+        read_upload("cut.mp4", data[: len(data) // 3], tmp_path / "in", 10**6, 10)
     with pytest.raises(UploadError, match="up to 5 frames"):
         read_upload("long.mp4", data, tmp_path / "in", 10**6, 5)
 
@@ -116,8 +116,10 @@ def test_two_users_upscale_at_once_on_one_runner(models_dir):
     runner = runners.get(models_dir / "tiny" / "tiny.onnx")
     assert runners.get(models_dir / "tiny" / "tiny.onnx") is runner  # one activated session, shared
     images = [np.ascontiguousarray(read_rgb(p)[:60, :90]) for p in sample_images()[:2]]
-    jobs = [pool.submit(key(i), f"user {i}", lambda job, im=im: upscale_picture(job, runner, im, (32, 32)))
-            for i, im in enumerate(images)]
-    for job, im in zip(jobs, images):
+    jobs = [
+        pool.submit(key(i), f"user {i}", lambda job, im=im: upscale_picture(job, runner, im, (32, 32)))
+        for i, im in enumerate(images)
+    ]
+    for job in jobs:
         assert _wait(job).state == DONE, job.error
         assert job.result.sr.shape == (120, 180, 3) and job.result.tiles > 1

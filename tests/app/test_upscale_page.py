@@ -75,12 +75,15 @@ def test_simulated_footage_is_upscaled(at):
     assert at.metric[3].value.startswith("INT8")
 
 
-@pytest.mark.parametrize("name,data,says", [
-    ("notes.png", b"plain text, not pixels" * 10, "neither an image nor a video"),
-    ("cut.png", None, "cannot decode"),
-    ("huge.png", "huge", "over the"),
-    ("big.png", b"\0" * (2 * 1024 * 1024), "over the 1 MB upload limit"),
-])
+@pytest.mark.parametrize(
+    "name,data,says",
+    [
+        ("notes.png", b"plain text, not pixels" * 10, "neither an image nor a video"),
+        ("cut.png", None, "cannot decode"),
+        ("huge.png", "huge", "over the"),
+        ("big.png", b"\0" * (2 * 1024 * 1024), "over the 1 MB upload limit"),
+    ],
+)
 def test_bad_upload_gives_a_message(at, name, data, says):
     if data is None:  # a real PNG cut in half
         data = png_bytes(read_rgb(sample_images()[1])[:200, :200])[:3000]

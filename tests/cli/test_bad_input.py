@@ -23,9 +23,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from edgesr import devices, host, lock
-from edgesr.build import sidecar
-from edgesr.build.identity import Identity
 from edgesr.cli import main
+from edgesr.engine import sidecar_writer
+from edgesr.engine.identity import Identity
 from tests.doubles import tensorrt_double
 from tests.doubles.cuda_double import FakeCudart, install
 from tests.tiny_models import save, sr_model
@@ -42,8 +42,14 @@ def _graph_model(inputs, outputs, nodes, opset: int = 17) -> onnx.ModelProto:
 def _external(folder: Path, name: str, location: str | None) -> None:
     """A model with its weights in an external file; ``location`` rewritten (None: the file removed)."""
     path = folder / f"{name}.onnx"
-    onnx.save(sr_model(channels=4), str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-              location=f"{name}.data", size_threshold=0)
+    onnx.save(
+        sr_model(channels=4),
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=f"{name}.data",
+        size_threshold=0,
+    )
     if location is None:
         (folder / f"{name}.data").unlink()
         return
@@ -76,8 +82,10 @@ def _models(d: Path) -> None:
     _external(d, "ext_absolute", "/etc/hostname")
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "h", "w"])
     y2 = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
-    onnx.save(_graph_model([x], [y2], [helper.make_node("ReduceMean", ["input"], ["y"], axes=[2, 3], keepdims=0)]),
-              str(d / "rank2.onnx"))
+    onnx.save(
+        _graph_model([x], [y2], [helper.make_node("ReduceMean", ["input"], ["y"], axes=[2, 3], keepdims=0)]),
+        str(d / "rank2.onnx"),
+    )
     a = helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, 3, 8, 8])
     b = helper.make_tensor_value_info("b", TensorProto.FLOAT, [1, 3, 8, 8])
     s = helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 3, 8, 8])
@@ -135,27 +143,43 @@ TRT = tensorrt_double.VERSIONS["10.3"]  # what the TensorRT double of this machi
 
 def _engines(d: Path) -> None:
     """x2 engines for an Orin Nano with TensorRT ``TRT``, their sidecars each wrong in one way."""
-    good = dict(model="tiny", scale=2, onnx_sha256="ab" * 32, precision="fp16", kept_layers=(),
-                input="1x3x8x8:1x3x32x32:4x3x64x64", device="orin-nano", compute_capability="8.7", tensorrt=TRT)
-    for name, change in (("other_trt", {"tensorrt": tensorrt_double.VERSIONS["8.6"]}),
-                         ("other_device", {"device": "orin-agx"}),
-                         ("other_gpu", {"device": "xavier-nx", "compute_capability": "7.2"}),
-                         ("unbuilt", {"tensorrt": None})):
+    good = dict(
+        model="tiny",
+        scale=2,
+        onnx_sha256="ab" * 32,
+        precision="fp16",
+        kept_layers=(),
+        input="1x3x8x8:1x3x32x32:4x3x64x64",
+        device="orin-nano",
+        compute_capability="8.7",
+        tensorrt=TRT,
+    )
+    for name, change in (
+        ("other_trt", {"tensorrt": tensorrt_double.VERSIONS["8.6"]}),
+        ("other_device", {"device": "orin-agx"}),
+        ("other_gpu", {"device": "xavier-nx", "compute_capability": "7.2"}),
+        ("unbuilt", {"tensorrt": None}),
+    ):
         path = d / f"{name}.engine"
         path.write_bytes(tensorrt_double.plan(TRT))
-        sidecar.write(path, Identity(**{**good, **change}), kind="engine")
+        sidecar_writer.write(path, Identity(**{**good, **change}), kind="engine")
     raw = json.dumps({"schema": 1, "identity": {**good, "kept_layers": []}})
-    for name, text in (("no_sidecar", None), ("text_sidecar", "built on Tuesday"), ("empty_sidecar", ""),
-                       ("list_sidecar", "[1, 2]"), ("schema_sidecar", raw.replace('"schema": 1', '"schema": 7')),
-                       ("partial_sidecar", json.dumps({"schema": 1, "identity": {"model": "tiny"}})),
-                       ("scale_sidecar", raw.replace('"scale": 2', '"scale": "two"')),
-                       ("input_sidecar", raw.replace('"1x3x8x8:', '"big:')),
-                       ("garbled", raw)):
+    for name, text in (
+        ("no_sidecar", None),
+        ("text_sidecar", "built on Tuesday"),
+        ("empty_sidecar", ""),
+        ("list_sidecar", "[1, 2]"),
+        ("schema_sidecar", raw.replace('"schema": 1', '"schema": 7')),
+        ("partial_sidecar", json.dumps({"schema": 1, "identity": {"model": "tiny"}})),
+        ("scale_sidecar", raw.replace('"scale": 2', '"scale": "two"')),
+        ("input_sidecar", raw.replace('"1x3x8x8:', '"big:')),
+        ("garbled", raw),
+    ):
         path = d / f"{name}.engine"
         path.write_bytes(b"not an engine" if name == "garbled" else tensorrt_double.plan(TRT))
         if text is not None:
-            sidecar.path_for(path).write_text(text)
-    sidecar.path_for(d / "binary_sidecar.engine").write_bytes(b"\xff\xfe\x00\x01")
+            sidecar_writer.path_for(path).write_text(text)
+    sidecar_writer.path_for(d / "binary_sidecar.engine").write_bytes(b"\xff\xfe\x00\x01")
     (d / "binary_sidecar.engine").write_bytes(tensorrt_double.plan(TRT))
 
 
@@ -204,8 +228,10 @@ ST = ["stream", "--source", "test://32x24?frames=2", "--sink", "null://", *M]
 
 USAGE = [  # argparse: exit 2
     *[(UP + ["--threads", v], 2, "--threads: '.*' is not a whole number >= 1") for v in ("-1", "0", "abc", "1.5")],
-    *[(UP + ["--tile", v], 2, "--tile: (.* is not HEIGHTxWIDTH|expected one argument)") for v in
-      ("0x5", "5x0", "12", "axb", "-3x4", "1x2x3", "99999999x1", "", "x", "12x", "1e3x4")],
+    *[
+        (UP + ["--tile", v], 2, "--tile: (.* is not HEIGHTxWIDTH|expected one argument)")
+        for v in ("0x5", "5x0", "12", "axb", "-3x4", "1x2x3", "99999999x1", "", "x", "12x", "1e3x4")
+    ],
     (UP + ["--tile-overlap", "-1"], 2, "--tile-overlap"),
     (UP + ["--batch", "0"], 2, "--batch"),
     (UP + ["--crf", "-1"], 2, "--crf"),
@@ -216,28 +242,71 @@ USAGE = [  # argparse: exit 2
     (UP + ["--value-range", "7"], 2, "--value-range"),
     (UP + ["--bogus"], 2, "unrecognized arguments"),
     (["upscale", "{f}/ok.png"], 2, "required: -o"),
-    *[(ST + [flag, v], 2, flag) for flag, v in (
-        ("--reconnect-retries", "-1"), ("--stall-timeout", "-3"), ("--stall-timeout", "0"), ("--stall-timeout", "nan"),
-        ("--stall-timeout", "inf"), ("--reconnect-delay", "-1"), ("--reconnect-max-delay", "-0.5"),
-        ("--open-timeout", "0"), ("--fps", "0"), ("--fps", "-30"), ("--max-frames", "0"), ("--duration", "-1"),
-        ("--queue", "0"), ("--telemetry-interval", "-1"), ("--stats-every", "-2"), ("--threads", "-1"))],
+    *[
+        (ST + [flag, v], 2, flag)
+        for flag, v in (
+            ("--reconnect-retries", "-1"),
+            ("--stall-timeout", "-3"),
+            ("--stall-timeout", "0"),
+            ("--stall-timeout", "nan"),
+            ("--stall-timeout", "inf"),
+            ("--reconnect-delay", "-1"),
+            ("--reconnect-max-delay", "-0.5"),
+            ("--open-timeout", "0"),
+            ("--fps", "0"),
+            ("--fps", "-30"),
+            ("--max-frames", "0"),
+            ("--duration", "-1"),
+            ("--queue", "0"),
+            ("--telemetry-interval", "-1"),
+            ("--stats-every", "-2"),
+            ("--threads", "-1"),
+        )
+    ],
     (ST + ["--drop", "sometimes"], 2, "invalid choice"),
     (["stream", "--sink", "null://"], 2, "required: --source"),
-    *[(["quantize", "{f}/tiny.onnx", "-o", "{out}/q.onnx", flag, v], 2, flag) for flag, v in (
-        ("--max-drop", "-1"), ("--max-drop", "nan"), ("--max-drop", "x"), ("--count", "0"), ("--input-shape", "0x0"),
-        ("--input-shape", "64"), ("--finetune", "-1"), ("--scale", "0"))],
+    *[
+        (["quantize", "{f}/tiny.onnx", "-o", "{out}/q.onnx", flag, v], 2, flag)
+        for flag, v in (
+            ("--max-drop", "-1"),
+            ("--max-drop", "nan"),
+            ("--max-drop", "x"),
+            ("--count", "0"),
+            ("--input-shape", "0x0"),
+            ("--input-shape", "64"),
+            ("--finetune", "-1"),
+            ("--scale", "0"),
+        )
+    ],
     (["quantize", "{f}/tiny.onnx", "-o", "{out}/q.onnx", "--method", "magic"], 2, "invalid choice"),
-    *[(["convert", "{f}/tiny.onnx", "-o", "{out}", "--input-shape", v], 2, "NxCxHxW") for v in
-      ("1x3x180", "axbxcxd", "1x3x0x5", "1x3x-1x5", "", "1x3x180x320x1")],
+    *[
+        (["convert", "{f}/tiny.onnx", "-o", "{out}", "--input-shape", v], 2, "NxCxHxW")
+        for v in ("1x3x180", "axbxcxd", "1x3x0x5", "1x3x-1x5", "", "1x3x180x320x1")
+    ],
     (["convert", "{f}/tiny.onnx", "-o", "{out}", "--atol", "-1"], 2, "--atol"),
     (["convert", "{f}/tiny.onnx", "-o", "{out}", "--atol", "0"], 2, "--atol"),
     (["convert", "{f}/tiny.onnx"], 2, "required: -o"),
-    *[(["bench", "{f}/tiny.onnx", "-o", "{out}", flag, v], 2, flag) for flag, v in (
-        ("--shape", "0x1"), ("--shape", "big"), ("--warmup", "-1"), ("--threads", "0"),
-        ("--telemetry-interval", "-1"))],
+    *[
+        (["bench", "{f}/tiny.onnx", "-o", "{out}", flag, v], 2, flag)
+        for flag, v in (
+            ("--shape", "0x1"),
+            ("--shape", "big"),
+            ("--warmup", "-1"),
+            ("--threads", "0"),
+            ("--telemetry-interval", "-1"),
+        )
+    ],
     *[(["eval", "bicubic", "--data", "{f}/one_corrupt", "--scale", v], 2, "--scale") for v in ("0", "-4", "x4")],
-    *[(["build", "--device", "cpu", "-o", "{out}", flag, v], 2, flag) for flag, v in (
-        ("--max-drop", "x"), ("--dla", "-1"), ("--workspace", "0"), ("--scale", "0"), ("--precision", "int4"))],
+    *[
+        (["build", "--device", "cpu", "-o", "{out}", flag, v], 2, flag)
+        for flag, v in (
+            ("--max-drop", "x"),
+            ("--dla", "-1"),
+            ("--workspace", "0"),
+            ("--scale", "0"),
+            ("--precision", "int4"),
+        )
+    ],
     (["build", "--device", "cpu", "--input-size", "8x8", "--input", "8x8"], 2, "not allowed with"),
     (["nope"], 2, "invalid choice"),
     (["--bogus"], 2, "unrecognized arguments"),
@@ -245,8 +314,11 @@ USAGE = [  # argparse: exit 2
 
 BUILD = [  # refused before any work: exit 1, nothing written
     (["build", "--device", "cpu", "-o", "{out}", "--input", "320x180"], 1, "write --input-size 180x320"),
-    (["build", "--device", "cpu", "-o", "{out}", "--input-range", "64x64:480x270"], 1,
-     "write --input-size-range 64x64:270x480"),
+    (
+        ["build", "--device", "cpu", "-o", "{out}", "--input-range", "64x64:480x270"],
+        1,
+        "write --input-size-range 64x64:270x480",
+    ),
     (["build", "--device", "cpu", "-o", "{out}", "--input", "100000x100000"], 1, "over the .* pixels.*--input-size"),
     (["build", "--device", "cpu", "-o", "{out}", "--input-size", "100000x100000"], 1, "smaller --input-size"),
     (["build", "--device", "cpu", "-o", "{out}", "--input-size", "0x5"], 1, "HEIGHTxWIDTH"),
@@ -259,8 +331,11 @@ BUILD = [  # refused before any work: exit 1, nothing written
     (["build", "-o", "{out}"], 1, "pass --device"),
     (["build", "--device", "cpu", "--precision", "fp16", "-o", "{out}"], 1, "no fast FP16"),
     (["build", "--device", "orin-nano", "--dla", "0", "-o", "{out}"], 1, "no DLA cores"),
-    (["build", "--device", "orin-agx", "--dla", "0", "--input-size-range", "64x64:270x480", "-o", "{out}"], 1,
-     "--input-size HxW"),
+    (
+        ["build", "--device", "orin-agx", "--dla", "0", "--input-size-range", "64x64:270x480", "-o", "{out}"],
+        1,
+        "--input-size HxW",
+    ),
     (["build", "--device", "cpu", "--model", "nope", "-o", "{out}"], 1, "no shipped model named 'nope'"),
     (["build", "--device", "cpu", "--onnx", "{f}/missing.onnx", "-o", "{out}"], 1, "does not exist"),
     (["build", "--device", "cpu", "--arch", "rfdn", "-o", "{out}"], 1, "--arch goes with --weights"),
@@ -269,46 +344,87 @@ BUILD = [  # refused before any work: exit 1, nothing written
 ]
 
 MODELS = [  # convert of bad ONNX files: exit 1
-    *[(["convert", f"{{f}}/{name}", "-o", "{out}"], 1, pattern) for name, pattern in (
-        ("text.onnx", "not an ONNX model"), ("empty.onnx", "is empty"), ("truncated.onnx", "not an ONNX model"),
-        ("random.onnx", "not an ONNX model|not a valid ONNX"), ("folder.onnx", "is not a file"),
-        ("missing.onnx", "does not exist"), ("ext_missing.onnx", "external weights"),
-        ("ext_traversal.onnx", "outside the directory"), ("ext_absolute.onnx", "absolute path"),
-        ("rank2.onnx", "rank 2 .*pass a super-resolution model"), ("two_inputs.onnx", "exactly one image input"),
-        ("int_input.onnx", "not a float32/float16"), ("rank3.onnx", "rank 3"), ("five_ch.onnx", "5 channels"),
-        ("ok.png", "not an ONNX model|not a valid ONNX"))],
+    *[
+        (["convert", f"{{f}}/{name}", "-o", "{out}"], 1, pattern)
+        for name, pattern in (
+            ("text.onnx", "not an ONNX model"),
+            ("empty.onnx", "is empty"),
+            ("truncated.onnx", "not an ONNX model"),
+            ("random.onnx", "not an ONNX model|not a valid ONNX"),
+            ("folder.onnx", "is not a file"),
+            ("missing.onnx", "does not exist"),
+            ("ext_missing.onnx", "external weights"),
+            ("ext_traversal.onnx", "outside the directory"),
+            ("ext_absolute.onnx", "absolute path"),
+            ("rank2.onnx", "rank 2 .*pass a super-resolution model"),
+            ("two_inputs.onnx", "exactly one image input"),
+            ("int_input.onnx", "not a float32/float16"),
+            ("rank3.onnx", "rank 3"),
+            ("five_ch.onnx", "5 channels"),
+            ("ok.png", "not an ONNX model|not a valid ONNX"),
+        )
+    ],
     (["convert", "{f}/tiny.onnx", "-o", "{out}", "--target", "nope"], 1, "unknown device|did you mean"),
     (["convert", "{f}/tiny.onnx", "-o", "{f}/a_file"], 1, "not a directory"),
     (["convert", "{f}/tiny.onnx", "-o", UNWRITABLE], 1, "writable -o"),
     (["convert", "{f}/tiny.onnx", "-o", "{out}", "--input-shape", "1x5x8x8"], 1, "conflicts with the model's fixed"),
     (["convert", "{f}/tiny.onnx", "-o", "{out}", "--images", "{f}/no_images"], 1, "no image"),
-    *[(["quantize", f"{{f}}/{name}", "-o", "{out}/q.onnx"], 1, pattern) for name, pattern in (
-        ("text.onnx", "not an ONNX model"), ("truncated.onnx", "not an ONNX model"), ("missing.onnx", "does not exist"),
-        ("ext_traversal.onnx", "outside the directory"), ("rank2.onnx", "rank 2"))],
-    (["validate", "{f}/tiny.onnx", "{f}/text.onnx", "--data", "{f}/one_corrupt", "--out", "{out}"], 1,
-     "not an ONNX model"),
-    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/rank2.onnx"], 1,
-     "rank 2 .*super-resolution model|not an image-to-image model"),
+    *[
+        (["quantize", f"{{f}}/{name}", "-o", "{out}/q.onnx"], 1, pattern)
+        for name, pattern in (
+            ("text.onnx", "not an ONNX model"),
+            ("truncated.onnx", "not an ONNX model"),
+            ("missing.onnx", "does not exist"),
+            ("ext_traversal.onnx", "outside the directory"),
+            ("rank2.onnx", "rank 2"),
+        )
+    ],
+    (
+        ["validate", "{f}/tiny.onnx", "{f}/text.onnx", "--data", "{f}/one_corrupt", "--out", "{out}"],
+        1,
+        "not an ONNX model",
+    ),
+    (
+        ["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/rank2.onnx"],
+        1,
+        "rank 2 .*super-resolution model|not an image-to-image model",
+    ),
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/text.onnx"], 1, "not an ONNX model|cannot"),
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/missing.onnx"], 1, "does not exist|no such"),
-    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/garbage.engine"], 1,
-     "has no sidecar garbage.engine.json"),
-    (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/bad_meta.onnx"], 1,
-     "bad_meta.onnx records edgesr metadata that does not parse"),
+    (
+        ["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/garbage.engine"],
+        1,
+        "has no sidecar garbage.engine.json",
+    ),
+    (
+        ["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", "{f}/bad_meta.onnx"],
+        1,
+        "bad_meta.onnx records edgesr metadata that does not parse",
+    ),
     (["bench", "{f}/text.onnx", "-o", "{out}"], 1, "not an ONNX model|cannot"),
     (["bench", "{f}/tiny.onnx", "-o", "{out}", "--repeat", "0"], 1, "--repeat must be at least 1"),
 ]
 
 IMAGES = [  # upscale of bad images and outputs: exit 1
-    *[(["upscale", f"{{f}}/{name}", "-o", "{out}/o.png", *M], 1, pattern) for name, pattern in (
-        ("truncated.png", "cannot decode image"), ("empty.png", "cannot decode image|empty"),
-        ("text.png", "cannot decode image"), ("text.jpg", "cannot decode image"),
-        ("transparent.png", "transparent pixels"), ("float.tiff", "floating-point samples"),
-        ("missing.png", "does not exist"))],
+    *[
+        (["upscale", f"{{f}}/{name}", "-o", "{out}/o.png", *M], 1, pattern)
+        for name, pattern in (
+            ("truncated.png", "cannot decode image"),
+            ("empty.png", "cannot decode image|empty"),
+            ("text.png", "cannot decode image"),
+            ("text.jpg", "cannot decode image"),
+            ("transparent.png", "transparent pixels"),
+            ("float.tiff", "floating-point samples"),
+            ("missing.png", "does not exist"),
+        )
+    ],
     (["upscale", "{f}/one_corrupt", "-o", "{out}/imgs", *M], 1, "cannot decode image"),
     (["upscale", "{f}/no_images", "-o", "{out}/imgs", *M], 1, "no image"),
-    (["upscale", "{f}/big.png", "-o", "{out}/o.png", *M, "--memory-budget", "1"], 1,
-     "over the 1 MB memory budget; raise --memory-budget"),
+    (
+        ["upscale", "{f}/big.png", "-o", "{out}/o.png", *M, "--memory-budget", "1"],
+        1,
+        "over the 1 MB memory budget; raise --memory-budget",
+    ),
     (["upscale", "{f}/ok.png", "-o", UNWRITABLE + "/o.png", *M], 1, "writable -o"),
     (["upscale", "{f}/ok.png", "-o", "{f}/a_file/o.png", *M], 1, "not a directory|writable -o"),
     (["upscale", "{f}/ok.png", "-o", "{f}/ok.png", *M], 1, "overwrite the input"),
@@ -316,47 +432,75 @@ IMAGES = [  # upscale of bad images and outputs: exit 1
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", *M, "--tile", "16x16", "--tile-overlap", "16"], 1, "overlap"),
     (["upscale", "{f}/ok.png", "-o", "{out}/imgs", *M, "--image-format", "gif"], 1, "cannot write images as"),
     (["upscale", "{f}/ok.png", "-o", "{out}/o.png", *M, "--resume"], 1, "--resume continues image files"),
-    *[(["upscale", f"{{f}}/{name}", "-o", "{out}/o.mp4", *M], 1, "cannot|not a video|no video|decode|open")
-      for name in ("text.mp4", "empty.mp4", "random.avi")],
+    *[
+        (["upscale", f"{{f}}/{name}", "-o", "{out}/o.mp4", *M], 1, "cannot|not a video|no video|decode|open")
+        for name in ("text.mp4", "empty.mp4", "random.avi")
+    ],
     (["upscale", "test://32x24?fps=30", "-o", "{out}/o.mp4", *M], 1, "live source; use .edgesr stream"),
 ]
 
 URIS = [  # stream sources and sinks: exit 1
-    *[(["stream", "--source", src, "--sink", "null://", *M, "--open-timeout", "1"], 1, pattern) for src, pattern in (
-        ("ftp://example.com/x", "ftp"), ("test://0x0", "positive|size"), ("test://axb", "WIDTHxHEIGHT"),
-        ("test://32x24?fps=abc", "fps"), ("test://32x24?bogus=1", "bogus"), ("csi://abc", "csi"),
-        ("v4l2:///dev/edgesr-no-such-camera", "camera|video|v4l2"), ("{f}/missing.mp4", "does not exist"),
-        ("{f}/a_file", "cannot tell what"), ("rtsp://127.0.0.1:1/none", "cannot open stream"),
-        ("http://", "http"), ("://x", "URI|scheme|cannot"))],
-    *[(["stream", "--source", "test://32x24?frames=2", "--sink", sink, *M], 1, pattern) for sink, pattern in (
-        (UNWRITABLE + "/s.mp4", "writable --sink"), (UNWRITABLE + "/frames", "writable --sink"),
-        ("{f}/a_file/s.mp4", "--sink"), ("ftp://x/y", "unknown scheme"), ("null://x?bad=1", "bad"),
-        ("file://{out}/s.mp4?codec=h265", "unknown codec"), ("file://{out}/s.mp4?fps=x", "option fps=.x. is not"), ("{out}/s.xyz", "cannot tell what"),
-        ("file://{out}/frames?format=xyz", "cannot write images as"))],
+    *[
+        (["stream", "--source", src, "--sink", "null://", *M, "--open-timeout", "1"], 1, pattern)
+        for src, pattern in (
+            ("ftp://example.com/x", "ftp"),
+            ("test://0x0", "positive|size"),
+            ("test://axb", "WIDTHxHEIGHT"),
+            ("test://32x24?fps=abc", "fps"),
+            ("test://32x24?bogus=1", "bogus"),
+            ("csi://abc", "csi"),
+            ("v4l2:///dev/edgesr-no-such-camera", "camera|video|v4l2"),
+            ("{f}/missing.mp4", "does not exist"),
+            ("{f}/a_file", "cannot tell what"),
+            ("rtsp://127.0.0.1:1/none", "cannot open stream"),
+            ("http://", "http"),
+            ("://x", "URI|scheme|cannot"),
+        )
+    ],
+    *[
+        (["stream", "--source", "test://32x24?frames=2", "--sink", sink, *M], 1, pattern)
+        for sink, pattern in (
+            (UNWRITABLE + "/s.mp4", "writable --sink"),
+            (UNWRITABLE + "/frames", "writable --sink"),
+            ("{f}/a_file/s.mp4", "--sink"),
+            ("ftp://x/y", "unknown scheme"),
+            ("null://x?bad=1", "bad"),
+            ("file://{out}/s.mp4?codec=h265", "unknown codec"),
+            ("file://{out}/s.mp4?fps=x", "option fps=.x. is not"),
+            ("{out}/s.xyz", "cannot tell what"),
+            ("file://{out}/frames?format=xyz", "cannot write images as"),
+        )
+    ],
 ]
 
 CASES = USAGE + BUILD + MODELS + IMAGES + URIS
 
 REBUILD = "rebuild the artifact with 'edgesr build'"
 ENGINES = [  # engines and their sidecars on an Orin Nano with TensorRT TRT: exit 1, refused before deserialising
-    *[(["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", f"{{f}}/{name}.engine"], 1, pattern)
-      for name, pattern in (
-        ("other_trt", f"built with TensorRT 8.6.2.3, this machine has {TRT}; .*edgesr build --device orin-nano"),
-        ("other_device", "built for orin-agx, this machine is orin-nano; .*edgesr build --device orin-nano"),
-        ("other_gpu", "compute capability 7.2 .xavier-nx., this GPU is 8.7; .*edgesr build --device orin-nano"),
-        ("unbuilt", "never built by TensorRT .a bundle.; .*edgesr build --device orin-nano"),
-        ("no_sidecar", "has no sidecar no_sidecar.engine.json; copy the sidecar beside it or rebuild"),
-        ("text_sidecar", f"text_sidecar.engine.json is unreadable .*; {REBUILD}"),
-        ("empty_sidecar", f"empty_sidecar.engine.json is unreadable .*; {REBUILD}"),
-        ("binary_sidecar", f"binary_sidecar.engine.json is unreadable .*; {REBUILD}"),
-        ("list_sidecar", f"unknown format; {REBUILD}"),
-        ("schema_sidecar", f"unknown format; {REBUILD}"),
-        ("partial_sidecar", f"lacks scale, precision, input, device, compute_capability, tensorrt; {REBUILD}"),
-        ("scale_sidecar", f"records scale 'two', not a whole number >= 1; {REBUILD}"),
-        ("input_sidecar", f"records input 'big:.*', not NxCxHxW or MIN:OPT:MAX shapes; {REBUILD}"),
-        ("garbled", "could not deserialise garbled.engine .*edgesr build --device orin-nano"))],
-    (["stream", "--source", "test://32x24?frames=2", "--sink", "{out}/s.mp4", "--model", "{f}/other_trt.engine"], 1,
-     "built with TensorRT 8.6.2.3"),
+    *[
+        (["upscale", "{f}/ok.png", "-o", "{out}/o.png", "--model", f"{{f}}/{name}.engine"], 1, pattern)
+        for name, pattern in (
+            ("other_trt", f"built with TensorRT 8.6.2.3, this machine has {TRT}; .*edgesr build --device orin-nano"),
+            ("other_device", "built for orin-agx, this machine is orin-nano; .*edgesr build --device orin-nano"),
+            ("other_gpu", "compute capability 7.2 .xavier-nx., this GPU is 8.7; .*edgesr build --device orin-nano"),
+            ("unbuilt", "never built by TensorRT .a bundle.; .*edgesr build --device orin-nano"),
+            ("no_sidecar", "has no sidecar no_sidecar.engine.json; copy the sidecar beside it or rebuild"),
+            ("text_sidecar", f"text_sidecar.engine.json is unreadable .*; {REBUILD}"),
+            ("empty_sidecar", f"empty_sidecar.engine.json is unreadable .*; {REBUILD}"),
+            ("binary_sidecar", f"binary_sidecar.engine.json is unreadable .*; {REBUILD}"),
+            ("list_sidecar", f"unknown format; {REBUILD}"),
+            ("schema_sidecar", f"unknown format; {REBUILD}"),
+            ("partial_sidecar", f"lacks scale, precision, input, device, compute_capability, tensorrt; {REBUILD}"),
+            ("scale_sidecar", f"records scale 'two', not a whole number >= 1; {REBUILD}"),
+            ("input_sidecar", f"records input 'big:.*', not NxCxHxW or MIN:OPT:MAX shapes; {REBUILD}"),
+            ("garbled", "could not deserialise garbled.engine .*edgesr build --device orin-nano"),
+        )
+    ],
+    (
+        ["stream", "--source", "test://32x24?frames=2", "--sink", "{out}/s.mp4", "--model", "{f}/other_trt.engine"],
+        1,
+        "built with TensorRT 8.6.2.3",
+    ),
     (["bench", "{f}/other_device.engine", "-o", "{out}"], 1, "built for orin-agx, this machine is orin-nano"),
 ]
 
@@ -380,13 +524,20 @@ def test_bad_checkpoints(name, files, tmp_path, capsys):
     pytest.importorskip("torch")
     marker = Path("/tmp/edgesr-pwned")
     marker.unlink(missing_ok=True)
-    _check((["export", "rfdn", "--weights", f"{{f}}/{name}", "-o", "{out}/m.onnx"], 1,
-            "checkpoint|weights|pickle|cannot"), files, tmp_path, capsys)
+    _check(
+        (["export", "rfdn", "--weights", f"{{f}}/{name}", "-o", "{out}/m.onnx"], 1, "checkpoint|weights|pickle|cannot"),
+        files,
+        tmp_path,
+        capsys,
+    )
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("command", [["export", "rfdn", "--weights", "{ckpt}", "-o", "{out}/m.onnx"],
-                                     ["train", "--resume", "{ckpt}"]], ids=["export", "train"])
+@pytest.mark.parametrize(
+    "command",
+    [["export", "rfdn", "--weights", "{ckpt}", "-o", "{out}/m.onnx"], ["train", "--resume", "{ckpt}"]],
+    ids=["export", "train"],
+)
 @pytest.mark.parametrize("protocol", [2, 5, "torch.save"])
 def test_malicious_checkpoint_is_one_line_outside_pytest(command, protocol, tmp_path):
     """Run as a user runs it, where pytest's warning capture does not hide PyTorch's own warnings."""
@@ -399,20 +550,26 @@ def test_malicious_checkpoint_is_one_line_outside_pytest(command, protocol, tmp_
         ckpt.write_bytes(pickle.dumps({"state_dict": _Evil()}, protocol=protocol))
     argv = [a.replace("{ckpt}", str(ckpt)).replace("{out}", str(out)) for a in command]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
-    proc = subprocess.run([sys.executable, "-m", "edgesr", *argv], capture_output=True, text=True, env=env,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "edgesr", *argv], capture_output=True, text=True, env=env, timeout=120)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
-    assert re.search(r"holds Python objects, not just tensors \(GLOBAL posix\.system\); edgesr loads weights "
-                     r"without running pickled code", lines[0]), lines[0]
+    assert re.search(
+        r"holds Python objects, not just tensors \(GLOBAL posix\.system\); edgesr loads weights "
+        r"without running pickled code",
+        lines[0],
+    ), lines[0]
     assert not marker.exists() and not out.exists()
 
 
 def test_concurrent_build_is_refused(files, tmp_path, capsys):
     out = tmp_path / "engines"
     with lock.locked(out / "cpu" / ".work" / "tiny"):
-        got, lines, err = _run(["build", "--device", "cpu", "--onnx", "{f}/tiny.onnx", "--precision", "fp32",
-                                "-o", str(out)], files, tmp_path / "unused", capsys)
+        got, lines, err = _run(
+            ["build", "--device", "cpu", "--onnx", "{f}/tiny.onnx", "--precision", "fp32", "-o", str(out)],
+            files,
+            tmp_path / "unused",
+            capsys,
+        )
     assert got == 1 and len(lines) == 1 and "another edgesr process" in lines[0], err
     assert not any(p.name != lock.LOCK_NAME for p in out.rglob("*") if p.is_file())
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edgesr import sizes
 from edgesr.errors import EdgeSRError
@@ -20,8 +21,12 @@ FAST = settings(max_examples=200, deadline=None)
 @FAST
 @given(st.text(max_size=24))
 def test_size_parsers_refuse_cleanly(text):
-    for parse in (lambda t: sizes.parse_hw(t, "--tile"), lambda t: sizes.parse_hw_range(t, "--input-size-range"),
-                  lambda t: sizes.parse_nchw(t, "--input-shape"), lambda t: sizes.legacy_wh(t, "--input", "--input-size")):
+    for parse in (
+        lambda t: sizes.parse_hw(t, "--tile"),
+        lambda t: sizes.parse_hw_range(t, "--input-size-range"),
+        lambda t: sizes.parse_nchw(t, "--input-shape"),
+        lambda t: sizes.legacy_wh(t, "--input", "--input-size"),
+    ):
         try:
             parse(text)
         except EdgeSRError as exc:
@@ -46,10 +51,16 @@ def test_old_build_order_only_where_unambiguous(h, w):
 
 
 @FAST
-@given(st.one_of(st.text(max_size=40),
-                 st.builds(lambda s, rest: f"{s}://{rest}",
-                           st.sampled_from(["file", "test", "v4l2", "csi", "rtsp", "null", "display", "ftp", "x"]),
-                           st.text(max_size=30))))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda s, rest: f"{s}://{rest}",
+            st.sampled_from(["file", "test", "v4l2", "csi", "rtsp", "null", "display", "ftp", "x"]),
+            st.text(max_size=30),
+        ),
+    )
+)
 def test_uri_parser_refuses_cleanly(text):
     try:
         parsed = uri.parse(text)
@@ -68,7 +79,7 @@ def test_mutated_onnx_loads_or_refuses(tmp_path_factory, data):
     blob = bytearray(MODEL)
     kind = data.draw(st.sampled_from(["flip", "truncate", "splice"]))
     if kind == "truncate":
-        blob = blob[:data.draw(st.integers(0, len(blob) - 1))]
+        blob = blob[: data.draw(st.integers(0, len(blob) - 1))]
     elif kind == "flip":
         for _ in range(data.draw(st.integers(1, 8))):
             blob[data.draw(st.integers(0, len(blob) - 1))] ^= 1 << data.draw(st.integers(0, 7))

@@ -31,11 +31,14 @@ def test_convert_happy_path(tmp_path, capsys):
     assert (tmp_path / "out" / "m.onnx").exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "does not exist"),
-    (b"", "is empty"),
-    (b"not onnx at all", "not an ONNX model"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        (b"", "is empty"),
+        (b"not onnx at all", "not an ONNX model"),
+    ],
+)
 def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, content, message):
     path = tmp_path / "model.onnx"
     if content is not None:
@@ -84,10 +87,12 @@ def test_bug_keeps_its_traceback(monkeypatch, tmp_path):
 def test_a_light_command_builds_only_its_own_parser():
     """Each command reads its defaults from the library's options (which import numpy): only the command
     run may load them, so 'edgesr devices' and 'edgesr --help' stay quick."""
-    script = ("import json, sys\n"
-              "from edgesr.cli import main\n"
-              "main(['devices', '--json'])\n"
-              "print(json.dumps('numpy' in sys.modules))\n")
+    script = (
+        "import json, sys\n"
+        "from edgesr.cli import main\n"
+        "main(['devices', '--json'])\n"
+        "print(json.dumps('numpy' in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) is False
 
@@ -108,9 +113,9 @@ def _parsed(argv: list[str]):
 def test_defaults_and_choices_are_the_librarys(capsys):
     from edgesr.app.config import AppConfig
     from edgesr.bench.run import BenchOptions
-    from edgesr.build.policy import PRECISIONS
+    from edgesr.deploy import BuildOptions
+    from edgesr.engine.policy import PRECISIONS
     from edgesr.io.sources import ReconnectPolicy
-    from edgesr.pipeline import BuildOptions
     from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
     from edgesr.report.validate import ValidateOptions
     from edgesr.runtime.jobs import StreamOptions, UpscaleOptions
@@ -123,17 +128,30 @@ def test_defaults_and_choices_are_the_librarys(capsys):
     assert "--precision {" + ",".join(PRECISIONS) + "}" in capsys.readouterr().out
     validate = _parsed(["validate", "m.onnx", "--data", "d"])
     assert (validate.max_drop, validate.repeats, validate.latency_size) == (
-        ValidateOptions.max_drop, ValidateOptions.repeats, ValidateOptions.latency_size)
+        ValidateOptions.max_drop,
+        ValidateOptions.repeats,
+        ValidateOptions.latency_size,
+    )
     up = _parsed(["upscale", "in.mp4", "-o", "out.mp4"])
     assert (up.tile_overlap, up.codec, up.crf, up.audio, up.image_format) == (
-        UpscaleOptions.tile_overlap, UpscaleOptions.codec, UpscaleOptions.crf, UpscaleOptions.audio,
-        UpscaleOptions.image_format)
+        UpscaleOptions.tile_overlap,
+        UpscaleOptions.codec,
+        UpscaleOptions.crf,
+        UpscaleOptions.audio,
+        UpscaleOptions.image_format,
+    )
     stream = _parsed(["stream", "--source", "0", "--sink", "null://"])
     assert stream.stats_every == StreamOptions().pipeline.report_every and stream.drop == StreamOptions().pipeline.drop
     assert (stream.reconnect_retries, stream.reconnect_delay, stream.stall_timeout) == (
-        ReconnectPolicy.retries, ReconnectPolicy.delay, ReconnectPolicy.stall_timeout)
+        ReconnectPolicy.retries,
+        ReconnectPolicy.delay,
+        ReconnectPolicy.stall_timeout,
+    )
     bench = _parsed(["bench", "m.onnx"])
     assert (bench.warmup, bench.repeat, bench.telemetry_interval) == (
-        BenchOptions.warmup, BenchOptions.repeat, BenchOptions.telemetry_interval_ms)
+        BenchOptions.warmup,
+        BenchOptions.repeat,
+        BenchOptions.telemetry_interval_ms,
+    )
     app = _parsed(["app"])
     assert (app.host, app.port, app.max_upload_mb) == (AppConfig.host, AppConfig.port, AppConfig.max_upload_mb)

@@ -13,8 +13,15 @@ from edgesr.degrade.mix import MIXES, get_mix  # noqa: E402
 from edgesr.errors import InputError  # noqa: E402
 from edgesr.io.images import read_rgb, sample_images  # noqa: E402
 
-SPECS = ["blur=iso:1.2", "blur=aniso:2:0.8:30", "blur=iso:3,down=bilinear", "down=area", "blur=gen:1.5:1",
-         "blur=iso:2,down=decimate", "blur=iso:3.6"]
+SPECS = [
+    "blur=iso:1.2",
+    "blur=aniso:2:0.8:30",
+    "blur=iso:3,down=bilinear",
+    "down=area",
+    "blur=gen:1.5:1",
+    "blur=iso:2,down=decimate",
+    "blur=iso:3.6",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,5 +61,7 @@ def test_the_real_mix_draws_every_kind_of_degradation_and_some_clean():
 
 
 def test_an_unknown_mix_is_refused_with_the_choices():
-    with pytest.raises(InputError, match=r"unknown degradation mix 'rael' \(did you mean 'real'\?\); mixes: real, clean"):
+    with pytest.raises(
+        InputError, match=r"unknown degradation mix 'rael' \(did you mean 'real'\?\); mixes: real, clean"
+    ):
         get_mix("rael")

@@ -11,9 +11,18 @@ from edgesr.degrade.kernels import covariance, kernel_moments, kernel_size, make
 from edgesr.degrade.spec import Blur
 
 
-@pytest.mark.parametrize("blur", [Blur("iso", 0.3), Blur("iso", 1.2), Blur("iso", 3.6), Blur("iso", 8.0),
-                                  Blur("aniso", 2.0, 0.8, 30.0), Blur("gen", 1.5, beta=1.0),
-                                  Blur("plateau", 1.5, beta=4.0)])
+@pytest.mark.parametrize(
+    "blur",
+    [
+        Blur("iso", 0.3),
+        Blur("iso", 1.2),
+        Blur("iso", 3.6),
+        Blur("iso", 8.0),
+        Blur("aniso", 2.0, 0.8, 30.0),
+        Blur("gen", 1.5, beta=1.0),
+        Blur("plateau", 1.5, beta=4.0),
+    ],
+)
 def test_kernels_sum_to_one_are_odd_and_centred(blur):
     k = make_kernel(blur)
     assert k.shape[0] == k.shape[1] == kernel_size(blur) and k.shape[0] % 2 == 1

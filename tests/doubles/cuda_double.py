@@ -27,8 +27,13 @@ from collections.abc import Callable
 from ctypes import CFUNCTYPE, POINTER, c_int, c_size_t, c_void_p
 
 SUCCESS, INVALID_VALUE, MEMORY_ALLOCATION, NO_DEVICE, INVALID_HANDLE = 0, 1, 2, 100, 400
-_NAMES = {SUCCESS: "no error", INVALID_VALUE: "invalid argument", MEMORY_ALLOCATION: "out of memory",
-          NO_DEVICE: "no CUDA-capable device is detected", INVALID_HANDLE: "invalid resource handle"}
+_NAMES = {
+    SUCCESS: "no error",
+    INVALID_VALUE: "invalid argument",
+    MEMORY_ALLOCATION: "out of memory",
+    NO_DEVICE: "no CUDA-capable device is detected",
+    INVALID_HANDLE: "invalid resource handle",
+}
 HOST_TO_DEVICE, DEVICE_TO_HOST = 1, 2
 
 
@@ -47,18 +52,19 @@ class FakeCudart:
         self._messages = {code: ctypes.create_string_buffer(text.encode()) for code, text in _NAMES.items()}
         self._functions = {}
         for name, restype, argtypes in (
-                ("cudaGetErrorString", c_void_p, [c_int]),  # const char*; c_void_p so ctypes keeps no copy
-                ("cudaGetLastError", c_int, []),
-                ("cudaGetDevice", c_int, [POINTER(c_int)]),
-                ("cudaDeviceGetAttribute", c_int, [POINTER(c_int), c_int, c_int]),
-                ("cudaMalloc", c_int, [POINTER(c_void_p), c_size_t]),
-                ("cudaFree", c_int, [c_void_p]),
-                ("cudaMallocHost", c_int, [POINTER(c_void_p), c_size_t]),
-                ("cudaFreeHost", c_int, [c_void_p]),
-                ("cudaStreamCreate", c_int, [POINTER(c_void_p)]),
-                ("cudaStreamDestroy", c_int, [c_void_p]),
-                ("cudaStreamSynchronize", c_int, [c_void_p]),
-                ("cudaMemcpyAsync", c_int, [c_void_p, c_void_p, c_size_t, c_int, c_void_p])):
+            ("cudaGetErrorString", c_void_p, [c_int]),  # const char*; c_void_p so ctypes keeps no copy
+            ("cudaGetLastError", c_int, []),
+            ("cudaGetDevice", c_int, [POINTER(c_int)]),
+            ("cudaDeviceGetAttribute", c_int, [POINTER(c_int), c_int, c_int]),
+            ("cudaMalloc", c_int, [POINTER(c_void_p), c_size_t]),
+            ("cudaFree", c_int, [c_void_p]),
+            ("cudaMallocHost", c_int, [POINTER(c_void_p), c_size_t]),
+            ("cudaFreeHost", c_int, [c_void_p]),
+            ("cudaStreamCreate", c_int, [POINTER(c_void_p)]),
+            ("cudaStreamDestroy", c_int, [c_void_p]),
+            ("cudaStreamSynchronize", c_int, [c_void_p]),
+            ("cudaMemcpyAsync", c_int, [c_void_p, c_void_p, c_size_t, c_int, c_void_p]),
+        ):
             impl = getattr(self, "_" + name)
             self._functions[name] = CFUNCTYPE(restype, *argtypes)(self._counted(name, impl))
 
@@ -78,6 +84,7 @@ class FakeCudart:
             if name not in ("cudaGetErrorString", "cudaGetLastError") and status != SUCCESS:
                 self._last_error = status
             return status
+
         return call
 
     # --- what tests look at ---

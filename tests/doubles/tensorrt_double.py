@@ -64,43 +64,168 @@ import onnx
 
 # --- what each generation has -------------------------------------------------------------------
 
-_BUILDER_FLAGS_8 = ["FP16", "INT8", "DEBUG", "GPU_FALLBACK", "STRICT_TYPES", "REFIT", "DISABLE_TIMING_CACHE", "TF32",
-                    "SPARSE_WEIGHTS", "SAFETY_SCOPE", "OBEY_PRECISION_CONSTRAINTS", "PREFER_PRECISION_CONSTRAINTS",
-                    "DIRECT_IO", "REJECT_EMPTY_ALGORITHMS", "ENABLE_TACTIC_HEURISTIC"]
+_BUILDER_FLAGS_8 = [
+    "FP16",
+    "INT8",
+    "DEBUG",
+    "GPU_FALLBACK",
+    "STRICT_TYPES",
+    "REFIT",
+    "DISABLE_TIMING_CACHE",
+    "TF32",
+    "SPARSE_WEIGHTS",
+    "SAFETY_SCOPE",
+    "OBEY_PRECISION_CONSTRAINTS",
+    "PREFER_PRECISION_CONSTRAINTS",
+    "DIRECT_IO",
+    "REJECT_EMPTY_ALGORITHMS",
+    "ENABLE_TACTIC_HEURISTIC",
+]
 _BUILDER_FLAGS_86_EXTRA = ["VERSION_COMPATIBLE", "EXCLUDE_LEAN_RUNTIME", "FP8"]
-_BUILDER_FLAGS_10 = ["FP16", "INT8", "DEBUG", "GPU_FALLBACK", "REFIT", "DISABLE_TIMING_CACHE", "TF32",
-                     "SPARSE_WEIGHTS", "SAFETY_SCOPE", "OBEY_PRECISION_CONSTRAINTS", "PREFER_PRECISION_CONSTRAINTS",
-                     "DIRECT_IO", "REJECT_EMPTY_ALGORITHMS", "VERSION_COMPATIBLE", "EXCLUDE_LEAN_RUNTIME", "FP8",
-                     "ERROR_ON_TIMING_CACHE_MISS", "BF16", "DISABLE_COMPILATION_CACHE", "STRIP_PLAN",
-                     "REFIT_IDENTICAL", "WEIGHT_STREAMING", "INT4", "REFIT_INDIVIDUAL", "STRICT_NANS",
-                     "MONITOR_MEMORY", "FP4", "EDITABLE_TIMING_CACHE", "DISTRIBUTIVE_INDEPENDENCE"]
-_REMOVED_IN_11 = {"FP16", "INT8", "FP8", "BF16", "INT4", "FP4", "OBEY_PRECISION_CONSTRAINTS",
-                  "PREFER_PRECISION_CONSTRAINTS", "REJECT_EMPTY_ALGORITHMS"}  # the last went with IAlgorithmSelector
+_BUILDER_FLAGS_10 = [
+    "FP16",
+    "INT8",
+    "DEBUG",
+    "GPU_FALLBACK",
+    "REFIT",
+    "DISABLE_TIMING_CACHE",
+    "TF32",
+    "SPARSE_WEIGHTS",
+    "SAFETY_SCOPE",
+    "OBEY_PRECISION_CONSTRAINTS",
+    "PREFER_PRECISION_CONSTRAINTS",
+    "DIRECT_IO",
+    "REJECT_EMPTY_ALGORITHMS",
+    "VERSION_COMPATIBLE",
+    "EXCLUDE_LEAN_RUNTIME",
+    "FP8",
+    "ERROR_ON_TIMING_CACHE_MISS",
+    "BF16",
+    "DISABLE_COMPILATION_CACHE",
+    "STRIP_PLAN",
+    "REFIT_IDENTICAL",
+    "WEIGHT_STREAMING",
+    "INT4",
+    "REFIT_INDIVIDUAL",
+    "STRICT_NANS",
+    "MONITOR_MEMORY",
+    "FP4",
+    "EDITABLE_TIMING_CACHE",
+    "DISTRIBUTIVE_INDEPENDENCE",
+]
+_REMOVED_IN_11 = {
+    "FP16",
+    "INT8",
+    "FP8",
+    "BF16",
+    "INT4",
+    "FP4",
+    "OBEY_PRECISION_CONSTRAINTS",
+    "PREFER_PRECISION_CONSTRAINTS",
+    "REJECT_EMPTY_ALGORITHMS",
+}  # the last went with IAlgorithmSelector
 PRECISION_FLAGS = {"FP16", "INT8", "FP8", "BF16", "INT4", "FP4"}
 
-_LAYER_TYPES = ["CONVOLUTION", "FULLY_CONNECTED", "ACTIVATION", "POOLING", "LRN", "SCALE", "SOFTMAX", "DECONVOLUTION",
-                "CONCATENATION", "ELEMENTWISE", "PLUGIN", "UNARY", "PADDING", "SHUFFLE", "REDUCE", "TOPK", "GATHER",
-                "MATRIX_MULTIPLY", "RAGGED_SOFTMAX", "CONSTANT", "RNN_V2", "IDENTITY", "PLUGIN_V2", "SLICE", "SHAPE",
-                "PARAMETRIC_RELU", "RESIZE", "TRIP_LIMIT", "RECURRENCE", "ITERATOR", "LOOP_OUTPUT", "SELECT", "FILL",
-                "QUANTIZE", "DEQUANTIZE", "CONDITION", "CONDITIONAL_INPUT", "CONDITIONAL_OUTPUT", "SCATTER", "EINSUM",
-                "ASSERTION", "ONE_HOT", "NON_ZERO", "GRID_SAMPLE", "NMS", "REVERSE_SEQUENCE", "NORMALIZATION", "CAST"]
+_LAYER_TYPES = [
+    "CONVOLUTION",
+    "FULLY_CONNECTED",
+    "ACTIVATION",
+    "POOLING",
+    "LRN",
+    "SCALE",
+    "SOFTMAX",
+    "DECONVOLUTION",
+    "CONCATENATION",
+    "ELEMENTWISE",
+    "PLUGIN",
+    "UNARY",
+    "PADDING",
+    "SHUFFLE",
+    "REDUCE",
+    "TOPK",
+    "GATHER",
+    "MATRIX_MULTIPLY",
+    "RAGGED_SOFTMAX",
+    "CONSTANT",
+    "RNN_V2",
+    "IDENTITY",
+    "PLUGIN_V2",
+    "SLICE",
+    "SHAPE",
+    "PARAMETRIC_RELU",
+    "RESIZE",
+    "TRIP_LIMIT",
+    "RECURRENCE",
+    "ITERATOR",
+    "LOOP_OUTPUT",
+    "SELECT",
+    "FILL",
+    "QUANTIZE",
+    "DEQUANTIZE",
+    "CONDITION",
+    "CONDITIONAL_INPUT",
+    "CONDITIONAL_OUTPUT",
+    "SCATTER",
+    "EINSUM",
+    "ASSERTION",
+    "ONE_HOT",
+    "NON_ZERO",
+    "GRID_SAMPLE",
+    "NMS",
+    "REVERSE_SEQUENCE",
+    "NORMALIZATION",
+    "CAST",
+]
 
 # ONNX op -> the TensorRT layer the parser makes for it (enough for SR graphs).
 _IMPORTERS = {
-    "Conv": "CONVOLUTION", "ConvTranspose": "DECONVOLUTION", "Relu": "ACTIVATION", "LeakyRelu": "ACTIVATION",
-    "Sigmoid": "ACTIVATION", "Clip": "ACTIVATION", "Tanh": "ACTIVATION", "PRelu": "PARAMETRIC_RELU",
-    "Add": "ELEMENTWISE", "Sub": "ELEMENTWISE", "Mul": "ELEMENTWISE", "Div": "ELEMENTWISE",
-    "DepthToSpace": "SHUFFLE", "SpaceToDepth": "SHUFFLE", "Reshape": "SHUFFLE", "Transpose": "SHUFFLE",
-    "Resize": "RESIZE", "Concat": "CONCATENATION", "Slice": "SLICE", "Identity": "IDENTITY", "Cast": "CAST",
-    "QuantizeLinear": "QUANTIZE", "DequantizeLinear": "DEQUANTIZE", "Constant": "CONSTANT",
-    "GlobalAveragePool": "REDUCE", "ReduceMean": "REDUCE", "AveragePool": "POOLING", "MaxPool": "POOLING",
-    "Mish": "ACTIVATION", "Gelu": "ACTIVATION", "LayerNormalization": "NORMALIZATION", "Pad": "PADDING",
+    "Conv": "CONVOLUTION",
+    "ConvTranspose": "DECONVOLUTION",
+    "Relu": "ACTIVATION",
+    "LeakyRelu": "ACTIVATION",
+    "Sigmoid": "ACTIVATION",
+    "Clip": "ACTIVATION",
+    "Tanh": "ACTIVATION",
+    "PRelu": "PARAMETRIC_RELU",
+    "Add": "ELEMENTWISE",
+    "Sub": "ELEMENTWISE",
+    "Mul": "ELEMENTWISE",
+    "Div": "ELEMENTWISE",
+    "DepthToSpace": "SHUFFLE",
+    "SpaceToDepth": "SHUFFLE",
+    "Reshape": "SHUFFLE",
+    "Transpose": "SHUFFLE",
+    "Resize": "RESIZE",
+    "Concat": "CONCATENATION",
+    "Slice": "SLICE",
+    "Identity": "IDENTITY",
+    "Cast": "CAST",
+    "QuantizeLinear": "QUANTIZE",
+    "DequantizeLinear": "DEQUANTIZE",
+    "Constant": "CONSTANT",
+    "GlobalAveragePool": "REDUCE",
+    "ReduceMean": "REDUCE",
+    "AveragePool": "POOLING",
+    "MaxPool": "POOLING",
+    "Mish": "ACTIVATION",
+    "Gelu": "ACTIVATION",
+    "LayerNormalization": "NORMALIZATION",
+    "Pad": "PADDING",
 }
 _NOT_IMPORTED = {"trt8": {"Mish", "Gelu"}, "trt10": set(), "trt11": set()}  # onnx-tensorrt operators.md per release
 
 # What the double's DLA accepts (the rest needs GPU fallback).
-DLA_LAYERS = {"CONVOLUTION", "DECONVOLUTION", "ACTIVATION", "POOLING", "SCALE", "ELEMENTWISE", "QUANTIZE",
-              "DEQUANTIZE", "CONCATENATION"}
+DLA_LAYERS = {
+    "CONVOLUTION",
+    "DECONVOLUTION",
+    "ACTIVATION",
+    "POOLING",
+    "SCALE",
+    "ELEMENTWISE",
+    "QUANTIZE",
+    "DEQUANTIZE",
+    "CONCATENATION",
+}
 
 _ONNX_DTYPES = {1: "FLOAT", 10: "HALF", 3: "INT8", 6: "INT32", 7: "INT64", 9: "BOOL", 2: "UINT8", 16: "BF16"}
 
@@ -128,8 +253,16 @@ class DoubleState:
     cuda: object = None  # the tests.doubles.cuda_double.FakeCudart that engines execute on
     severity: object = None
 
-    QUERIES = ("INetworkDefinition.", "ITensor.", "ILayer.", "OnnxParser.num_errors", "OnnxParser.get_error",
-               "IBuilderConfig.can_run_on_DLA", "ParserError.", "IOptimizationProfile.get_shape")
+    QUERIES = (
+        "INetworkDefinition.",
+        "ITensor.",
+        "ILayer.",
+        "OnnxParser.num_errors",
+        "OnnxParser.get_error",
+        "IBuilderConfig.can_run_on_DLA",
+        "ParserError.",
+        "IOptimizationProfile.get_shape",
+    )
 
     def effects(self) -> list[tuple[str, tuple]]:
         """The calls that configure TensorRT or ask the platform; inspection of the parsed network left out."""
@@ -198,32 +331,55 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
     if trt8:
         flags = _BUILDER_FLAGS_8 + (_BUILDER_FLAGS_86_EXTRA if at86 else [])
         BuilderFlag = enum.IntEnum("BuilderFlag", members(flags))
-        NetworkDefinitionCreationFlag = enum.IntEnum("NetworkDefinitionCreationFlag",
-                                                     {"EXPLICIT_BATCH": 0, "EXPLICIT_PRECISION": 1})
+        NetworkDefinitionCreationFlag = enum.IntEnum(
+            "NetworkDefinitionCreationFlag", {"EXPLICIT_BATCH": 0, "EXPLICIT_PRECISION": 1}
+        )
     elif trt10:
         BuilderFlag = enum.IntEnum("BuilderFlag", members(_BUILDER_FLAGS_10))
-        NetworkDefinitionCreationFlag = enum.IntEnum("NetworkDefinitionCreationFlag",
-                                                     {"EXPLICIT_BATCH": 0, "STRONGLY_TYPED": 1})
+        NetworkDefinitionCreationFlag = enum.IntEnum(
+            "NetworkDefinitionCreationFlag", {"EXPLICIT_BATCH": 0, "STRONGLY_TYPED": 1}
+        )
     else:
-        BuilderFlag = enum.IntEnum("BuilderFlag", {n: i for i, n in enumerate(_BUILDER_FLAGS_10)
-                                                   if n not in _REMOVED_IN_11})
-        NetworkDefinitionCreationFlag = enum.IntEnum("NetworkDefinitionCreationFlag",
-                                                     {"STRONGLY_TYPED": 1, "PREFER_AOT_PYTHON_PLUGINS": 2,
-                                                      "PREFER_JIT_PYTHON_PLUGINS": 3})
+        BuilderFlag = enum.IntEnum(
+            "BuilderFlag", {n: i for i, n in enumerate(_BUILDER_FLAGS_10) if n not in _REMOVED_IN_11}
+        )
+        NetworkDefinitionCreationFlag = enum.IntEnum(
+            "NetworkDefinitionCreationFlag",
+            {"STRONGLY_TYPED": 1, "PREFER_AOT_PYTHON_PLUGINS": 2, "PREFER_JIT_PYTHON_PLUGINS": 3},
+        )
     pools = ["WORKSPACE", "DLA_MANAGED_SRAM", "DLA_LOCAL_DRAM", "DLA_GLOBAL_DRAM"]
     pools += ["TACTIC_DRAM"] if at86 else []
     pools += ["TACTIC_SHARED_MEMORY"] if major >= 10 else []
     MemoryPoolType = enum.IntEnum("MemoryPoolType", members(pools))
     DeviceType = enum.IntEnum("DeviceType", {"GPU": 0, "DLA": 1})
-    layer_types = [t for t in _LAYER_TYPES if (t not in ("CAST", "NORMALIZATION") or at86)
-                   and (t not in ("FULLY_CONNECTED", "RNN_V2") or trt8)]
+    layer_types = [
+        t
+        for t in _LAYER_TYPES
+        if (t not in ("CAST", "NORMALIZATION") or at86) and (t not in ("FULLY_CONNECTED", "RNN_V2") or trt8)
+    ]
     LayerType = enum.IntEnum("LayerType", members(layer_types))
-    dtypes = ["FLOAT", "HALF", "INT8", "INT32", "BOOL", "UINT8"] + (["FP8"] if at86 else []) \
+    dtypes = (
+        ["FLOAT", "HALF", "INT8", "INT32", "BOOL", "UINT8"]
+        + (["FP8"] if at86 else [])
         + (["BF16", "INT64", "INT4"] if major >= 10 else [])
+    )
     DataType = enum.IntEnum("DataType", members(dtypes))
-    ErrorCode = enum.IntEnum("ErrorCode", members(["SUCCESS", "INTERNAL_ERROR", "MEM_ALLOC_FAILED",
-                                                   "MODEL_DESERIALIZE_FAILED", "INVALID_VALUE", "INVALID_GRAPH",
-                                                   "INVALID_NODE", "UNSUPPORTED_GRAPH", "UNSUPPORTED_NODE"]))
+    ErrorCode = enum.IntEnum(
+        "ErrorCode",
+        members(
+            [
+                "SUCCESS",
+                "INTERNAL_ERROR",
+                "MEM_ALLOC_FAILED",
+                "MODEL_DESERIALIZE_FAILED",
+                "INVALID_VALUE",
+                "INVALID_GRAPH",
+                "INVALID_NODE",
+                "UNSUPPORTED_GRAPH",
+                "UNSUPPORTED_NODE",
+            ]
+        ),
+    )
 
     # --- logging ---
 
@@ -234,7 +390,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             pass
 
         def log(self, severity, msg):
-            raise RuntimeError("Tried to call pure virtual function \"ILogger::log\"")
+            raise RuntimeError('Tried to call pure virtual function "ILogger::log"')
 
     for sev in ILogger.Severity:
         setattr(ILogger, sev.name, sev)
@@ -277,8 +433,12 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             self._inputs: list = []
             self._outputs: list = []
             self._layers: list = []
-            bit = lambda name: hasattr(NetworkDefinitionCreationFlag, name) and bool(  # noqa: E731
-                flags & (1 << int(getattr(NetworkDefinitionCreationFlag, name))))
+            bit = lambda name: (
+                hasattr(NetworkDefinitionCreationFlag, name)
+                and bool(  # noqa: E731
+                    flags & (1 << int(getattr(NetworkDefinitionCreationFlag, name)))
+                )
+            )
             self._explicit_batch = not trt8 or bit("EXPLICIT_BATCH")
             self._strongly_typed = trt11 or bit("STRONGLY_TYPED")
 
@@ -328,6 +488,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             return self._node
 
         if not trt8:
+
             def node_name(self):
                 return self._node_name
 
@@ -377,10 +538,15 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         def _import(self, model) -> bool:
             net = self._network
             if not net._explicit_batch:
-                self._error("INVALID_GRAPH", "Assertion failed: !mImporterCtx.network()->hasImplicitBatchDimension() "
-                            "&& \"This version of the ONNX parser only supports TensorRT INetworkDefinitions with an "
-                            "explicit batch dimension. Please ensure the network was initialized with the "
-                            "EXPLICIT_BATCH flag.\"", -1, "parseGraph")
+                self._error(
+                    "INVALID_GRAPH",
+                    "Assertion failed: !mImporterCtx.network()->hasImplicitBatchDimension() "
+                    '&& "This version of the ONNX parser only supports TensorRT INetworkDefinitions with an '
+                    "explicit batch dimension. Please ensure the network was initialized with the "
+                    'EXPLICIT_BATCH flag."',
+                    -1,
+                    "parseGraph",
+                )
                 return False
             g = model.graph
             weights = {t.name for t in g.initializer}
@@ -396,9 +562,12 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 if op == "Cast" and not at86:
                     layer = "IDENTITY"
                 if layer is None or op in _NOT_IMPORTED[gen] or node.domain not in ("", "ai.onnx"):
-                    desc = ('Assertion failed: creator && "Plugin not found, are the plugin name, version, and '
-                            'namespace correct?"' if trt8 else
-                            f"Plugin not found, are the plugin name, version, and namespace correct? ({op})")
+                    desc = (
+                        'Assertion failed: creator && "Plugin not found, are the plugin name, version, and '
+                        'namespace correct?"'
+                        if trt8
+                        else f"Plugin not found, are the plugin name, version, and namespace correct? ({op})"
+                    )
                     self._error("UNSUPPORTED_NODE", desc, index, "importFallbackPluginImporter", node.name, op)
                     return False
                 net._layers.append(ILayer(node.name or f"node_of_{node.output[0]}", getattr(LayerType, layer)))
@@ -445,6 +614,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
 
     calibrator_bases = ()
     if not trt11:
+
         class IInt8Calibrator:
             def __init__(self):
                 pass
@@ -461,8 +631,13 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         class IInt8LegacyCalibrator(IInt8Calibrator):
             pass
 
-        calibrator_bases = (IInt8Calibrator, IInt8EntropyCalibrator2, IInt8EntropyCalibrator, IInt8MinMaxCalibrator,
-                            IInt8LegacyCalibrator)
+        calibrator_bases = (
+            IInt8Calibrator,
+            IInt8EntropyCalibrator2,
+            IInt8EntropyCalibrator,
+            IInt8MinMaxCalibrator,
+            IInt8LegacyCalibrator,
+        )
 
     def _flag(value):
         if not isinstance(value, BuilderFlag):
@@ -512,6 +687,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             return self._pools.get(pool, 0)
 
         if trt8:
+
             def _set_workspace(self, value):
                 state.rec("IBuilderConfig.max_workspace_size=", value)
                 self._pools[MemoryPoolType.WORKSPACE] = value
@@ -542,6 +718,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         num_optimization_profiles = property(lambda self: len(self._profiles))
 
         if not trt11:
+
             def _set_calibrator(self, value):
                 state.rec("IBuilderConfig.int8_calibrator=", type(value).__name__ if value is not None else None)
                 if value is not None and not isinstance(value, calibrator_bases):
@@ -559,6 +736,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 return self._calibration_profile
 
         if at86:
+
             def _set_opt_level(self, value):
                 state.rec("IBuilderConfig.builder_optimization_level=", value)
                 self._opt_level = value
@@ -574,7 +752,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             if not head.startswith(TIMING_MAGIC):
                 state.log("ERROR", "Failed to deserialize the timing cache: invalid magic tag")
                 return None
-            return ITimingCache(head[len(TIMING_MAGIC) + 1:].decode(), [e for e in body.decode().split("\n") if e])
+            return ITimingCache(head[len(TIMING_MAGIC) + 1 :].decode(), [e for e in body.decode().split("\n") if e])
 
         def set_timing_cache(self, cache, ignore_mismatch):
             state.rec("IBuilderConfig.set_timing_cache", cache, ignore_mismatch)
@@ -599,10 +777,12 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         logger = property(lambda self: self._logger)
 
         if not trt11:
+
             def _fast(name, attr):
                 def get(self):
                     state.rec(f"Builder.{name}")
                     return getattr(state, attr)
+
                 return property(get)
 
             platform_has_fast_fp16 = _fast("platform_has_fast_fp16", "fast_fp16")
@@ -624,8 +804,9 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 state.log("ERROR", f"createNetworkV2: invalid network creation flags {flags}")
                 return None
             for f in NetworkDefinitionCreationFlag:
-                if flags & (1 << int(f)) and ((trt10 and f.name == "EXPLICIT_BATCH")
-                                              or (trt11 and f.name == "STRONGLY_TYPED")):
+                if flags & (1 << int(f)) and (
+                    (trt10 and f.name == "EXPLICIT_BATCH") or (trt11 and f.name == "STRONGLY_TYPED")
+                ):
                     state.log("WARNING", f"NetworkDefinitionCreationFlag::k{f.name} is deprecated and has no effect")
             return INetworkDefinition(flags)
 
@@ -667,11 +848,16 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 if layer.type.name not in DLA_LAYERS:
                     if BuilderFlag.GPU_FALLBACK in config._flags:
                         fallback_layers.append(layer.name)
-                        state.log("WARNING", f"Layer '{layer.name}' ({layer.type.name}): Unsupported on DLA. "
-                                             "Switching this layer's device type to GPU.")
+                        state.log(
+                            "WARNING",
+                            f"Layer '{layer.name}' ({layer.type.name}): Unsupported on DLA. "
+                            "Switching this layer's device type to GPU.",
+                        )
                     else:
-                        errors.append(f"Layer '{layer.name}' ({layer.type.name}) cannot run on DLA and GPU fallback "
-                                      "is not enabled")
+                        errors.append(
+                            f"Layer '{layer.name}' ({layer.type.name}) cannot run on DLA and GPU fallback "
+                            "is not enabled"
+                        )
         errors += state.build_errors
         if errors:
             for e in errors:
@@ -681,8 +867,11 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         calibrated = False
         if not trt11 and BuilderFlag.INT8 in config._flags and not has_qdq:
             if config._calibrator is None:
-                state.log("WARNING", "Missing scale and zero-point for tensors; expect fall back to non-int8 "
-                                     "implementation for any layer consuming or producing them")
+                state.log(
+                    "WARNING",
+                    "Missing scale and zero-point for tensors; expect fall back to non-int8 "
+                    "implementation for any layer consuming or producing them",
+                )
             else:
                 calibrated = _calibrate(config._calibrator, [t.name for t in network._inputs])
                 if not calibrated:
@@ -735,8 +924,15 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
     tensor_api = (major, minor) >= (8, 5)  # named I/O tensors and execute_async_v3 arrived in 8.5
     binding_api = trt8  # binding indices and execute_async_v2: deprecated in 8.5, removed in 10.0
     TensorIOMode = enum.IntEnum("TensorIOMode", {"NONE": 0, "INPUT": 1, "OUTPUT": 2})
-    numpy_types = {"FLOAT": np.float32, "HALF": np.float16, "INT8": np.int8, "INT32": np.int32, "BOOL": np.bool_,
-                   "UINT8": np.uint8, "INT64": np.int64}
+    numpy_types = {
+        "FLOAT": np.float32,
+        "HALF": np.float16,
+        "INT8": np.int8,
+        "INT32": np.int32,
+        "BOOL": np.bool_,
+        "UINT8": np.uint8,
+        "INT64": np.int64,
+    }
 
     def nptype(trt_type):
         if not isinstance(trt_type, DataType) or trt_type.name not in numpy_types:
@@ -822,8 +1018,9 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
     class IExecutionContext(_Obj):
         def __init__(self, engine):
             self._engine = engine
-            self._shapes = {t["name"]: tuple(t["shape"]) if -1 not in t["shape"] else None
-                            for t in engine._desc["inputs"]}
+            self._shapes = {
+                t["name"]: tuple(t["shape"]) if -1 not in t["shape"] else None for t in engine._desc["inputs"]
+            }
             self._addresses: dict[str, int] = {}
 
         engine = property(lambda self: self._engine)
@@ -832,10 +1029,13 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             dims = tuple(int(d) for d in shape)
             low, _, high = self._engine._profile(name)
             if len(dims) != len(low) or not all(a <= d <= b for d, a, b in zip(dims, low, high)):
-                state.log("ERROR", f"3: [executionContext.cpp::{call}] Error Code 3: API Usage Error (Parameter "
-                                   f"check failed, condition: profileMinDims.d[i] <= dimensions.d[i] && "
-                                   f"dimensions.d[i] <= profileMaxDims.d[i]. Supplied dimensions {list(dims)} "
-                                   f"are outside the optimization profile {list(low)} to {list(high)}.)")
+                state.log(
+                    "ERROR",
+                    f"3: [executionContext.cpp::{call}] Error Code 3: API Usage Error (Parameter "
+                    f"check failed, condition: profileMinDims.d[i] <= dimensions.d[i] && "
+                    f"dimensions.d[i] <= profileMaxDims.d[i]. Supplied dimensions {list(dims)} "
+                    f"are outside the optimization profile {list(low)} to {list(high)}.)",
+                )
                 return False
             self._shapes[name] = dims
             return True
@@ -850,11 +1050,15 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
         def _execute(self, stream, addresses):
             cuda = state.cuda
             if cuda is None:
-                raise RuntimeError("give the double a tests.doubles.cuda_double.FakeCudart (make(..., cuda=...)) "
-                                   "to execute engines")
+                raise RuntimeError(
+                    "give the double a tests.doubles.cuda_double.FakeCudart (make(..., cuda=...)) to execute engines"
+                )
             if any(v is None for v in self._shapes.values()):
-                state.log("ERROR", "3: [executionContext.cpp::enqueueInternal] Error Code 3: API Usage Error "
-                                   "(Parameter check failed, condition: allInputDimensionsSpecified(routine).)")
+                state.log(
+                    "ERROR",
+                    "3: [executionContext.cpp::enqueueInternal] Error Code 3: API Usage Error "
+                    "(Parameter check failed, condition: allInputDimensionsSpecified(routine).)",
+                )
                 return False
             tensors = []
             for t, _ in self._engine._io:
@@ -863,11 +1067,14 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 address = addresses.get(t["name"], 0)
                 nbytes = int(np.prod(shape)) * dtype.itemsize
                 if cuda.find(address, nbytes) != "device":
-                    state.log("ERROR", f"1: [runner.cpp::execute] Error Code 1: Cuda Runtime (an illegal memory "
-                                       f"access was encountered: {t['name']})")
+                    state.log(
+                        "ERROR",
+                        f"1: [runner.cpp::execute] Error Code 1: Cuda Runtime (an illegal memory "
+                        f"access was encountered: {t['name']})",
+                    )
                     return False
                 tensors.append((address, shape, dtype, nbytes))
-            (src, shape, dtype, nbytes), outputs = tensors[0], tensors[len(self._engine._desc["inputs"]):]
+            (src, shape, dtype, nbytes), outputs = tensors[0], tensors[len(self._engine._desc["inputs"]) :]
             scale = self._engine._desc["scale"]
 
             def work():  # the engine's "network": nearest-neighbour upscaling of the first input
@@ -883,6 +1090,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             return True
 
         if tensor_api:
+
             def set_input_shape(self, name, shape):
                 state.rec("IExecutionContext.set_input_shape", name, tuple(shape))
                 return self._set_shape(name, shape, "setInputShape")
@@ -904,6 +1112,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 return self._execute(stream_handle, self._addresses)
 
         if binding_api:
+
             def set_binding_shape(self, binding, shape):
                 state.rec("IExecutionContext.set_binding_shape", binding, tuple(shape))
                 return self._set_shape(self._engine.get_binding_name(binding), shape, "setBindingDimensions")
@@ -916,8 +1125,11 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             def execute_async_v2(self, bindings, stream_handle, input_consumed=None):
                 state.rec("IExecutionContext.execute_async_v2", len(bindings))
                 if len(bindings) != self._engine.num_bindings:
-                    state.log("ERROR", "3: [executionContext.cpp::enqueueV2] Error Code 3: API Usage Error "
-                                       "(bindings: one device pointer per binding)")
+                    state.log(
+                        "ERROR",
+                        "3: [executionContext.cpp::enqueueV2] Error Code 3: API Usage Error "
+                        "(bindings: one device pointer per binding)",
+                    )
                     return False
                 names = [t["name"] for t, _ in self._engine._io]
                 return self._execute(stream_handle, dict(zip(names, map(int, bindings))))
@@ -938,14 +1150,20 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             data = bytes(serialized_engine)
             state.rec("Runtime.deserialize_cuda_engine", len(data))
             if not data.startswith(ENGINE_MAGIC):
-                state.log("ERROR", "1: [stdArchiveReader.cpp::StdArchiveReader::32] Error Code 1: Serialization "
-                                   "(Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does not "
-                                   "match)")
+                state.log(
+                    "ERROR",
+                    "1: [stdArchiveReader.cpp::StdArchiveReader::32] Error Code 1: Serialization "
+                    "(Serialization assertion magicTagRead == kMAGIC_TAG failed.Magic tag does not "
+                    "match)",
+                )
                 return None
-            desc = json.loads(data[len(ENGINE_MAGIC):])
+            desc = json.loads(data[len(ENGINE_MAGIC) :])
             if desc["tensorrt"] != version:
-                state.log("ERROR", f"6: The engine plan file is not compatible with this version of TensorRT, "
-                                   f"expecting library version {version} got {desc['tensorrt']}, please rebuild.")
+                state.log(
+                    "ERROR",
+                    f"6: The engine plan file is not compatible with this version of TensorRT, "
+                    f"expecting library version {version} got {desc['tensorrt']}, please rebuild.",
+                )
                 return None
             if "runtime" not in desc:
                 raise RuntimeError("the double executes engines made by tensorrt_double.plan() only")
@@ -955,20 +1173,39 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
 
     mod = ModuleType("tensorrt", f"edgesr test double of TensorRT {version} ({gen})")
     exported = dict(
-        __version__=version, ILogger=ILogger, Logger=Logger, Builder=Builder, IBuilderConfig=IBuilderConfig,
-        INetworkDefinition=INetworkDefinition, ITensor=ITensor, ILayer=ILayer, OnnxParser=OnnxParser,
-        ParserError=ParserError, ErrorCode=ErrorCode, IOptimizationProfile=IOptimizationProfile,
-        ITimingCache=ITimingCache, BuilderFlag=BuilderFlag, NetworkDefinitionCreationFlag=NetworkDefinitionCreationFlag,
-        MemoryPoolType=MemoryPoolType, DeviceType=DeviceType, LayerType=LayerType, DataType=DataType,
-        Runtime=Runtime, ICudaEngine=ICudaEngine, IExecutionContext=IExecutionContext, nptype=nptype,
+        __version__=version,
+        ILogger=ILogger,
+        Logger=Logger,
+        Builder=Builder,
+        IBuilderConfig=IBuilderConfig,
+        INetworkDefinition=INetworkDefinition,
+        ITensor=ITensor,
+        ILayer=ILayer,
+        OnnxParser=OnnxParser,
+        ParserError=ParserError,
+        ErrorCode=ErrorCode,
+        IOptimizationProfile=IOptimizationProfile,
+        ITimingCache=ITimingCache,
+        BuilderFlag=BuilderFlag,
+        NetworkDefinitionCreationFlag=NetworkDefinitionCreationFlag,
+        MemoryPoolType=MemoryPoolType,
+        DeviceType=DeviceType,
+        LayerType=LayerType,
+        DataType=DataType,
+        Runtime=Runtime,
+        ICudaEngine=ICudaEngine,
+        IExecutionContext=IExecutionContext,
+        nptype=nptype,
     )
     if tensor_api:
         exported["TensorIOMode"] = TensorIOMode
     if not trt11:
         for cls in calibrator_bases:
             exported[cls.__name__] = cls
-        exported["CalibrationAlgoType"] = enum.IntEnum("CalibrationAlgoType", members(
-            ["LEGACY_CALIBRATION", "ENTROPY_CALIBRATION", "ENTROPY_CALIBRATION_2", "MINMAX_CALIBRATION"]))
+        exported["CalibrationAlgoType"] = enum.IntEnum(
+            "CalibrationAlgoType",
+            members(["LEGACY_CALIBRATION", "ENTROPY_CALIBRATION", "ENTROPY_CALIBRATION_2", "MINMAX_CALIBRATION"]),
+        )
     for k, v in exported.items():
         setattr(mod, k, v)
     mod.double = state
@@ -978,17 +1215,31 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
 def engine_summary(engine: bytes) -> dict:
     """What the double put into an engine it built."""
     assert engine.startswith(ENGINE_MAGIC), engine[:40]
-    return json.loads(engine[len(ENGINE_MAGIC):])
+    return json.loads(engine[len(ENGINE_MAGIC) :])
 
 
-def plan(version: str, *, scale: int = 2, shape=(-1, 3, -1, -1), profile=((1, 3, 8, 8), (1, 3, 32, 32), (4, 3, 64, 64)),
-         dtype: str = "FLOAT", out_dtype: str | None = None, input_name: str = "input",
-         outputs: tuple[str, ...] = ("output",)) -> bytes:
+def plan(
+    version: str,
+    *,
+    scale: int = 2,
+    shape=(-1, 3, -1, -1),
+    profile=((1, 3, 8, 8), (1, 3, 32, 32), (4, 3, 64, 64)),
+    dtype: str = "FLOAT",
+    out_dtype: str | None = None,
+    input_name: str = "input",
+    outputs: tuple[str, ...] = ("output",),
+) -> bytes:
     """A serialised engine the double of TensorRT ``version`` deserialises and runs: one image input
     (``shape`` with -1 where dynamic, ``profile`` its (min, opt, max); None for a static input) whose
     every output is the input upscaled ``scale`` times by nearest neighbour."""
-    inputs = [{"name": input_name, "dtype": dtype, "shape": list(shape),
-               "profile": [list(s) for s in profile] if profile is not None else None}]
+    inputs = [
+        {
+            "name": input_name,
+            "dtype": dtype,
+            "shape": list(shape),
+            "profile": [list(s) for s in profile] if profile is not None else None,
+        }
+    ]
     outs = [{"name": name, "dtype": out_dtype or dtype} for name in outputs]
     desc = {"tensorrt": version, "runtime": {"inputs": inputs, "outputs": outs, "scale": scale}}
     return ENGINE_MAGIC + json.dumps(desc).encode()

@@ -55,8 +55,11 @@ def test_models_json_lists_every_architecture(capsys):
 def test_models_table_finds_shared_weights(weights, capsys):
     assert main(["models", "--weights-dir", str(weights)]) == 0
     table = capsys.readouterr().out
-    for name, file in (("rfdn", "rfdn_aim2020_x4.pth"), ("rlfn", "rlfn_ntire2024_x4.pth"),
-                       ("safmn", "safmn_ntire2023_x4.pth")):
+    for name, file in (
+        ("rfdn", "rfdn_aim2020_x4.pth"),
+        ("rlfn", "rlfn_ntire2024_x4.pth"),
+        ("safmn", "safmn_ntire2023_x4.pth"),
+    ):
         line = next(ln for ln in table.splitlines() if ln.startswith(name + " "))
         assert str(weights / file) in line
 

@@ -27,7 +27,12 @@ def test_export_is_dynamic_self_contained_and_matches_torch(name, tmp_path):
     assert dims(model) == ["batch", 3, "height", "width"]
     m = meta.read(model)
     assert (m.arch, m.scale, m.value_range, m.channel_order, m.params) == (
-        name, 2, net.value_range, "RGB", models.count_params(net))
+        name,
+        2,
+        net.value_range,
+        "RGB",
+        models.count_params(net),
+    )
     for result in check_parity(net, path, [(21, 34), (40, 17)]):
         assert result.max_abs_err <= 1e-4 * net.value_range
 
@@ -49,17 +54,21 @@ def test_parity_failure_leaves_no_file(tmp_path):
 
 
 def test_naive_adaptive_pooling_cannot_export_dynamic(tmp_path, monkeypatch):
-    monkeypatch.setattr(safmn, "adaptive_max_pool",
-                        lambda x, f: F.adaptive_max_pool2d(x, (x.shape[2] // f, x.shape[3] // f)))
+    monkeypatch.setattr(
+        safmn, "adaptive_max_pool", lambda x, f: F.adaptive_max_pool2d(x, (x.shape[2] // f, x.shape[3] // f))
+    )
     with pytest.raises(ModelError, match="cannot export safmn .* adaptive pooling"):
         export_onnx(tiny("safmn", 2), tmp_path / "naive.onnx")
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    (dict(opset=11), "opset 11 is not supported"),
-    (dict(sample_hw=(12, 64)), "at least 16x16"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(opset=11), "opset 11 is not supported"),
+        (dict(sample_hw=(12, 64)), "at least 16x16"),
+    ],
+)
 def test_bad_settings(tmp_path, settings, message):
     with pytest.raises(InputError, match=message):
         ExportOnnx(**settings)(tiny("safmn", 2), tmp_path / "x.onnx")

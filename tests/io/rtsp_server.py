@@ -29,7 +29,8 @@ def main() -> None:
     factory.set_launch(
         f"( filesrc location={path} ! decodebin ! videoconvert ! "
         "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 bitrate=2000 ! "
-        "rtph264pay name=pay0 pt=96 config-interval=1 )")
+        "rtph264pay name=pay0 pt=96 config-interval=1 )"
+    )
 
     def on_configure(_factory, media) -> None:
         def on_state(_media, state) -> None:

@@ -32,13 +32,17 @@ BEFORE_S, DOWN_S, AFTER_S = 9.0, 2.0, 8.0
 def _server_available() -> str | None:
     if not Path(SYSTEM_PYTHON).exists():
         return f"{SYSTEM_PYTHON} is missing"
-    probe = ("import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
-             "from gi.repository import Gst, GstRtspServer; Gst.init(None); "
-             "assert all(Gst.ElementFactory.find(e) for e in ('x264enc', 'rtph264pay', 'avidemux', 'jpegdec'))")
+    probe = (
+        "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); "
+        "from gi.repository import Gst, GstRtspServer; Gst.init(None); "
+        "assert all(Gst.ElementFactory.find(e) for e in ('x264enc', 'rtph264pay', 'avidemux', 'jpegdec'))"
+    )
     done = subprocess.run([SYSTEM_PYTHON, "-c", probe], capture_output=True, text=True)
     if done.returncode:
-        return ("GStreamer's RTSP server is not installed (apt-get install gir1.2-gst-rtsp-server-1.0 "
-                "python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly; .ci/run does)")
+        return (
+            "GStreamer's RTSP server is not installed (apt-get install gir1.2-gst-rtsp-server-1.0 "
+            "python3-gst-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly; .ci/run does)"
+        )
     return None
 
 
@@ -57,7 +61,7 @@ def _video(path: Path, frames: int) -> None:
     for k in range(frames):
         img = np.full((HEIGHT, WIDTH, 3), 60, np.uint8)
         for bit in range(BITS):
-            img[:BLOCK, bit * BLOCK:(bit + 1) * BLOCK] = 255 if (k >> bit) & 1 else 0
+            img[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = 255 if (k >> bit) & 1 else 0
         writer.write(img)
     writer.release()
 
@@ -72,8 +76,9 @@ def _nearest_x2(path: Path) -> Path:
     y = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, None, None])
     scales = helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, 2, 2])
     node = helper.make_node("Resize", ["input", "", "scales"], ["output"], mode="nearest")
-    model = helper.make_model(helper.make_graph([node], "x2", [x], [y], [scales]),
-                              opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    model = helper.make_model(
+        helper.make_graph([node], "x2", [x], [y], [scales]), opset_imports=[helper.make_opsetid("", 17)], ir_version=8
+    )
     for k, v in {"edgesr.arch": "nearest", "edgesr.scale": "2", "edgesr.value_range": "1.0"}.items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
@@ -116,10 +121,34 @@ def test_stream_survives_a_server_restart(tmp_path, monkeypatch, capsys):
     port = _free_port()
     server = _Server(port, video, starts)
     server.start()
-    argv = ["-q", "stream", "--source", f"rtsp://127.0.0.1:{port}/test", "--sink", "null://", "--model", str(model),
-            "--duration", str(BEFORE_S + DOWN_S + AFTER_S), "--reconnect-delay", "0.25", "--reconnect-max-delay", "1",
-            "--reconnect-retries", "20", "--stall-timeout", "1", "--open-timeout", "3", "--stats-every", "0",
-            "--telemetry-interval", "0", "--json", str(tmp_path / "stats.json")]
+    argv = [
+        "-q",
+        "stream",
+        "--source",
+        f"rtsp://127.0.0.1:{port}/test",
+        "--sink",
+        "null://",
+        "--model",
+        str(model),
+        "--duration",
+        str(BEFORE_S + DOWN_S + AFTER_S),
+        "--reconnect-delay",
+        "0.25",
+        "--reconnect-max-delay",
+        "1",
+        "--reconnect-retries",
+        "20",
+        "--stall-timeout",
+        "1",
+        "--open-timeout",
+        "3",
+        "--stats-every",
+        "0",
+        "--telemetry-interval",
+        "0",
+        "--json",
+        str(tmp_path / "stats.json"),
+    ]
     codes: list[int] = []
     client = threading.Thread(target=lambda: codes.append(main(argv)))
     try:
@@ -139,13 +168,19 @@ def test_stream_survives_a_server_restart(tmp_path, monkeypatch, capsys):
     before = [(t, k) for t, k in recorder.arrivals if t < stopped]
     after = [(t, k) for t, k in recorder.arrivals if t > restarted]
     assert len(sessions) == 2 and len(before) >= FPS and len(after) >= 2 * FPS, (sessions, len(before), len(after))
-    latency_before = [t - (sessions[0] + k / FPS) for t, k in before[len(before) // 2:]]
-    latency_after = [t - (sessions[1] + k / FPS) for t, k in after[-3 * FPS:]]
+    latency_before = [t - (sessions[0] + k / FPS) for t, k in before[len(before) // 2 :]]
+    latency_after = [t - (sessions[1] + k / FPS) for t, k in after[-3 * FPS :]]
     reconnect_s = after[0][0] - restarted
-    report = {"reconnects": stats["reconnects"], "gap_s": stats["gap_s"], "missed_frames": stats["missed_frames"],
-              "reconnect_after_server_up_s": round(reconnect_s, 3), "frames_before": len(before),
-              "frames_after": len(after), "latency_before_ms": round(1000 * float(np.median(latency_before))),
-              "latency_after_ms": round(1000 * float(np.median(latency_after)))}
+    report = {
+        "reconnects": stats["reconnects"],
+        "gap_s": stats["gap_s"],
+        "missed_frames": stats["missed_frames"],
+        "reconnect_after_server_up_s": round(reconnect_s, 3),
+        "frames_before": len(before),
+        "frames_after": len(after),
+        "latency_before_ms": round(1000 * float(np.median(latency_before))),
+        "latency_after_ms": round(1000 * float(np.median(latency_after))),
+    }
     with capsys.disabled():
         print(f"\nRTSP restart: {json.dumps(report)}")
     assert stats["reconnects"] >= 1 and stats["gap_s"] >= DOWN_S and stats["missed_frames"] > 0

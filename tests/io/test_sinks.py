@@ -10,7 +10,14 @@ import pytest
 from edgesr.errors import DependencyError, InputError
 from edgesr.io.frame import Frame
 from edgesr.io.images import read_rgb
-from edgesr.io.sinks import ImageFileSink, ImageFolderSink, NullSink, SinkOptions, VideoFileSink, open_sink
+from edgesr.io.sinks import (
+    ImageFileSink,
+    ImageFolderSink,
+    NullSink,
+    SinkOptions,
+    VideoFileSink,
+    open_sink,
+)
 from tests.runtime.media import count_frames
 
 pytest.importorskip("cv2", reason="needs OpenCV (the 'video' extra)")

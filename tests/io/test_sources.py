@@ -10,23 +10,34 @@ import pytest
 from edgesr.errors import DependencyError, InputError
 from edgesr.io import uri
 from edgesr.io.images import write_rgb
-from edgesr.io.sources import (EndOfStream, ImageFilesSource, SourceError, TestPatternSource, VideoFileSource,
-                               csi_pipeline, open_source, opencv_has_gstreamer)
+from edgesr.io.sources import (
+    EndOfStream,
+    ImageFilesSource,
+    SourceError,
+    TestPatternSource,
+    VideoFileSource,
+    csi_pipeline,
+    open_source,
+    opencv_has_gstreamer,
+)
 
 pytest.importorskip("cv2", reason="needs OpenCV (the 'video' extra)")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("0", "v4l2:///dev/video0"),
-    ("/dev/video2", "v4l2:///dev/video2"),
-    ("v4l2:///dev/video1?width=640", "v4l2:///dev/video1?width=640"),
-    ("csi://0", "csi://0"),
-    ("rtsp://cam.local:8554/live?token=a&b=c", "rtsp://cam.local:8554/live?token=a&b=c"),
-    ("clip.mp4", "file://clip.mp4"),
-    ("file:///data/clip.mp4", "file:///data/clip.mp4"),
-    ("test://320x180?fps=30", "test://320x180?fps=30"),
-    ("null://", "null://"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0", "v4l2:///dev/video0"),
+        ("/dev/video2", "v4l2:///dev/video2"),
+        ("v4l2:///dev/video1?width=640", "v4l2:///dev/video1?width=640"),
+        ("csi://0", "csi://0"),
+        ("rtsp://cam.local:8554/live?token=a&b=c", "rtsp://cam.local:8554/live?token=a&b=c"),
+        ("clip.mp4", "file://clip.mp4"),
+        ("file:///data/clip.mp4", "file:///data/clip.mp4"),
+        ("test://320x180?fps=30", "test://320x180?fps=30"),
+        ("null://", "null://"),
+    ],
+)
 def test_addresses_are_normalised(text, expected):
     assert str(uri.parse(text)) == expected
 
@@ -113,12 +124,15 @@ def test_image_folder_and_glob(tmp_path):
                 source.read(1.0)
 
 
-@pytest.mark.parametrize("address, message", [
-    ("missing.mp4", "does not exist"),
-    ("missing_dir/", "does not exist"),
-    ("v4l2:///dev/video97", "does not exist"),
-    ("test://axb", "WIDTHxHEIGHT"),
-])
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("missing.mp4", "does not exist"),
+        ("missing_dir/", "does not exist"),
+        ("v4l2:///dev/video97", "does not exist"),
+        ("test://axb", "WIDTHxHEIGHT"),
+    ],
+)
 def test_unopenable_sources_are_one_line_errors(tmp_path, address, message):
     with pytest.raises((InputError, SourceError), match=message):
         open_source(str(tmp_path / address) if "://" not in address else address).open()

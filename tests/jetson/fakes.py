@@ -91,5 +91,12 @@ sys.exit(status)
 
 def emitter(name: str, period: float = 0.0, count: int = 0, status: int = 0) -> list[str]:
     """A command standing in for ``tegrastats``, replaying ``fixtures/tegrastats/NAME.txt``."""
-    return [sys.executable, "-c", EMITTER, str(FIXTURES / "tegrastats" / f"{name}.txt"), str(period), str(count),
-            str(status)]
+    return [
+        sys.executable,
+        "-c",
+        EMITTER,
+        str(FIXTURES / "tegrastats" / f"{name}.txt"),
+        str(period),
+        str(count),
+        str(status),
+    ]

@@ -39,14 +39,16 @@ def run_setup(tmp_path, release=None, model="NVIDIA Jetson AGX Orin Developer Ki
     (bin_dir / "python3").write_text(f"#!/bin/sh\necho {python}\n")
     (bin_dir / "python3").chmod(0o755)
     env = {**os.environ, "EDGESR_SYSROOT": str(root), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    return subprocess.run(["bash", str(SETUP), "--no-apt", *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run(["bash", str(SETUP), "--no-apt", *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-@pytest.mark.parametrize("release, words", [
-    ("r32.7.1-nano", ["JetPack 4", "L4T R32.7.1", "build.sh", "edgesr build --device"]),
-    ("r35.4.1-xavier-nx", ["JetPack 5", "L4T R35.4.1", "build.sh", "Python 3.8"]),
-])
+@pytest.mark.parametrize(
+    "release, words",
+    [
+        ("r32.7.1-nano", ["JetPack 4", "L4T R32.7.1", "build.sh", "edgesr build --device"]),
+        ("r35.4.1-xavier-nx", ["JetPack 5", "L4T R35.4.1", "build.sh", "Python 3.8"]),
+    ],
+)
 def test_setup_refuses_jetpack_5_and_4_with_what_to_do(tmp_path, release, words):
     done = run_setup(tmp_path, fixture(f"nv_tegra_release/{release}.txt"))
     assert done.returncode == 1
@@ -59,10 +61,13 @@ def test_setup_says_when_this_is_not_a_jetson(tmp_path):
     assert done.returncode == 1 and "this is not a Jetson" in done.stderr and "pip install -e" in done.stderr
 
 
-@pytest.mark.parametrize("release, model, wanted", [
-    ("r36.4.3-orin-nano", "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super", "3.10"),
-    ("r38.2.0-thor", "NVIDIA Jetson AGX Thor Developer Kit", "3.12"),
-])
+@pytest.mark.parametrize(
+    "release, model, wanted",
+    [
+        ("r36.4.3-orin-nano", "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super", "3.10"),
+        ("r38.2.0-thor", "NVIDIA Jetson AGX Thor Developer Kit", "3.12"),
+    ],
+)
 def test_setup_accepts_jetpack_6_and_7_and_checks_the_python(tmp_path, release, model, wanted):
     done = run_setup(tmp_path, fixture(f"nv_tegra_release/{release}.txt"), model, "3.11")
     assert done.returncode == 1
@@ -84,12 +89,21 @@ def test_setup_never_pip_installs_tensorrt():
 
 def test_unit_restarts_logs_to_the_journal_and_reads_the_env_file():
     unit = UNIT.read_text()
-    for line in ("Restart=on-failure", "StandardOutput=journal", "StandardError=journal",
-                 "EnvironmentFile=/etc/edgesr/stream.env", "KillSignal=SIGINT", "SuccessExitStatus=130"):
+    for line in (
+        "Restart=on-failure",
+        "StandardOutput=journal",
+        "StandardError=journal",
+        "EnvironmentFile=/etc/edgesr/stream.env",
+        "KillSignal=SIGINT",
+        "SuccessExitStatus=130",
+    ):
         assert line in unit.splitlines()
     used = set(re.findall(r"\$\{?(EDGESR_\w+)", unit))
-    defined = {line.split("=", 1)[0] for line in (JETSON / "stream.env").read_text().splitlines()
-               if line and not line.startswith("#")}
+    defined = {
+        line.split("=", 1)[0]
+        for line in (JETSON / "stream.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert used == defined == {"EDGESR_SOURCE", "EDGESR_SINK", "EDGESR_MODEL", "EDGESR_ARGS"}
 
 

@@ -45,8 +45,12 @@ def test_bench_writes_json_and_markdown(models, tmp_path):
     assert data["settings"]["repeat"] == 4 and data["host"]["hostname"]
     assert [r["input"] for r in data["results"]] == [[1, 3, 180, 320], [1, 3, 32, 48]]
     assert set(data["results"][0]["latency_ms"]) >= {"median", "p10", "p90", "q1", "q3", "iqr"}
-    assert data["telemetry"] == {"available": False, "source": "tegrastats", "interval_ms": 0,
-                                 "reason": "telemetry off (interval 0)"}
+    assert data["telemetry"] == {
+        "available": False,
+        "source": "tegrastats",
+        "interval_ms": 0,
+        "reason": "telemetry off (interval 0)",
+    }
     md = paths["markdown"].read_text()
     assert md.startswith("# edgesr benchmark") and "**Power mode:**" in md and "**Jetson:**" in md
     assert "| `dynamic_x4.onnx` |" in md and "| `static_x2.onnx` |" in md
@@ -70,10 +74,13 @@ def test_a_fixed_model_refuses_another_shape_before_any_timing(models):
         bench([models["dynamic"], models["static"]], shape=(24, 40), repeat=1, telemetry_interval_ms=0)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"repeat": 0}, "--repeat must be at least 1"),
-    ({"warmup": -1}, "--warmup must be 0 or more"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"repeat": 0}, "--repeat must be at least 1"),
+        ({"warmup": -1}, "--warmup must be 0 or more"),
+    ],
+)
 def test_bad_options(models, options, message):
     with pytest.raises(InputError, match=message):
         bench([models["dynamic"]], **options)
@@ -81,18 +88,39 @@ def test_bad_options(models, options, message):
 
 def test_cli_writes_both_files(models, tmp_path, capsys):
     out = tmp_path / "bench"
-    assert main(["-q", "bench", str(models["dynamic"]), "--shape", "24x40", "--warmup", "1", "--repeat", "3",
-                 "--telemetry-interval", "0", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "bench",
+                str(models["dynamic"]),
+                "--shape",
+                "24x40",
+                "--warmup",
+                "1",
+                "--repeat",
+                "3",
+                "--telemetry-interval",
+                "0",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "dynamic_x4.onnx: median" in text and "wrote" in text
     assert (out / "bench.json").is_file() and (out / "bench.md").is_file()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing.onnx"], "does not exist"),
-    (["{dynamic}", "--repeat", "0"], "--repeat must be at least 1"),
-    (["{static}", "--shape", "20x20"], "takes a fixed 32x48 input"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing.onnx"], "does not exist"),
+        (["{dynamic}", "--repeat", "0"], "--repeat must be at least 1"),
+        (["{static}", "--shape", "20x20"], "takes a fixed 32x48 input"),
+    ],
+)
 def test_cli_errors_are_one_line(models, tmp_path, capsys, args, message):
     argv = [a.format(**{k: str(v) for k, v in models.items()}) for a in args]
     assert main(["bench", *argv, "-o", str(tmp_path / "out")]) == 1

@@ -11,17 +11,31 @@ from edgesr.jetson.probes import Python, video_io
 from tests.jetson.fakes import FakeRoot, fixture
 
 GOOD_PYTHON = Python(
-    version="3.10.12", executable="/opt/edgesr/venv/bin/python", venv=True, system_site_packages=True,
-    tensorrt="10.3.0.30", tensorrt_error=None, onnxruntime="1.20.0",
-    providers=("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"), opencv="4.8.0",
-    video_io={"GStreamer": "YES (1.20.3)", "FFMPEG": "YES", "v4l/v4l2": "YES (linux/videodev2.h)"})
+    version="3.10.12",
+    executable="/opt/edgesr/venv/bin/python",
+    venv=True,
+    system_site_packages=True,
+    tensorrt="10.3.0.30",
+    tensorrt_error=None,
+    onnxruntime="1.20.0",
+    providers=("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"),
+    opencv="4.8.0",
+    video_io={"GStreamer": "YES (1.20.3)", "FFMPEG": "YES", "v4l/v4l2": "YES (linux/videodev2.h)"},
+)
 
 # A venv made without --system-site-packages on a JetPack 5 Xavier: the usual first attempt.
 BAD_PYTHON = Python(
-    version="3.11.4", executable="/home/me/.venv/bin/python", venv=True, system_site_packages=False,
-    tensorrt=None, tensorrt_error="No module named 'tensorrt'", onnxruntime="1.20.0",
-    providers=("CPUExecutionProvider",), opencv="4.10.0",
-    video_io={"GStreamer": "NO", "FFMPEG": "YES", "v4l/v4l2": "YES (linux/videodev2.h)"})
+    version="3.11.4",
+    executable="/home/me/.venv/bin/python",
+    venv=True,
+    system_site_packages=False,
+    tensorrt=None,
+    tensorrt_error="No module named 'tensorrt'",
+    onnxruntime="1.20.0",
+    providers=("CPUExecutionProvider",),
+    opencv="4.10.0",
+    video_io={"GStreamer": "NO", "FFMPEG": "YES", "v4l/v4l2": "YES (linux/videodev2.h)"},
+)
 
 CUDA_JSON = '{"cuda": {"name": "CUDA SDK", "version": "12.6.68"}}'
 CUDNN_HEADER = "#define CUDNN_MAJOR 9\n#define CUDNN_MINOR 3\n#define CUDNN_PATCHLEVEL 0\n"
@@ -37,15 +51,17 @@ def check(report, name):
 
 @pytest.fixture
 def orin_nano(tmp_path):
-    return (FakeRoot(tmp_path / "root")
-            .jetson("NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super", "r36.4.3-orin-nano")
-            .dpkg({"nvidia-jetpack": "6.2+b77"})
-            .command("nvpmodel", fixture("nvpmodel/orin-nano-maxn-super.txt"))
-            .command("tegrastats", "")
-            .clocks(cpu=(1728000, 1728000), gpu=(1020000000, 1020000000))
-            .file("/usr/local/cuda/version.json", CUDA_JSON)
-            .file("/usr/include/aarch64-linux-gnu/cudnn_version_v9.h", CUDNN_HEADER)
-            .file("/etc/os-release", 'PRETTY_NAME="Ubuntu 22.04.5 LTS"\n'))
+    return (
+        FakeRoot(tmp_path / "root")
+        .jetson("NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super", "r36.4.3-orin-nano")
+        .dpkg({"nvidia-jetpack": "6.2+b77"})
+        .command("nvpmodel", fixture("nvpmodel/orin-nano-maxn-super.txt"))
+        .command("tegrastats", "")
+        .clocks(cpu=(1728000, 1728000), gpu=(1020000000, 1020000000))
+        .file("/usr/local/cuda/version.json", CUDA_JSON)
+        .file("/usr/include/aarch64-linux-gnu/cudnn_version_v9.h", CUDNN_HEADER)
+        .file("/etc/os-release", 'PRETTY_NAME="Ubuntu 22.04.5 LTS"\n')
+    )
 
 
 def test_a_well_set_up_orin_nano(orin_nano, tmp_path):
@@ -68,9 +84,12 @@ def test_a_well_set_up_orin_nano(orin_nano, tmp_path):
 
 
 def test_dla_cores_are_counted_on_an_agx_orin(tmp_path):
-    root = (FakeRoot(tmp_path / "root").jetson("NVIDIA Jetson AGX Orin Developer Kit", "r39.2.0-orin-agx")
-            .file("/sys/devices/platform/13e40000.host1x/15880000.nvdla0/uevent", "")
-            .file("/sys/devices/platform/13e40000.host1x/158c0000.nvdla1/uevent", ""))
+    root = (
+        FakeRoot(tmp_path / "root")
+        .jetson("NVIDIA Jetson AGX Orin Developer Kit", "r39.2.0-orin-agx")
+        .file("/sys/devices/platform/13e40000.host1x/15880000.nvdla0/uevent", "")
+        .file("/sys/devices/platform/13e40000.host1x/158c0000.nvdla1/uevent", "")
+    )
     report = doctor.run(root.system, engines=tmp_path, python=lambda: GOOD_PYTHON)
     assert check(report, "DLA").verdict == "ok"
     assert "2 core(s) (15880000.nvdla0, 158c0000.nvdla1)" in check(report, "DLA").detail
@@ -113,7 +132,12 @@ def test_a_host_gets_what_applies(tmp_path):
     v = verdicts(report)
     assert not report.failed and report.jetson is None
     assert [name for name, verdict in v.items() if verdict == "n/a"] == [
-        "L4T / JetPack", "DLA", "power mode", "clocks", "telemetry"]
+        "L4T / JetPack",
+        "DLA",
+        "power mode",
+        "clocks",
+        "telemetry",
+    ]
     assert v["TensorRT"] == "info" and "bundles" in check(report, "TensorRT").detail
     assert v["GPU"] == "info" and v["OpenCV video"] == "ok"
     assert any(line.startswith("build: bundles for every Jetson") for line in report.capabilities)
@@ -123,16 +147,19 @@ def test_a_host_gets_what_applies(tmp_path):
 @pytest.mark.parametrize("free, verdict", [(100 << 30, "ok"), (1 << 30, "warn"), (100 << 20, "fail")])
 def test_free_disk_in_the_engines_folder(monkeypatch, tmp_path, free, verdict):
     monkeypatch.setattr(doctor.shutil, "disk_usage", lambda path: type("Usage", (), {"free": free})())
-    report = doctor.run(FakeRoot(tmp_path / "root").system, engines=tmp_path / "engines" / "orin",
-                        python=lambda: GOOD_PYTHON)
+    report = doctor.run(
+        FakeRoot(tmp_path / "root").system, engines=tmp_path / "engines" / "orin", python=lambda: GOOD_PYTHON
+    )
     got = check(report, "engines folder")
     assert got.verdict == verdict and "not created yet" in got.detail
 
 
 def test_opencv_build_information_is_read():
-    info = ("  Video I/O:\n    DC1394:                      NO\n    FFMPEG:                      YES\n"
-            "      avcodec:                   YES (58.54.100)\n    GStreamer:                   YES (1.20.3)\n"
-            "    v4l/v4l2:                    YES (linux/videodev2.h)\n\n  Parallel framework:            pthreads\n")
+    info = (
+        "  Video I/O:\n    DC1394:                      NO\n    FFMPEG:                      YES\n"
+        "      avcodec:                   YES (58.54.100)\n    GStreamer:                   YES (1.20.3)\n"
+        "    v4l/v4l2:                    YES (linux/videodev2.h)\n\n  Parallel framework:            pthreads\n"
+    )
     found = video_io(info)
     assert found["GStreamer"] == "YES (1.20.3)" and found["FFMPEG"] == "YES" and "Parallel framework" not in found
 

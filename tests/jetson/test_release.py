@@ -44,8 +44,11 @@ def test_not_a_release(text):
 
 
 def test_detect_reads_the_file_and_the_exact_jetpack_package(tmp_path):
-    root = (FakeRoot(tmp_path).jetson("NVIDIA Jetson Orin NX Engineering Reference Developer Kit", "r36.4.4-orin-nx")
-            .dpkg({"nvidia-jetpack": "6.2.1+b38"}))
+    root = (
+        FakeRoot(tmp_path)
+        .jetson("NVIDIA Jetson Orin NX Engineering Reference Developer Kit", "r36.4.4-orin-nx")
+        .dpkg({"nvidia-jetpack": "6.2.1+b38"})
+    )
     rel = release.detect(root.system)
     assert rel.l4t == (36, 4, 4) and rel.jetpack == "6.2.1" and rel.source == "/etc/nv_tegra_release"
 

@@ -18,8 +18,27 @@ def model(tmp_path_factory):
 
 def test_without_tegrastats_the_statistics_say_so(model, tmp_path, capsys):
     stats = tmp_path / "stats.json"
-    assert main(["-q", "stream", "--source", "test://48x32?frames=4", "--sink", "null://", "-m", str(model),
-                 "--stats-every", "0", "--telemetry-interval", "0", "--json", str(stats)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "stream",
+                "--source",
+                "test://48x32?frames=4",
+                "--sink",
+                "null://",
+                "-m",
+                str(model),
+                "--stats-every",
+                "0",
+                "--telemetry-interval",
+                "0",
+                "--json",
+                str(stats),
+            ]
+        )
+        == 0
+    )
     data = json.loads(stats.read_text())
     assert data["frames_written"] == 4 and "fps" in data and "end_to_end" in data
     assert data["telemetry"]["available"] is False and data["telemetry"]["reason"]
@@ -30,8 +49,26 @@ def test_without_tegrastats_the_statistics_say_so(model, tmp_path, capsys):
 def test_tegrastats_lines_join_the_periodic_report_and_the_summary(model, tmp_path, monkeypatch, caplog, capsys):
     monkeypatch.setattr(Telemetry, "_tegrastats", staticmethod(lambda ms: emitter("orin-nano", period=0.02)))
     with caplog.at_level(logging.INFO, logger="edgesr"):
-        assert main(["stream", "--source", "test://48x32?fps=30", "--sink", "null://", "-m", str(model),
-                     "--duration", "1.5", "--stats-every", "0.5", "--telemetry-interval", "20"]) == 0
+        assert (
+            main(
+                [
+                    "stream",
+                    "--source",
+                    "test://48x32?fps=30",
+                    "--sink",
+                    "null://",
+                    "-m",
+                    str(model),
+                    "--duration",
+                    "1.5",
+                    "--stats-every",
+                    "0.5",
+                    "--telemetry-interval",
+                    "20",
+                ]
+            )
+            == 0
+        )
     data = json.loads(capsys.readouterr().out)
     t = data["telemetry"]
     assert t["available"] and t["samples"] >= 1 and t["power_rail"] == "VDD_IN"

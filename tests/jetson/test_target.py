@@ -14,6 +14,7 @@ from tests.tiny_models import save, sr_model
 @pytest.fixture
 def on(tmp_path, monkeypatch):
     """Pretend to run on the module named by a device-tree model string."""
+
     def pretend(model: str):
         path = tmp_path / "model"
         path.write_text(model + "\x00")
@@ -57,11 +58,14 @@ def test_another_module_of_the_same_gpu_generation_warns(on, caplog):
     assert "--device orin-agx (or auto)" in caplog.text
 
 
-@pytest.mark.parametrize("model, requested", [
-    ("NVIDIA Jetson Xavier NX Developer Kit", "orin-agx"),
-    ("NVIDIA Jetson AGX Orin Developer Kit", "thor"),
-    ("NVIDIA Jetson Nano Developer Kit", "xavier-nx"),
-])
+@pytest.mark.parametrize(
+    "model, requested",
+    [
+        ("NVIDIA Jetson Xavier NX Developer Kit", "orin-agx"),
+        ("NVIDIA Jetson AGX Orin Developer Kit", "thor"),
+        ("NVIDIA Jetson Nano Developer Kit", "xavier-nx"),
+    ],
+)
 def test_another_gpu_generation_is_refused(on, model, requested):
     on(model)
     with pytest.raises(DeviceError, match="can neither build nor test") as err:
@@ -87,8 +91,8 @@ def test_build_help_names_auto(capsys):
 
 
 def test_the_library_build_resolves_auto_too(on, tmp_path):
-    from edgesr import pipeline
+    from edgesr import deploy
 
     onnx = save(sr_model(), tmp_path / "m.onnx")
-    result = pipeline.build(device="auto", onnx=onnx, precision="fp32", out=tmp_path / "engines")
+    result = deploy.build(device="auto", onnx=onnx, precision="fp32", out=tmp_path / "engines")
     assert result.kind == "onnxruntime" and result.identity.device == "cpu"

@@ -14,19 +14,27 @@ def samples(name):
 # file -> per line: RAM used/total, GPU load, GPU frequencies, rail giving the total (None: sum), power mW,
 # a temperature and its value
 EXPECTED = {
-    "nano": [(1923, 3964, 0.0, (76,), "POM_5V_IN", 1750, ("GPU", 40.0)),
-             (1180, 3965, 0.0, (76,), "POM_5V_IN", 4520, ("thermal", 59.75))],
-    "xavier-nx": [(5246, 7771, 0.0, (1109,), "VDD_IN", 6140, ("GPU", 31.5)),
-                  (3168, 6851, 0.0, (114,), "VDD_IN", 2763, ("GPU", 45.5))],
+    "nano": [
+        (1923, 3964, 0.0, (76,), "POM_5V_IN", 1750, ("GPU", 40.0)),
+        (1180, 3965, 0.0, (76,), "POM_5V_IN", 4520, ("thermal", 59.75)),
+    ],
+    "xavier-nx": [
+        (5246, 7771, 0.0, (1109,), "VDD_IN", 6140, ("GPU", 31.5)),
+        (3168, 6851, 0.0, (114,), "VDD_IN", 2763, ("GPU", 45.5)),
+    ],
     "xavier-agx": [(14700, 15692, 0.0, (), None, 463 + 618 + 2936 + 0 + 309 + 3306, ("AUX", 30.5))],
     "tx2": [(2020, 7852, 0.0, (), "VDD_IN", 3140, ("BCPU", 42.5))],
     "orin-nano": [(2147, 7620, 0.0, (), "VDD_IN", 4556, ("gpu", 48.625))],
     "orin-nx": [(6982, 7620, 84.0, (713,), "VDD_IN", 17946, ("cv2", 60.875))],
-    "orin-agx": [(4321, 62801, 0.0, (0, 0), None, 2340 + 390 + 4025 + 301, ("tj", 44.343)),
-                 (18207, 62841, 0.0, (0, 0), None, 2412 + 1607 + 4707, ("soc1", 49.656))],
-    "thor": [(36529, 125749, None, (), "VIN", 87426, ("gpu", 62.906)),
-             (37755, 125749, None, (), None, 1975 + 5530, ("gpu", 41.843)),
-             (4280, 125773, None, (0, 0, 0), None, 0 + 4923 + 4327, ("soc012", 36.062))],
+    "orin-agx": [
+        (4321, 62801, 0.0, (0, 0), None, 2340 + 390 + 4025 + 301, ("tj", 44.343)),
+        (18207, 62841, 0.0, (0, 0), None, 2412 + 1607 + 4707, ("soc1", 49.656)),
+    ],
+    "thor": [
+        (36529, 125749, None, (), "VIN", 87426, ("gpu", 62.906)),
+        (37755, 125749, None, (), None, 1975 + 5530, ("gpu", 41.843)),
+        (4280, 125773, None, (0, 0, 0), None, 0 + 4923 + 4327, ("soc012", 36.062)),
+    ],
 }
 
 
@@ -78,7 +86,8 @@ def test_offline_cores():
     assert sample.gpu_freq_mhz == (305,) and sample.rails_mw == {} and sample.power_mw is None
 
 
-@pytest.mark.parametrize("line", ["", "NVPM WARN: fan mode is not set!", "tegrastats: permission denied",
-                                  "# source: a comment"])
+@pytest.mark.parametrize(
+    "line", ["", "NVPM WARN: fan mode is not set!", "tegrastats: permission denied", "# source: a comment"]
+)
 def test_anything_else_is_not_a_sample(line):
     assert parse_line(line) is None

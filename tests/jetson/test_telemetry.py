@@ -56,8 +56,12 @@ def test_absent_tegrastats_is_said_not_failed(monkeypatch):
     with Telemetry() as t:
         pass
     s = t.summary()
-    assert s == {"available": False, "source": "tegrastats", "interval_ms": 1000,
-                 "reason": "tegrastats is not on PATH (not a Jetson)"}
+    assert s == {
+        "available": False,
+        "source": "tegrastats",
+        "interval_ms": 1000,
+        "reason": "tegrastats is not on PATH (not a Jetson)",
+    }
     assert t.brief() == "telemetry: tegrastats is not on PATH (not a Jetson)"
 
 

@@ -18,7 +18,7 @@ from edgesr.io.images import fit, read_rgb, sample_images, to_nchw  # noqa: E402
 from edgesr.models import aidn, epfdn  # noqa: E402
 
 NAMES = list(aidn.VARIANTS)
-BUDGETS = {"aidn": (200_000, 300_000), "aidn-tiny": (1, 60_000)}  # parameters at x4 (DESIGN.md section 7)
+BUDGETS = {"aidn": (200_000, 300_000), "aidn-tiny": (1, 60_000)}  # parameters at x4 (docs/background.md)
 
 
 def build(name: str, scale: int = 4, **overrides) -> aidn.Net:
@@ -150,10 +150,18 @@ def test_fusion_is_a_per_pixel_weighted_average_of_the_residuals():
 def export(net: torch.nn.Module, path) -> None:
     with torch.no_grad():
         torch.onnx.export(
-            net, torch.rand(1, 3, 24, 32), str(path), dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                          "output": {0: "batch", 2: "out_height", 3: "out_width"}})
+            net,
+            torch.rand(1, 3, 24, 32),
+            str(path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={
+                "input": {0: "batch", 2: "height", 3: "width"},
+                "output": {0: "batch", 2: "out_height", 3: "out_width"},
+            },
+        )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript exporter is the one edgesr uses

@@ -51,8 +51,14 @@ def test_load_detects_architecture(name, tmp_path):
 
 def test_default_configs_match_published_sizes():
     sizes = {name: models.count_params(models.create(name)) for name in PUBLISHED}
-    assert sizes == {"rfdn": 433_448, "rlfn": 317_218, "safmn": 237_000, "imdn": 715_176,
-                     "fsrcnn": 24_683, "espcn": 37_200}
+    assert sizes == {
+        "rfdn": 433_448,
+        "rlfn": 317_218,
+        "safmn": 237_000,
+        "imdn": 715_176,
+        "fsrcnn": 24_683,
+        "espcn": 37_200,
+    }
 
 
 def test_macs_espcn_by_hand():
@@ -87,22 +93,41 @@ def test_create_rejects_unknown_architecture():
 def test_meta_for_describes_the_module():
     meta = models.meta_for(models.create("rlfn", scale=2))
     assert (meta.arch, meta.scale, meta.value_range, meta.channel_order, meta.params, meta.name) == (
-        "rlfn", 2, 255.0, "RGB", models.count_params(models.create("rlfn", scale=2)), "rlfn-x2")
+        "rlfn",
+        2,
+        255.0,
+        "RGB",
+        models.count_params(models.create("rlfn", scale=2)),
+        "rlfn-x2",
+    )
 
 
 def test_importing_the_zoo_and_its_commands_loads_no_torch():
-    code = ("import sys, edgesr.models, edgesr.models.catalog, edgesr.export, edgesr.cli.export, edgesr.cli.models; "
-            "print('torch' in sys.modules)")
+    code = (
+        "import sys, edgesr.models, edgesr.models.catalog, edgesr.export, edgesr.cli.export, edgesr.cli.models; "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_imdn_keys_match_the_authors_checkpoints():
     # Shapes of the official IMDN_x4.pth (64 channels, 6 blocks, 16 kept per split, CCA 64->4->64).
-    block = {"c1": (64, 64, 3, 3), "c2": (64, 48, 3, 3), "c3": (64, 48, 3, 3), "c4": (16, 48, 3, 3),
-             "c5": (64, 64, 1, 1), "cca.conv_du.0": (4, 64, 1, 1), "cca.conv_du.2": (64, 4, 1, 1)}
-    layers = {"fea_conv": (64, 3, 3, 3), "c.0": (64, 384, 1, 1), "LR_conv": (64, 64, 3, 3),
-              "upsampler.0": (48, 64, 3, 3)}
+    block = {
+        "c1": (64, 64, 3, 3),
+        "c2": (64, 48, 3, 3),
+        "c3": (64, 48, 3, 3),
+        "c4": (16, 48, 3, 3),
+        "c5": (64, 64, 1, 1),
+        "cca.conv_du.0": (4, 64, 1, 1),
+        "cca.conv_du.2": (64, 4, 1, 1),
+    }
+    layers = {
+        "fea_conv": (64, 3, 3, 3),
+        "c.0": (64, 384, 1, 1),
+        "LR_conv": (64, 64, 3, 3),
+        "upsampler.0": (48, 64, 3, 3),
+    }
     layers.update({f"IMDB{i}.{k}": v for i in range(1, 7) for k, v in block.items()})
     want = {f"{k}.weight": v for k, v in layers.items()} | {f"{k}.bias": (v[0],) for k, v in layers.items()}
     got = {k: tuple(v.shape) for k, v in models.create("imdn").state_dict().items()}

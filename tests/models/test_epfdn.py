@@ -17,7 +17,7 @@ from edgesr.models import aidn, epfdn  # noqa: E402
 
 NAMES = list(epfdn.VARIANTS)
 ACTS = list(epfdn.ACTIVATIONS)
-BUDGETS = {"epfdn": (200_000, 300_000), "epfdn-tiny": (1, 60_000)}  # parameters at x4 (DESIGN.md section 7)
+BUDGETS = {"epfdn": (200_000, 300_000), "epfdn-tiny": (1, 60_000)}  # parameters at x4 (docs/background.md)
 
 
 def build(name: str, scale: int = 4, **overrides) -> epfdn.Net:
@@ -125,15 +125,24 @@ def test_pixel_attention_weights_each_pixel_and_channel_on_its_own():
 def export(net: torch.nn.Module, path) -> None:
     with torch.no_grad():
         torch.onnx.export(
-            net, torch.rand(1, 3, 24, 32), str(path), dynamo=False, opset_version=17,
-            input_names=["input"], output_names=["output"],
-            dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                          "output": {0: "batch", 2: "out_height", 3: "out_width"}})
+            net,
+            torch.rand(1, 3, 24, 32),
+            str(path),
+            dynamo=False,
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={
+                "input": {0: "batch", 2: "height", 3: "width"},
+                "output": {0: "batch", 2: "out_height", 3: "out_width"},
+            },
+        )
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript exporter is the one edgesr uses
-@pytest.mark.parametrize(("name", "act"), [("epfdn", None), ("epfdn-tiny", None),
-                                           ("epfdn-tiny", "gelu"), ("epfdn-tiny", "silu")])
+@pytest.mark.parametrize(
+    ("name", "act"), [("epfdn", None), ("epfdn-tiny", None), ("epfdn-tiny", "gelu"), ("epfdn-tiny", "silu")]
+)
 def test_onnx_export_matches_torch_on_real_images(name, act, tmp_path):
     net = build(name, **({"act": act} if act else {}))
     path = tmp_path / f"{name}.onnx"

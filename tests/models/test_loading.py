@@ -17,8 +17,12 @@ from tests.models.tiny import tiny
 
 SHARED = [
     ("rfdn_aim2020_x4.pth", "rfdn", 433_448, RFDNConfig(scale=4, channels=50, blocks=4, esa_channels=12)),
-    ("rlfn_ntire2024_x4.pth", "rlfn", 317_218,
-     RLFNConfig(scale=4, channels=46, mid_channels=48, blocks=4, esa_channels=16)),
+    (
+        "rlfn_ntire2024_x4.pth",
+        "rlfn",
+        317_218,
+        RLFNConfig(scale=4, channels=46, mid_channels=48, blocks=4, esa_channels=16),
+    ),
     ("safmn_ntire2023_x4.pth", "safmn", 237_000, SAFMNConfig(scale=4, dim=36, blocks=8, hidden=72, levels=4)),
 ]
 

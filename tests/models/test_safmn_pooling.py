@@ -60,8 +60,15 @@ class PoolAndBack(torch.nn.Module):
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_exported_pooling_is_bit_exact_at_odd_sizes(tmp_path):
     path = tmp_path / "pool.onnx"
-    torch.onnx.export(PoolAndBack(), (torch.rand(1, 2, 64, 64),), str(path), dynamo=False, opset_version=17,
-                      input_names=["x"], dynamic_axes={"x": {2: "h", 3: "w"}})
+    torch.onnx.export(
+        PoolAndBack(),
+        (torch.rand(1, 2, 64, 64),),
+        str(path),
+        dynamo=False,
+        opset_version=17,
+        input_names=["x"],
+        dynamic_axes={"x": {2: "h", 3: "w"}},
+    )
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for h, w in ODD_SIZES:
         x = torch.randn(1, 2, h, w)

@@ -16,13 +16,16 @@ def run(model, x):
     return sess.run(None, {sess.get_inputs()[0].name: x})[0]
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(),
-    dict(attention=True),
-    dict(bicubic_skip=True),
-    dict(bicubic_skip=True, attention=True, dims=(1, 3, 36, 52)),
-    dict(scale=2, dims=("n", 3, "h", "w")),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(attention=True),
+        dict(bicubic_skip=True),
+        dict(bicubic_skip=True, attention=True, dims=(1, 3, 36, 52)),
+        dict(scale=2, dims=("n", 3, "h", "w")),
+    ],
+)
 def test_convert_tiny_models(tmp_path, kwargs):
     src = save(sr_model(**kwargs), tmp_path / "m.onnx")
     result = convert(src, tmp_path / "out")
@@ -87,8 +90,11 @@ def _model_with_op(op_type, opset=17, **attrs):
     b = Builder()
     f = b.conv("input", 3, 12)
     f = b.op(op_type, [f], **attrs)
-    return b.model(b.op("DepthToSpace", [f], blocksize=2, mode="CRD"), opset=opset,
-                   metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0})
+    return b.model(
+        b.op("DepthToSpace", [f], blocksize=2, mode="CRD"),
+        opset=opset,
+        metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0},
+    )
 
 
 def test_unsupported_op_for_the_target_is_named(tmp_path):

@@ -7,10 +7,16 @@ from tests.tiny_models import sr_model
 
 
 def _graph_with_an_unused_optional_output():
-    nodes = [helper.make_node("Dropout", ["x"], ["y", ""], name="drop"),
-             helper.make_node("Add", ["y", "y"], ["z"], name="twice")]
-    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1])])
+    nodes = [
+        helper.make_node("Dropout", ["x"], ["y", ""], name="drop"),
+        helper.make_node("Add", ["y", "y"], ["z"], name="twice"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [1])],
+    )
     return helper.make_model(graph)
 
 

@@ -19,8 +19,14 @@ def test_loads_dynamic_and_fixed_models(tmp_path):
 def test_external_data_is_pulled_inline(tmp_path):
     model = sr_model(channels=64)
     path = tmp_path / "ext.onnx"
-    onnx.save(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-              location="ext.onnx.data", size_threshold=0)
+    onnx.save(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ext.onnx.data",
+        size_threshold=0,
+    )
     assert (tmp_path / "ext.onnx.data").exists()
     loaded = loading.load(path)
     assert all(not t.external_data for t in loaded.graph.initializer)
@@ -42,8 +48,9 @@ def _old_opset_model():
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
     nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Add", ["r", "x"], ["y"])]
-    return helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
-                             opset_imports=[helper.make_opsetid("", 5)], ir_version=3)
+    return helper.make_model(
+        helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 5)], ir_version=3
+    )
 
 
 def test_opset_too_old_to_convert_is_a_model_error():
@@ -51,10 +58,13 @@ def test_opset_too_old_to_convert_is_a_model_error():
         loading.sanitise(_old_opset_model())
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b"this is plainly not a protobuf \xff\xfe", "not an ONNX model"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"this is plainly not a protobuf \xff\xfe", "not an ONNX model"),
+    ],
+)
 def test_not_onnx(tmp_path, content, message):
     path = tmp_path / "bad.onnx"
     path.write_bytes(content)
@@ -78,8 +88,9 @@ def test_missing_path(tmp_path):
 def _model_with_inputs(inputs):
     nodes = [helper.make_node("Identity", [inputs[0].name], ["y"])]
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-    return helper.make_model(helper.make_graph(nodes, "g", inputs, [y]),
-                             opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION)
+    return helper.make_model(
+        helper.make_graph(nodes, "g", inputs, [y]), opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION
+    )
 
 
 def test_two_image_inputs_are_refused():
@@ -89,11 +100,14 @@ def test_two_image_inputs_are_refused():
         loading.image_input(_model_with_inputs([a, b]))
 
 
-@pytest.mark.parametrize("dims, message", [
-    ([1, 3, 8], "rank 3"),
-    ([1, 4, 8, 8], "4 channels"),
-    ([1, "c", 8, 8], "c channels"),
-])
+@pytest.mark.parametrize(
+    "dims, message",
+    [
+        ([1, 3, 8], "rank 3"),
+        ([1, 4, 8, 8], "4 channels"),
+        ([1, "c", 8, 8], "c channels"),
+    ],
+)
 def test_bad_input_shapes(dims, message):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
     with pytest.raises(ModelError, match=message):

@@ -39,8 +39,10 @@ def awkward_model():
     y = b.op("DepthToSpace", [b.qconv(b.qdq(m), 10, 12, name="/up")], blocksize=2, mode="CRD")
     b.nodes.append(helper.make_node("Identity", [h], ["features"], name="features"))
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["n", 3, "h", "w"])
-    outs = [helper.make_tensor_value_info(y, TensorProto.FLOAT, None),
-            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", 10, "h", "w"])]
+    outs = [
+        helper.make_tensor_value_info(y, TensorProto.FLOAT, None),
+        helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", 10, "h", "w"]),
+    ]
     graph = helper.make_graph(b.nodes, "awkward", [x], outs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION)
     return onnx.shape_inference.infer_shapes(model)

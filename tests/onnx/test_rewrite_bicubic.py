@@ -5,20 +5,35 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from edgesr.onnx.rewrite_bicubic import cubic_weight, phase_weights, rewrite_bicubic_resizes
+from edgesr.onnx.rewrite_bicubic import (
+    cubic_weight,
+    phase_weights,
+    rewrite_bicubic_resizes,
+)
 from tests.tiny_models import IR_VERSION
 
 
-def resize_model(scale, mode="cubic", transform="half_pixel", exclude_outside=0, scales=None, channels=3,
-                 elem=TensorProto.FLOAT):
+def resize_model(
+    scale, mode="cubic", transform="half_pixel", exclude_outside=0, scales=None, channels=3, elem=TensorProto.FLOAT
+):
     x = helper.make_tensor_value_info("x", elem, [1, channels, "h", "w"])
     y = helper.make_tensor_value_info("y", elem, [1, channels, None, None])
     sc = numpy_helper.from_array(np.array(scales or [1, 1, scale, scale], np.float32), "scales")
-    node = helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode=mode,
-                            coordinate_transformation_mode=transform, cubic_coeff_a=-0.75,
-                            exclude_outside=exclude_outside)
-    return helper.make_model(helper.make_graph([node], "g", [x], [y], [sc]),
-                             opset_imports=[helper.make_opsetid("", 17)], ir_version=IR_VERSION)
+    node = helper.make_node(
+        "Resize",
+        ["x", "", "scales"],
+        ["y"],
+        name="up",
+        mode=mode,
+        coordinate_transformation_mode=transform,
+        cubic_coeff_a=-0.75,
+        exclude_outside=exclude_outside,
+    )
+    return helper.make_model(
+        helper.make_graph([node], "g", [x], [y], [sc]),
+        opset_imports=[helper.make_opsetid("", 17)],
+        ir_version=IR_VERSION,
+    )
 
 
 def run(model, x):
@@ -56,17 +71,21 @@ def test_rewrite_matches_pytorch_bicubic(scale):
     x = np.random.default_rng(0).random((1, 3, 21, 19), dtype=np.float32)
     rewritten = resize_model(scale)
     rewrite_bicubic_resizes(rewritten)
-    ref = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale, mode="bicubic",
-                                          align_corners=False).numpy()
+    ref = torch.nn.functional.interpolate(
+        torch.from_numpy(x), scale_factor=scale, mode="bicubic", align_corners=False
+    ).numpy()
     assert np.abs(run(rewritten, x) - ref).max() < 1e-4
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    (dict(transform="align_corners"), "align_corners"),
-    (dict(exclude_outside=1), "exclude_outside"),
-    (dict(scales=[1, 1, 2.5, 2.5]), "not an integer"),
-    (dict(scales=[1, 1, 2, 3]), "not [1, 1, s, s]"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        (dict(transform="align_corners"), "align_corners"),
+        (dict(exclude_outside=1), "exclude_outside"),
+        (dict(scales=[1, 1, 2.5, 2.5]), "not an integer"),
+        (dict(scales=[1, 1, 2, 3]), "not [1, 1, s, s]"),
+    ],
+)
 def test_non_rewritable_resizes_are_kept_with_a_reason(kwargs, reason):
     model = resize_model(2, **kwargs)
     done, skipped = rewrite_bicubic_resizes(model)

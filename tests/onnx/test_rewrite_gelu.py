@@ -65,8 +65,11 @@ def test_doubled_weight_is_exactly_twice_and_a_shared_one_stays_for_its_other_re
     convs = [n for n in graph.node if n.op_type == "Conv"]
     original = numpy_helper.to_array(next(t for t in graph.initializer if t.name == convs[-1].input[1]))
     # a second reader of the same weight, outside the GELU: it must keep the original values
-    graph.node.append(helper.make_node("Conv", [convs[0].output[0], convs[-1].input[1]], ["side"],
-                                       kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+    graph.node.append(
+        helper.make_node(
+            "Conv", [convs[0].output[0], convs[-1].input[1]], ["side"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]
+        )
+    )
     graph.output.append(helper.make_tensor_value_info("side", onnx.TensorProto.FLOAT, None))
     old_name = convs[-1].input[1]
     restore_gelu_halves(model)

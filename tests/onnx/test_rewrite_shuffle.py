@@ -14,16 +14,19 @@ from edgesr.onnx.rewrite_shuffle import merge_shuffled_adds  # noqa: E402
 
 
 def two_shuffles(mode_b: str = "CRD", extra_reader: bool = False):
-    nodes = [helper.make_node("DepthToSpace", ["a"], ["sa"], blocksize=2, mode="CRD", name="da"),
-             helper.make_node("DepthToSpace", ["b"], ["sb"], blocksize=2, mode=mode_b, name="db"),
-             helper.make_node("Add", ["sa", "sb"], ["y"], name="add")]
+    nodes = [
+        helper.make_node("DepthToSpace", ["a"], ["sa"], blocksize=2, mode="CRD", name="da"),
+        helper.make_node("DepthToSpace", ["b"], ["sb"], blocksize=2, mode=mode_b, name="db"),
+        helper.make_node("Add", ["sa", "sb"], ["y"], name="add"),
+    ]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 10, 14])]
     if extra_reader:
         nodes.append(helper.make_node("Relu", ["sa"], ["z"], name="other"))
         outputs.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3, 10, 14]))
     inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 12, 5, 7]) for n in ("a", "b")]
-    model = helper.make_model(helper.make_graph(nodes, "g", inputs, outputs),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        helper.make_graph(nodes, "g", inputs, outputs), opset_imports=[helper.make_opsetid("", 17)]
+    )
     model.ir_version = 9
     return model
 

@@ -16,16 +16,28 @@ from edgesr.onnx.split_shuffle import split_depth_to_space  # noqa: E402
 
 def shuffled(blocksize: int, mode: str = "CRD", quantized: bool = True):
     """x (float, N x C x H x W, all dynamic) [-> Q -> DQ] -> DepthToSpace -> y."""
-    nodes = [helper.make_node("DepthToSpace", ["d" if quantized else "x"], ["y"], blocksize=blocksize, mode=mode,
-                              name="shuffle")]
+    nodes = [
+        helper.make_node(
+            "DepthToSpace", ["d" if quantized else "x"], ["y"], blocksize=blocksize, mode=mode, name="shuffle"
+        )
+    ]
     inits = []
     if quantized:
-        nodes[:0] = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="q"),
-                     helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["d"], name="dq")]
-        inits = [numpy_helper.from_array(np.array(1 / 127, np.float32), "s"),
-                 numpy_helper.from_array(np.array(128, np.uint8), "zp")]
-    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "c", "h", "w"])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "c2", "h2", "w2"])], inits)
+        nodes[:0] = [
+            helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="q"),
+            helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["d"], name="dq"),
+        ]
+        inits = [
+            numpy_helper.from_array(np.array(1 / 127, np.float32), "s"),
+            numpy_helper.from_array(np.array(128, np.uint8), "zp"),
+        ]
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "c", "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", "c2", "h2", "w2"])],
+        inits,
+    )
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
@@ -44,11 +56,11 @@ def test_split_is_identical_at_any_size(blocksize):
     assert "DepthToSpace" not in ops and ops.count("Transpose") == 2
     onnx.checker.check_model(model, full_check=True)
     rng = np.random.default_rng(blocksize)
-    for shape in [(1, 3 * blocksize ** 2, 5, 7), (2, 2 * blocksize ** 2, 4, 9)]:  # sizes, batch, channels
+    for shape in [(1, 3 * blocksize**2, 5, 7), (2, 2 * blocksize**2, 4, 9)]:  # sizes, batch, channels
         x = rng.uniform(-1, 1, shape).astype(np.float32)
         y = run(model, x)
         np.testing.assert_array_equal(y, run(ref, x))
-        assert y.shape == (shape[0], shape[1] // blocksize ** 2, shape[2] * blocksize, shape[3] * blocksize)
+        assert y.shape == (shape[0], shape[1] // blocksize**2, shape[2] * blocksize, shape[3] * blocksize)
 
 
 def test_shape_comes_from_the_quantized_tensor():

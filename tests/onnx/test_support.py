@@ -53,8 +53,15 @@ def _conv_relu_d2s():
 
 
 def _resize(mode, coord="half_pixel", scales=(1, 1, 2, 2), opset=17, nearest="round_prefer_floor"):
-    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode=mode,
-                            coordinate_transformation_mode=coord, nearest_mode=nearest)
+    node = helper.make_node(
+        "Resize",
+        ["x", "", "s"],
+        ["y"],
+        name="up",
+        mode=mode,
+        coordinate_transformation_mode=coord,
+        nearest_mode=nearest,
+    )
     return _model([node], opset=opset, initializers=[numpy_helper.from_array(np.array(scales, np.float32), "s")])
 
 
@@ -73,7 +80,10 @@ def test_conv_relu_depth_to_space_runs_on_every_gpu_and_cpu_target():
     for target in GPU_TARGETS:
         findings = check_graph(model, target)
         assert {f.op: f.status for f in findings} == {
-            "Conv": "supported", "Relu": "supported", "DepthToSpace": "supported"}, target
+            "Conv": "supported",
+            "Relu": "supported",
+            "DepthToSpace": "supported",
+        }, target
         assert not any(f.blocking for f in findings)
         assert _only(findings, "Conv").nodes == ("conv",)
 
@@ -120,8 +130,9 @@ def test_resize_on_dla_checks_mode_transform_and_scales():
 
 
 def test_resize_scales_from_a_constant_node_are_read():
-    scales = helper.make_node("Constant", [], ["s"], name="scales",
-                              value=numpy_helper.from_array(np.array([1, 1, 64, 64], np.float32)))
+    scales = helper.make_node(
+        "Constant", [], ["s"], name="scales", value=numpy_helper.from_array(np.array([1, 1, 64, 64], np.float32))
+    )
     up = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="nearest")
     findings = check_graph(_model([scales, up]), "dla")
     assert _only(findings, "Resize").status == "unsupported"
@@ -134,14 +145,20 @@ def test_check_node_alone_reports_partial_when_constants_are_unknown():
     assert finding.status == "partial" and "1..32" in finding.note and finding.nodes == ("up",)
 
 
-@pytest.mark.parametrize(("mode", "opset", "trt8"), [
-    ("constant", 17, "supported"), ("reflect", 17, "supported"), ("edge", 17, "supported"),
-    ("wrap", 19, "unsupported"),
-])
+@pytest.mark.parametrize(
+    ("mode", "opset", "trt8"),
+    [
+        ("constant", 17, "supported"),
+        ("reflect", 17, "supported"),
+        ("edge", 17, "supported"),
+        ("wrap", 19, "unsupported"),
+    ],
+)
 def test_pad_modes_per_tensorrt_version(mode, opset, trt8):
     pads = numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "p")
-    model = _model([helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode=mode)],
-                   opset=opset, initializers=[pads])
+    model = _model(
+        [helper.make_node("Pad", ["x", "p"], ["y"], name="pad", mode=mode)], opset=opset, initializers=[pads]
+    )
     assert _only(check_graph(model, "trt8"), "Pad").status == trt8
     for target in ("trt10", "trt11", "ort-cpu"):
         assert _only(check_graph(model, target), "Pad").status == "supported", target
@@ -192,8 +209,12 @@ def test_an_op_in_no_table_is_unknown_and_not_blocking():
 def test_dynamic_input_sends_every_dla_layer_to_the_gpu():
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, "H", "W"])
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="a"),
-                               helper.make_node("Relu", ["r"], ["y"], name="b")], "g", [x], [y])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="a"), helper.make_node("Relu", ["r"], ["y"], name="b")],
+        "g",
+        [x],
+        [y],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     (finding,) = check_graph(model, "dla")
     assert finding.status == "unsupported" and not finding.blocking
@@ -208,12 +229,15 @@ def test_findings_group_nodes_and_name_unnamed_ones():
     assert finding.nodes == ("first", "Relu#1")
 
 
-@pytest.mark.parametrize(("attrs", "status"), [
-    ({"kernel_shape": [3, 3]}, "supported"),
-    ({"kernel_shape": [3, 3], "dilations": [2, 2], "pads": [2, 2, 2, 2]}, "supported"),
-    ({"kernel_shape": [3, 3], "strides": [9, 9]}, "unsupported"),
-    ({"kernel_shape": [3, 3], "pads": [3, 3, 3, 3]}, "unsupported"),  # pads must stay below the kernel
-])
+@pytest.mark.parametrize(
+    ("attrs", "status"),
+    [
+        ({"kernel_shape": [3, 3]}, "supported"),
+        ({"kernel_shape": [3, 3], "dilations": [2, 2], "pads": [2, 2, 2, 2]}, "supported"),
+        ({"kernel_shape": [3, 3], "strides": [9, 9]}, "unsupported"),
+        ({"kernel_shape": [3, 3], "pads": [3, 3, 3, 3]}, "unsupported"),  # pads must stay below the kernel
+    ],
+)
 def test_dla_convolution_limits(attrs, status):
     node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)
     model = _model([node], initializers=[_weights("w", (8, 3, 3, 3))])
@@ -225,20 +249,25 @@ def test_dla_rejects_large_kernels_and_grouped_deconvolution():
     big = helper.make_node("Conv", ["x", "w"], ["y"], name="big", kernel_shape=[33, 33], pads=[16] * 4)
     finding = _only(check_graph(_model([big], initializers=[_weights("w", (8, 3, 33, 33))]), "dla"), "Conv")
     assert finding.status == "unsupported" and "kernel" in finding.note
-    deconv = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[2, 2], strides=[2, 2],
-                              group=3)
-    finding = _only(check_graph(_model([deconv], initializers=[_weights("w", (3, 1, 2, 2))]), "dla"),
-                    "ConvTranspose")
+    deconv = helper.make_node(
+        "ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[2, 2], strides=[2, 2], group=3
+    )
+    finding = _only(check_graph(_model([deconv], initializers=[_weights("w", (3, 1, 2, 2))]), "dla"), "ConvTranspose")
     assert finding.status == "unsupported" and "grouped" in finding.note
     plain = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", kernel_shape=[2, 2], strides=[2, 2])
     model = _model([plain], initializers=[_weights("w", (3, 4, 2, 2))])
     assert _only(check_graph(model, "dla"), "ConvTranspose").status == "supported"
 
 
-@pytest.mark.parametrize(("op", "kernel", "status"), [
-    ("MaxPool", [3, 3], "supported"), ("AveragePool", [8, 8], "supported"),
-    ("MaxPool", [9, 9], "unsupported"), ("AveragePool", [3, 3, 3], "unsupported"),
-])
+@pytest.mark.parametrize(
+    ("op", "kernel", "status"),
+    [
+        ("MaxPool", [3, 3], "supported"),
+        ("AveragePool", [8, 8], "supported"),
+        ("MaxPool", [9, 9], "unsupported"),
+        ("AveragePool", [3, 3, 3], "unsupported"),
+    ],
+)
 def test_dla_pooling_window(op, kernel, status):
     shape = (1, 3, 16, 16) if len(kernel) == 2 else (1, 3, 16, 16, 16)
     model = _model([helper.make_node(op, ["x"], ["y"], name="pool", kernel_shape=kernel)], shape=shape)
@@ -261,16 +290,22 @@ def test_dla_concat_axis_and_constant_second_input():
 
 
 def _qdq(zero_point, scale, on_weights):
-    inits = [numpy_helper.from_array(np.array(scale, np.float32), "s"),
-             numpy_helper.from_array(np.array(zero_point, np.int8), "z")]
+    inits = [
+        numpy_helper.from_array(np.array(scale, np.float32), "s"),
+        numpy_helper.from_array(np.array(zero_point, np.int8), "z"),
+    ]
     if on_weights:
         inits.append(_weights("w", (len(scale) if isinstance(scale, list) else 1, 3, 3, 3)))
-        nodes = [helper.make_node("QuantizeLinear", ["w", "s", "z"], ["wq"], name="q", axis=0),
-                 helper.make_node("DequantizeLinear", ["wq", "s", "z"], ["wd"], name="dq", axis=0),
-                 helper.make_node("Conv", ["x", "wd"], ["y"], name="conv", kernel_shape=[3, 3])]
+        nodes = [
+            helper.make_node("QuantizeLinear", ["w", "s", "z"], ["wq"], name="q", axis=0),
+            helper.make_node("DequantizeLinear", ["wq", "s", "z"], ["wd"], name="dq", axis=0),
+            helper.make_node("Conv", ["x", "wd"], ["y"], name="conv", kernel_shape=[3, 3]),
+        ]
     else:
-        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q", axis=1),
-                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq", axis=1)]
+        nodes = [
+            helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q", axis=1),
+            helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq", axis=1),
+        ]
     return _model(nodes, initializers=inits)
 
 
@@ -280,8 +315,9 @@ def test_quantize_linear_zero_point_and_per_channel_axis():
     asym = _only(check_graph(_qdq(3, 0.1, on_weights=False), "trt8"), "QuantizeLinear")
     assert asym.blocking and "zero point" in asym.note
     assert _only(check_graph(_qdq(3, 0.1, on_weights=False), "ort-cpu"), "QuantizeLinear").status == "supported"
-    per_channel_activation = _only(check_graph(_qdq([0, 0, 0], [0.1, 0.2, 0.3], on_weights=False), "trt11"),
-                                   "QuantizeLinear")
+    per_channel_activation = _only(
+        check_graph(_qdq([0, 0, 0], [0.1, 0.2, 0.3], on_weights=False), "trt11"), "QuantizeLinear"
+    )
     assert per_channel_activation.blocking and "weights" in per_channel_activation.note
     weights = check_graph(_qdq([0] * 4, [0.1] * 4, on_weights=True), "trt10")
     assert _only(weights, "QuantizeLinear").status == "supported"
@@ -302,20 +338,24 @@ def test_unknown_target_suggests_the_closest():
         check_graph(_conv_relu_d2s(), "trt-10")
 
 
-@pytest.mark.parametrize(("device_id", "expected"), [
-    ("orin-agx", ("trt8", "trt10", "trt11", "dla")),
-    ("orin-nano", ("trt8", "trt10")),
-    ("xavier-nx", ("trt8", "dla")),
-    ("nano", ("trt8",)),
-    ("thor", ("trt10", "trt11")),
-    ("cpu", ("ort-cpu",)),
-])
+@pytest.mark.parametrize(
+    ("device_id", "expected"),
+    [
+        ("orin-agx", ("trt8", "trt10", "trt11", "dla")),
+        ("orin-nano", ("trt8", "trt10")),
+        ("xavier-nx", ("trt8", "dla")),
+        ("nano", ("trt8",)),
+        ("thor", ("trt10", "trt11")),
+        ("cpu", ("ort-cpu",)),
+    ],
+)
 def test_targets_for_device(device_id, expected):
     assert targets_for_device(devices.get(device_id)) == expected
 
 
 def test_import_is_cheap():
-    code = ("import sys, edgesr.onnx.support; "
-            "print(sorted(m for m in ('onnx', 'torch', 'tensorrt') if m in sys.modules))")
+    code = (
+        "import sys, edgesr.onnx.support; print(sorted(m for m in ('onnx', 'torch', 'tensorrt') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,8 +10,9 @@ from tests.quality.tiny_upscalers import nearest_onnx
 
 def test_eval_bicubic_prints_tables_and_writes_json(photos, tmp_path, capsys):
     out = tmp_path / "scores.json"
-    assert main(["eval", "bicubic", "--data", str(photos), "--data", str(photos), "--scale", "2",
-                 "--json", str(out)]) == 0
+    assert (
+        main(["eval", "bicubic", "--data", str(photos), "--data", str(photos), "--scale", "2", "--json", str(out)]) == 0
+    )
     text = capsys.readouterr().out
     assert text.count("mean (3)") == 2 and "PSNR-Y" in text
     report = json.loads(out.read_text())
@@ -30,8 +31,10 @@ def test_eval_onnx_takes_scale_from_metadata(photos, tmp_path, capsys):
 def test_eval_errors_are_one_line(photos, tmp_path, capsys):
     cases = [
         (["eval", "bicubic", "--data", str(tmp_path), "--scale", "4"], "no images"),
-        (["eval", "bicubic", "--data", str(photos), "--scale", "4", "--json", str(tmp_path / "no" / "x.json")],
-         "does not exist"),
+        (
+            ["eval", "bicubic", "--data", str(photos), "--scale", "4", "--json", str(tmp_path / "no" / "x.json")],
+            "does not exist",
+        ),
         (["eval", str(tmp_path / "missing.onnx"), "--data", str(photos), "--scale", "4"], "does not exist"),
         (["eval", "rfdn", "--data", str(photos), "--scale", "4"], "pass --weights"),
         (["eval", "rfnd", "--weights", str(tmp_path / "w.pth"), "--data", str(photos)], "unknown architecture 'rfnd'"),

@@ -54,12 +54,22 @@ def test_eval_grid_prints_bicubic_first_with_gains_and_writes_json(photos, tmp_p
 def test_eval_grid_expands_the_named_grid(photos, capsys):
     assert main(["eval", "bicubic", "--scale", "2", "--data", str(photos), "--degrade", "grid"]) == 0
     header = capsys.readouterr().out.splitlines()[1].split()
-    assert header == ["model", "clean", "blur1.2", "blur2.4", "blur3.6", "blur1.2+noise10", "noise10", "jpeg50",
-                      "aniso+noise5+jpeg70"]
+    assert header == [
+        "model",
+        "clean",
+        "blur1.2",
+        "blur2.4",
+        "blur3.6",
+        "blur1.2+noise10",
+        "noise10",
+        "jpeg50",
+        "aniso+noise5+jpeg70",
+    ]
 
 
-@pytest.mark.parametrize("spec, words", [("nosie10", "did you mean 'noise10'"), ("jpeg=0", "from 1 to 100"),
-                                         ("blur=iso:-2", "blur sigma")])
+@pytest.mark.parametrize(
+    "spec, words", [("nosie10", "did you mean 'noise10'"), ("jpeg=0", "from 1 to 100"), ("blur=iso:-2", "blur sigma")]
+)
 def test_eval_bad_degradations_are_one_line(photos, capsys, spec, words):
     assert main(["-q", "eval", "bicubic", "--scale", "2", "--data", str(photos), "--degrade", spec]) == 1
     err = capsys.readouterr().err.strip()
@@ -71,5 +81,7 @@ def test_an_image_smaller_than_the_kernel_is_named(tmp_path, capsys):
     from edgesr.io.images import write_rgb
 
     write_rgb(tmp_path / "small" / "a.png", np.full((20, 20, 3), 90, np.uint8))
-    assert main(["-q", "eval", "bicubic", "--scale", "2", "--data", str(tmp_path / "small"), "--degrade", "blur1.2"]) == 1
+    assert (
+        main(["-q", "eval", "bicubic", "--scale", "2", "--data", str(tmp_path / "small"), "--degrade", "blur1.2"]) == 1
+    )
     assert "smaller than the 21x21 kernel" in capsys.readouterr().err

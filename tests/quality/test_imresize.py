@@ -69,12 +69,15 @@ def test_constant_image_stays_constant(scale):
     assert np.allclose(imresize(img.astype(np.float32) / 255, scale), 77 / 255, atol=1e-6)
 
 
-@pytest.mark.parametrize(("shape", "scale", "expected"), [
-    ((10, 7), 0.5, (5, 4)),
-    ((10, 7), 1 / 3, (4, 3)),
-    ((10, 7), 2.5, (25, 18)),
-    ((256, 256), 0.25, (64, 64)),
-])
+@pytest.mark.parametrize(
+    ("shape", "scale", "expected"),
+    [
+        ((10, 7), 0.5, (5, 4)),
+        ((10, 7), 1 / 3, (4, 3)),
+        ((10, 7), 2.5, (25, 18)),
+        ((256, 256), 0.25, (64, 64)),
+    ],
+)
 def test_output_size_is_ceil_of_scaled_size(shape, scale, expected):
     assert imresize(np.zeros(shape, np.uint8), scale).shape == expected
 
@@ -105,15 +108,18 @@ def test_uint8_output_is_saturated():
     assert np.array_equal(out, np.floor(np.clip(floats, 0, 255) + 0.5).astype(np.uint8))
 
 
-@pytest.mark.parametrize(("shape", "kwargs"), [
-    ((13, 11, 3), dict(scale=0.5)),
-    ((13, 11, 3), dict(scale=1 / 3)),
-    ((16, 12, 2), dict(scale=0.25)),
-    ((5, 6, 3), dict(scale=2)),
-    ((5, 4), dict(scale=3)),
-    ((7, 9, 3), dict(output_shape=(3, 13))),  # one axis shrinks, the other grows: order matters
-    ((9, 7, 3), dict(output_shape=(20, 3))),
-])
+@pytest.mark.parametrize(
+    ("shape", "kwargs"),
+    [
+        ((13, 11, 3), dict(scale=0.5)),
+        ((13, 11, 3), dict(scale=1 / 3)),
+        ((16, 12, 2), dict(scale=0.25)),
+        ((5, 6, 3), dict(scale=2)),
+        ((5, 4), dict(scale=3)),
+        ((7, 9, 3), dict(output_shape=(3, 13))),  # one axis shrinks, the other grows: order matters
+        ((9, 7, 3), dict(output_shape=(20, 3))),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
 def test_matches_loop_reference(shape, kwargs, dtype):
     img = np.random.default_rng(1).integers(0, 256, shape).astype(dtype)
@@ -137,14 +143,17 @@ def test_float32_in_gives_float32_out():
     assert imresize(img, 0.5).dtype == np.float32
 
 
-@pytest.mark.parametrize(("img", "kwargs"), [
-    (np.zeros((4, 4, 3), np.int16), dict(scale=2)),
-    (np.zeros((1, 4, 4, 3), np.uint8), dict(scale=2)),
-    (np.zeros((4, 4), np.uint8), dict()),
-    (np.zeros((4, 4), np.uint8), dict(scale=2, output_shape=(8, 8))),
-    (np.zeros((4, 4), np.uint8), dict(scale=0)),
-    (np.zeros((4, 4), np.uint8), dict(output_shape=(0, 8))),
-])
+@pytest.mark.parametrize(
+    ("img", "kwargs"),
+    [
+        (np.zeros((4, 4, 3), np.int16), dict(scale=2)),
+        (np.zeros((1, 4, 4, 3), np.uint8), dict(scale=2)),
+        (np.zeros((4, 4), np.uint8), dict()),
+        (np.zeros((4, 4), np.uint8), dict(scale=2, output_shape=(8, 8))),
+        (np.zeros((4, 4), np.uint8), dict(scale=0)),
+        (np.zeros((4, 4), np.uint8), dict(output_shape=(0, 8))),
+    ],
+)
 def test_bad_arguments(img, kwargs):
     with pytest.raises(InputError):
         imresize(img, **kwargs)

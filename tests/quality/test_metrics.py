@@ -47,8 +47,12 @@ def test_ssim_matches_scikit_image():
     metrics = pytest.importorskip("skimage.metrics")
     sr, hr = _noisy_pair()
     want = metrics.structural_similarity(
-        luma(sr)[3:-3, 3:-3], luma(hr)[3:-3, 3:-3], gaussian_weights=True, sigma=1.5,
-        use_sample_covariance=False, data_range=255,
+        luma(sr)[3:-3, 3:-3],
+        luma(hr)[3:-3, 3:-3],
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
     )
     assert ssim_y(sr, hr, 3) == pytest.approx(want, abs=1e-12)
     assert 0 < ssim_y(sr, hr, 3) < 1

@@ -77,11 +77,14 @@ def test_bicubic_x4_matches_the_measured_anchors(dataset, psnr, ssim, request):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("checkpoint", "set5_psnr", "set14_psnr"), [
-    ("rfdn_aim2020_x4.pth", 32.16, 28.65),
-    ("rlfn_ntire2024_x4.pth", 32.10, 28.60),
-    ("safmn_ntire2023_x4.pth", 32.16, 28.63),
-])
+@pytest.mark.parametrize(
+    ("checkpoint", "set5_psnr", "set14_psnr"),
+    [
+        ("rfdn_aim2020_x4.pth", 32.16, 28.65),
+        ("rlfn_ntire2024_x4.pth", 32.10, 28.60),
+        ("safmn_ntire2023_x4.pth", 32.16, 28.63),
+    ],
+)
 def test_shared_checkpoints_match_the_authors_numbers(checkpoint, set5_psnr, set14_psnr, weights, set5, set14):
     pytest.importorskip("torch")
     from edgesr.quality.upscalers import load_upscaler

@@ -13,8 +13,11 @@ from tests.quality.tiny_upscalers import nearest_onnx
 
 def test_clean_scores_each_model_on_each_folder_and_reports_as_it_goes(photos):
     heard = []
-    scores = score_clean([Bicubic(2), Bicubic(3)], [str(photos), str(photos)],
-                         on_result=lambda up, result: heard.append((up.scale, result.mean_psnr)))
+    scores = score_clean(
+        [Bicubic(2), Bicubic(3)],
+        [str(photos), str(photos)],
+        on_result=lambda up, result: heard.append((up.scale, result.mean_psnr)),
+    )
     assert [scale for scale, _ in heard] == [2, 2, 3, 3]
     data = scores.to_dict()
     assert [m["scale"] for m in data["models"]] == [2, 3]
@@ -41,10 +44,13 @@ def test_bicubic_takes_the_scale_of_the_model_before_it(tmp_path):
     assert [u.scale for u in load_upscalers([str(model), "bicubic"])] == [2, 2]
 
 
-@pytest.mark.parametrize("models, scale, weights, message", [
-    (["bicubic", "bicubic"], None, "w.pth", "--weights goes with one architecture name"),
-    (["bicubic"], None, None, "bicubic needs a scale"),
-])
+@pytest.mark.parametrize(
+    "models, scale, weights, message",
+    [
+        (["bicubic", "bicubic"], None, "w.pth", "--weights goes with one architecture name"),
+        (["bicubic"], None, None, "bicubic needs a scale"),
+    ],
+)
 def test_bad_model_lists_are_refused(models, scale, weights, message):
     with pytest.raises(InputError, match=message):
         load_upscalers(models, scale, weights)

@@ -9,8 +9,9 @@ import numpy as np
 from tests.tiny_models import Builder, save
 
 
-def nearest_onnx(path: Path, *, scale: int = 2, offset: float = 0.0, gains=(1.0, 1.0, 1.0),
-                 metadata: dict | None = None) -> Path:
+def nearest_onnx(
+    path: Path, *, scale: int = 2, offset: float = 0.0, gains=(1.0, 1.0, 1.0), metadata: dict | None = None
+) -> Path:
     """y = nearest-upscale(x) * gains + offset: makes value range and channel order observable."""
     b = Builder()
     up = b.op("Resize", ["input", "", b.const(np.array([1, 1, scale, scale], np.float32))], mode="nearest")

@@ -18,8 +18,7 @@ def sensitive_model(scale: int = 2):
     b = Builder(seed=3)
     x = "input"
     scales = b.const(np.array([1, 1, scale, scale], np.float32), "scales")
-    up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel",
-              cubic_coeff_a=-0.75)
+    up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.75)
     wa = (b.rng.standard_normal((8, 3, 3, 3)) * 0.05).astype(np.float32)
     wa[0] = 0.0
     ba = np.zeros(8, np.float32)
@@ -29,12 +28,20 @@ def sensitive_model(scale: int = 2):
     r = b.op("Relu", [a])
     wb = (b.rng.standard_normal((3 * scale * scale, 8, 3, 3)) * 0.08).astype(np.float32)
     wb[:, 0] = 0.0
-    sb = b.op("Conv", [r, b.const(wb, "wb"), b.const(np.zeros(3 * scale * scale, np.float32), "bb")],
-              kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    sb = b.op(
+        "Conv",
+        [r, b.const(wb, "wb"), b.const(np.zeros(3 * scale * scale, np.float32), "bb")],
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+    )
     b.nodes[-1].name = "/sens_b"
     wc = (b.rng.standard_normal((3 * scale * scale, 3, 3, 3)) * 0.01).astype(np.float32)
-    calm = b.op("Conv", [x, b.const(wc, "wc"), b.const(np.zeros(3 * scale * scale, np.float32), "bc")],
-                kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    calm = b.op(
+        "Conv",
+        [x, b.const(wc, "wc"), b.const(np.zeros(3 * scale * scale, np.float32), "bc")],
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+    )
     b.nodes[-1].name = "/calm"
     res = b.op("Add", [sb, calm])
     y = b.op("DepthToSpace", [res], blocksize=scale, mode="CRD")
@@ -54,8 +61,7 @@ def conv_chain(scale: int = 2, channels: int = 16, seed: int = 1, value_range: f
 
     x = "input"
     scales = b.const(np.array([1, 1, scale, scale], np.float32), "scales")
-    up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel",
-              cubic_coeff_a=-0.75)
+    up = b.op("Resize", [x, "", scales], mode="cubic", coordinate_transformation_mode="half_pixel", cubic_coeff_a=-0.75)
     f = activation(b.conv(x, 3, channels))
     f = activation(b.conv(f, channels, channels))
     f = b.conv(f, channels, 3 * scale * scale)

@@ -2,11 +2,12 @@
 
 import pytest
 
-from edgesr.quantize import budget, quantize
-from edgesr.quantize.evaluate import Drop
+from edgesr.quantize import quantize
+from edgesr.quantize.budget import sensitivity
+from edgesr.quantize.budget.evaluate import Drop
 from tests.quantize.conftest import FAST
-from tests.tiny_models import save
 from tests.quantize.models import sensitive_model
+from tests.tiny_models import save
 
 
 def _drop(d: float) -> Drop:
@@ -14,27 +15,27 @@ def _drop(d: float) -> Drop:
 
 
 def test_fit_keeps_the_fewest_most_damaging_units():
-    damages = [budget.UnitDamage(n, "Conv", p) for n, p in [("a", 20.0), ("b", 30.0), ("c", 60.0), ("d", 70.0)]]
+    damages = [sensitivity.UnitDamage(n, "Conv", p) for n, p in [("a", 20.0), ("b", 30.0), ("c", 60.0), ("d", 70.0)]]
     cost = {"a": 0.5, "b": 0.2, "c": 0.01, "d": 0.01}
 
     def trial(keep):
-        return budget.Trial(keep, 4 - len(keep), _drop(sum(v for k, v in cost.items() if k not in keep)))
+        return sensitivity.Trial(keep, 4 - len(keep), _drop(sum(v for k, v in cost.items() if k not in keep)))
 
-    r = budget.fit(damages, 0.1, trial)
+    r = sensitivity.fit(damages, 0.1, trial)
     assert r.met and r.kept == ["a", "b"] and r.drop.drop == pytest.approx(0.02)
-    r = budget.fit(damages, 0.25, trial)
+    r = sensitivity.fit(damages, 0.25, trial)
     assert r.kept == ["a"]  # pruning gives back what the budget can spare
-    r = budget.fit(damages, 1.0, trial)
+    r = sensitivity.fit(damages, 1.0, trial)
     assert r.kept == [] and r.met
 
 
 def test_fit_reports_an_unreachable_budget_and_keeps_the_best_int8_result():
-    damages = [budget.UnitDamage(n, "Conv", 30.0) for n in "ab"]
+    damages = [sensitivity.UnitDamage(n, "Conv", 30.0) for n in "ab"]
 
     def trial(keep):
-        return budget.Trial(keep, 2 - len(keep), _drop(0.05 * (2 - len(keep))))
+        return sensitivity.Trial(keep, 2 - len(keep), _drop(0.05 * (2 - len(keep))))
 
-    r = budget.fit(damages, -0.01, trial)
+    r = sensitivity.fit(damages, -0.01, trial)
     assert not r.met
     assert r.kept == ["a"] and r.drop.drop == pytest.approx(0.05)
 

@@ -9,8 +9,13 @@ from PIL import Image
 
 from edgesr.errors import InputError
 from edgesr.io.images import to_nchw
-from edgesr.quantize.calibration import (CalibrationSpec, default_manifest, load_calibration, load_validation,
-                                         spec_from)
+from edgesr.quantize.calibration import (
+    CalibrationSpec,
+    default_manifest,
+    load_calibration,
+    load_validation,
+    spec_from,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +38,9 @@ def test_default_set_works_on_a_fresh_install_and_matches_its_manifest():
 def test_patches_use_the_runtime_preprocessing(tmp_path):
     rgb = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
     _save(tmp_path / "a.png", rgb)
-    data = load_calibration(CalibrationSpec(images=(tmp_path / "a.png",), patch=None, count=1), scale=2,
-                            value_range=1.0)
+    data = load_calibration(
+        CalibrationSpec(images=(tmp_path / "a.png",), patch=None, count=1), scale=2, value_range=1.0
+    )
     assert np.array_equal(data.arrays[0], to_nchw(rgb, value_range=1.0))
 
 
@@ -84,8 +90,9 @@ def test_whole_frames_need_one_size(tmp_path):
 
 def test_manifest_of_the_users_own(tmp_path):
     _save(tmp_path / "f1.png", np.zeros((70, 70, 3), np.uint8))
-    (tmp_path / "m.json").write_text(json.dumps({"name": "mine", "images": [{"file": "f1.png"}],
-                                                  "views": ["native"], "patch": [32, 32], "count": 3}))
+    (tmp_path / "m.json").write_text(
+        json.dumps({"name": "mine", "images": [{"file": "f1.png"}], "views": ["native"], "patch": [32, 32], "count": 3})
+    )
     data = load_calibration(spec_from(tmp_path / "m.json"), scale=2)
     assert len(data) == 3 and data.shape == (1, 3, 32, 32) and data.spec.name == "mine"
     (tmp_path / "bad.json").write_text(json.dumps({"images": [{"file": "f1.png"}], "views": ["sideways"]}))
@@ -120,15 +127,17 @@ def test_degraded_validation_gives_one_pair_per_image_and_degradation_seeded_by_
 def test_a_bad_degradation_is_refused_before_any_work(tmp_path, capsys, command):
     from edgesr.cli import main
 
-    argv = {"quantize": ["quantize", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "q.onnx")],
-            "validate": ["validate", str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"), "--data", str(tmp_path)]}
+    argv = {
+        "quantize": ["quantize", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "q.onnx")],
+        "validate": ["validate", str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"), "--data", str(tmp_path)],
+    }
     assert main(["-q", *argv[command], "--degrade", "jpeg=500"]) == 1
     err = capsys.readouterr().err.strip()
     assert "JPEG quality" in err and len(err.splitlines()) == 1
 
 
 def test_the_drawn_validation_images_are_fixed_and_hard_content():
-    from edgesr.quantize import hard_content
+    from edgesr.quantize.budget import hard_content
 
     for draw in hard_content.IMAGES.values():
         a, b = draw(), draw()

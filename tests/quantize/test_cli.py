@@ -5,9 +5,9 @@ import json
 import pytest
 
 from edgesr.cli import main
-from edgesr.quantize.trtcache import read_trt_cache
-from tests.tiny_models import save
+from edgesr.quantize.tensorrt.trtcache import read_trt_cache
 from tests.quantize.models import sensitive_model
+from tests.tiny_models import save
 
 FAST = ["--count", "6", "--no-latency"]
 
@@ -15,9 +15,23 @@ FAST = ["--count", "6", "--no-latency"]
 def test_cli_quantize_with_extras(tmp_path, chain_path, capsys, monkeypatch):
     monkeypatch.setattr("edgesr.quantize.calibration.VALIDATION_COUNT", 2)
     out = tmp_path / "chain.int8.onnx"
-    code = main(["quantize", str(chain_path), "-o", str(out), *FAST, "--tensorrt-onnx", str(tmp_path / "trt.onnx"),
-                 "--trt-cache", "8.6.2", "--cache-dir", str(tmp_path / "calibration"),
-                 "--fp16", str(tmp_path / "chain.fp16.onnx")])
+    code = main(
+        [
+            "quantize",
+            str(chain_path),
+            "-o",
+            str(out),
+            *FAST,
+            "--tensorrt-onnx",
+            str(tmp_path / "trt.onnx"),
+            "--trt-cache",
+            "8.6.2",
+            "--cache-dir",
+            str(tmp_path / "calibration"),
+            "--fp16",
+            str(tmp_path / "chain.fp16.onnx"),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0, text
     assert out.is_file() and (tmp_path / "trt.onnx").is_file() and (tmp_path / "chain.fp16.onnx").is_file()
@@ -28,16 +42,16 @@ def test_cli_quantize_with_extras(tmp_path, chain_path, capsys, monkeypatch):
 
 
 def test_cli_budget_not_met_exit_code(tmp_path, capsys, monkeypatch):
-    from edgesr.quantize import pipeline
+    from edgesr.quantize import stage
 
-    real = pipeline.quantize
+    real = stage.quantize
 
     def unmet(*args, **kwargs):  # a budget no placement can meet: every float fallback still over it
         result = real(*args, **kwargs)
         result.record["validation"]["met"] = False
         return result
 
-    monkeypatch.setattr(pipeline, "quantize", unmet)
+    monkeypatch.setattr(stage, "quantize", unmet)
     p = save(sensitive_model(), tmp_path / "s.onnx")
     code = main(["quantize", str(p), "-o", str(tmp_path / "s.int8.onnx"), *FAST, "--max-drop", "0.05"])
     assert code == 3 and (tmp_path / "s.int8.onnx").is_file()

@@ -7,7 +7,7 @@ import pytest
 
 from edgesr.quality.metrics import psnr_y
 from edgesr.quality.upscalers import to_uint8
-from edgesr.quantize.evaluate import Outputs, compare
+from edgesr.quantize.budget.evaluate import Outputs, compare
 
 
 def test_the_same_noise_costs_more_on_the_cleaner_images():
@@ -17,8 +17,10 @@ def test_the_same_noise_costs_more_on_the_cleaner_images():
     ref_psnr = [26.0, 38.0, 27.0, 36.0]  # two textured images, two clean ones
     d = compare(Outputs(reference, ref_psnr), Outputs(candidate, [p - 0.01 for p in ref_psnr]), 1.0, scale=4)
 
-    per_image = [10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
-                 for r, c, p in zip(reference, candidate, ref_psnr)]
+    per_image = [
+        10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
+        for r, c, p in zip(reference, candidate, ref_psnr)
+    ]
     assert d.expected == pytest.approx(np.mean(per_image))
     assert d.clean == pytest.approx((per_image[1] + per_image[3]) / 2)
     assert d.clean > d.expected > d.measured == pytest.approx(0.01)
@@ -33,7 +35,7 @@ def test_without_a_scale_only_the_measured_drop_counts():
 
 
 def test_latency_rotates_the_order_so_no_model_runs_twice_in_a_row(monkeypatch):
-    from edgesr.quantize import evaluate
+    from edgesr.quantize.budget import evaluate
 
     calls = []
 
@@ -49,7 +51,7 @@ def test_latency_rotates_the_order_so_no_model_runs_twice_in_a_row(monkeypatch):
     lat = evaluate.latency({"a": "a", "b": "b", "c": "c"}, shape=(4, 4), rounds=6, warmup=0)
     assert set(lat.median_ms) == {"a", "b", "c"}
     assert all(x != y for x, y in zip(calls, calls[1:]))
-    rounds = [calls[i:i + 3] for i in range(0, len(calls), 3)]
+    rounds = [calls[i : i + 3] for i in range(0, len(calls), 3)]
     for pos in range(3):  # every model in every position equally often
         assert sorted(r[pos] for r in rounds) == ["a", "a", "b", "b", "c", "c"]
 
@@ -61,8 +63,10 @@ def test_an_image_int8_hurts_most_raises_the_estimate_through_the_harder_half():
     candidate = [np.clip(r + rng.normal(0, s, r.shape).astype(np.float32), 0, 1) for r, s in zip(reference, noise)]
     ref_psnr = [30.0, 31.0, 32.0, 33.0, 34.0, 28.0]
     d = compare(Outputs(reference, ref_psnr), Outputs(candidate, ref_psnr), 1.0, scale=4)
-    per_image = sorted(10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
-                       for r, c, p in zip(reference, candidate, ref_psnr))
+    per_image = sorted(
+        10 * math.log10(1 + 10 ** ((p - psnr_y(to_uint8(c, 1.0), to_uint8(r, 1.0), 4)) / 10))
+        for r, c, p in zip(reference, candidate, ref_psnr)
+    )
     assert d.hard == pytest.approx(np.mean(per_image[-2:]))
     assert d.hard > d.clean and d.hard > d.expected and d.drop == d.hard
     record = d.as_dict()

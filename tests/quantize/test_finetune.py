@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 @pytest.mark.parametrize("model", [conv_chain(), sr_model(scale=2, attention=True, bicubic_skip=True)])
 def test_interpreter_matches_onnxruntime(model):
-    from edgesr.quantize.torchgraph import build_module
+    from edgesr.quantize.qat.torchgraph import build_module
 
     x = np.random.default_rng(0).random((1, 3, 20, 18), dtype=np.float32)
     s = session(model)
@@ -26,7 +26,7 @@ def test_interpreter_matches_onnxruntime(model):
 
 
 def test_finetune_steps_and_export():
-    from edgesr.quantize.finetune import FinetuneOptions, finetune
+    from edgesr.quantize.qat.finetune import FinetuneOptions, finetune
 
     m = conv_chain()
     unique_names(m)

@@ -6,7 +6,8 @@ import pytest
 
 from edgesr.onnx.graph_index import GraphIndex
 from edgesr.onnx.sessions import session
-from edgesr.quantize import noise, placement, qdq, quantize
+from edgesr.quantize import placement, qdq, quantize
+from edgesr.quantize.budget import noise
 from edgesr.quantize.graph import unique_names
 from tests.quantize.conftest import FAST
 from tests.quantize.models import conv_chain, sensitive_model
@@ -72,7 +73,9 @@ def test_noise_of_a_placement_is_the_sum_and_the_order_covers_the_units():
     full = placement.place(idx, sizes)
     ts = sorted(noise.quantized_tensors(idx, full.int8))
     nm = noise.NoiseModel({t: 1e-5 * (k + 1) for k, t in enumerate(ts)}, {n: 1e-7 for n in full.int8})
-    assert nm.predict(idx, full.int8) == pytest.approx(sum(1e-5 * (k + 1) for k in range(len(ts))) + 1e-7 * len(full.int8))
+    assert nm.predict(idx, full.int8) == pytest.approx(
+        sum(1e-5 * (k + 1) for k in range(len(ts))) + 1e-7 * len(full.int8)
+    )
     order = noise.order(idx, sizes, full, nm)
     names = [d.name for d in order]
     assert len(names) == len(set(names)) and set(names) <= full.int8

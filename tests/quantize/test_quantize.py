@@ -23,7 +23,7 @@ def _run(model, x):
 def _photo(h, w):
     from edgesr.io.images import read_rgb, sample_images, to_nchw
 
-    return to_nchw(read_rgb(sample_images()[0])[100:100 + h, 100:100 + w])
+    return to_nchw(read_rgb(sample_images()[0])[100 : 100 + h, 100 : 100 + w])
 
 
 def _inits(model):
@@ -213,9 +213,9 @@ def test_every_range_method_works(chain_path, method):
 
 
 def test_equalisation_keeps_the_function(chain_path):
-    from edgesr.quantize.equalize import equalize
     from edgesr.quantize.graph import unique_names
     from edgesr.quantize.observe import collect_stats
+    from edgesr.quantize.passes.equalize import equalize
 
     m = onnx.load(str(chain_path))
     unique_names(m)
@@ -250,8 +250,11 @@ def test_output_image_range_is_clipped(tmp_path):
     for recentre, amax in ((False, 1.0), (True, 0.5)):  # [0, 1], or [-0.5, 0.5] around the recentring offset
         result = quantize(p, None, max_drop=None, recentre_output=recentre, **FAST)
         assert y in result.record["recipe"]["clipped_outputs"]
-        scales = {n.input[0]: _inits(result.model)[n.input[1]] for n in result.model.graph.node
-                  if n.op_type == "QuantizeLinear"}
+        scales = {
+            n.input[0]: _inits(result.model)[n.input[1]]
+            for n in result.model.graph.node
+            if n.op_type == "QuantizeLinear"
+        }
         assert scales[y] == pytest.approx(amax / 127)
 
 
@@ -301,8 +304,10 @@ def test_grouped_and_narrow_convolutions_stay_float_where_int8_is_slower():
     y = b.op("DepthToSpace", [b.op("Add", [phases, g])], blocksize=4, mode="CRD")
     model = onnx.shape_inference.infer_shapes(b.model(y, dims=(1, 3, 90, 160)))
     idx = GraphIndex.of(model)
-    sizes = {vi.name: int(np.prod([d.dim_value for d in vi.type.tensor_type.shape.dim]))
-             for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output)}
+    sizes = {
+        vi.name: int(np.prod([d.dim_value for d in vi.type.tensor_type.shape.dim]))
+        for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output)
+    }
     pl = placement.place(idx, sizes)
     assert {"dense", "recon"} <= pl.int8
     assert "grouped" not in pl.int8 and "narrow" not in pl.int8

@@ -8,7 +8,8 @@ from onnx import helper, numpy_helper
 
 from edgesr.onnx.graph_index import GraphIndex
 from edgesr.onnx.sessions import session
-from edgesr.quantize import quantize, recentre
+from edgesr.quantize import quantize
+from edgesr.quantize.passes import recentre
 from tests.quantize.conftest import FAST
 from tests.tiny_models import Builder, save
 
@@ -60,14 +61,19 @@ def test_an_output_not_computed_by_a_convolution_is_left_alone():
 
 
 def _dq_add(offset, zp=128, scale=0.5 / 127):
-    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"]),
-             helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["d"]),
-             helper.make_node("Add", ["d", "c"], ["y"])]
-    inits = [numpy_helper.from_array(np.array(scale, np.float32), "s"),
-             numpy_helper.from_array(np.array(zp, np.uint8), "zp"),
-             numpy_helper.from_array(np.array(offset, np.float32), "c")]
-    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", 1, [5])],
-                          [helper.make_tensor_value_info("y", 1, [5])], inits)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"]),
+        helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["d"]),
+        helper.make_node("Add", ["d", "c"], ["y"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array(scale, np.float32), "s"),
+        numpy_helper.from_array(np.array(zp, np.uint8), "zp"),
+        numpy_helper.from_array(np.array(offset, np.float32), "c"),
+    ]
+    g = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", 1, [5])], [helper.make_tensor_value_info("y", 1, [5])], inits
+    )
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
@@ -109,7 +115,7 @@ def test_quantized_output_uses_all_codes_and_folds_on_x86(tmp_path):
 
 
 def test_recentring_is_undone_where_the_image_stays_float(tmp_path, monkeypatch):
-    import edgesr.quantize.budget as budget
+    import edgesr.quantize.budget.sensitivity as budget
 
     m, y = _sr()
     p = save(m, tmp_path / "sr.onnx")

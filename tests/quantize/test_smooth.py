@@ -5,9 +5,9 @@ from onnx import helper
 from edgesr.onnx.graph_index import GraphIndex
 from edgesr.onnx.sessions import session
 from edgesr.quantize import ranges
-from edgesr.quantize.noise import with_pair
+from edgesr.quantize.budget.noise import with_pair
 from edgesr.quantize.observe import TensorStats, with_outputs
-from edgesr.quantize.smooth import SPREAD_MIN, chains, channel_ranges, smooth
+from edgesr.quantize.passes.smooth import SPREAD_MIN, chains, channel_ranges, smooth
 from tests.quantize.models import Builder, conv_chain, wide_gelu_chain
 
 
@@ -66,8 +66,9 @@ def test_smoothing_cuts_the_output_noise_of_quantizing_those_tensors():
         q = with_pair(m, tensor, amax)
         return float(np.mean([np.mean((_run(q, x)[0] - r) ** 2) for x, r in zip(data, ref)]))
 
-    stats = {t: _stats(np.concatenate([_run(model, x, t)[0] for x in data]))
-             for t in (found[0].gelu_in, found[0].gelu_out)}
+    stats = {
+        t: _stats(np.concatenate([_run(model, x, t)[0] for x in data])) for t in (found[0].gelu_in, found[0].gelu_out)
+    }
     plain_pre = noise(model, found[0].gelu_in, ranges.amax(stats[found[0].gelu_in], "mse", ranges.gelu))
     plain_post = noise(model, found[0].gelu_out, ranges.amax(stats[found[0].gelu_out], "mse"))
     pre, post = (next(t for t in done[0].amax if t.startswith(x)) for x in (found[0].gelu_in, found[0].gelu_out))

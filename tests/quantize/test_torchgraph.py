@@ -37,11 +37,23 @@ def elementwise():
     x, y = b.conv("input", 3, 4), b.conv("input", 3, 4)
     p = b.op("Add", [b.op("Abs", [x]), _f32(b, 0.5)])
     parts = [b.op(t, [x]) for t in ("Relu", "Sigmoid", "Tanh", "Erf", "Neg", "Identity", "Floor", "Ceil")]
-    parts += [b.op("Exp", [b.op("Neg", [p])]), b.op("Sqrt", [p]), b.op("Reciprocal", [p]),
-              b.op("LeakyRelu", [x], alpha=0.2), b.op("Gelu", [x]), b.op("Gelu", [x], approximate="tanh")]
+    parts += [
+        b.op("Exp", [b.op("Neg", [p])]),
+        b.op("Sqrt", [p]),
+        b.op("Reciprocal", [p]),
+        b.op("LeakyRelu", [x], alpha=0.2),
+        b.op("Gelu", [x]),
+        b.op("Gelu", [x], approximate="tanh"),
+    ]
     parts += [b.op(t, [x, y]) for t in ("Add", "Sub", "Mul")]
-    parts += [b.op("Div", [x, p]), b.op("Pow", [p, _f32(b, 1.7)]), b.op("Max", [x, y, p]), b.op("Min", [x, y]),
-              b.op("Clip", [x, _f32(b, -0.3), _f32(b, 0.4)]), b.op("Clip", [x, "", _f32(b, 0.1)])]
+    parts += [
+        b.op("Div", [x, p]),
+        b.op("Pow", [p, _f32(b, 1.7)]),
+        b.op("Max", [x, y, p]),
+        b.op("Min", [x, y]),
+        b.op("Clip", [x, _f32(b, -0.3), _f32(b, 0.4)]),
+        b.op("Clip", [x, "", _f32(b, 0.1)]),
+    ]
     lt, gt = b.op("Less", [x, y]), b.op("Greater", [y, p])
     eq = b.op("Equal", [b.op("Floor", [x]), _f32(b, 0.0)])
     parts.append(b.op("Where", [b.op("Or", [b.op("And", [lt, b.op("Not", [gt])]), eq]), x, _f32(b, 0.25)]))
@@ -83,10 +95,12 @@ def split_slice_gather():
 def pool_reduce():
     b = Builder(4)
     x = b.conv("input", 3, 4)
-    pooled = [b.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
-              b.op("MaxPool", [x], kernel_shape=[2, 3], strides=[2, 2], pads=[0, 1, 1, 0], ceil_mode=1),
-              b.op("AveragePool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
-              b.op("AveragePool", [x], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)]
+    pooled = [
+        b.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        b.op("MaxPool", [x], kernel_shape=[2, 3], strides=[2, 2], pads=[0, 1, 1, 0], ceil_mode=1),
+        b.op("AveragePool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        b.op("AveragePool", [x], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1),
+    ]
     out = [b.op("GlobalAveragePool", [p]) for p in pooled]
     axes = _i64(b, [2, 3])
     out += [b.op(t, [x, axes]) for t in ("ReduceMax", "ReduceL2", "ReduceSum", "ReduceMean")]
@@ -96,20 +110,30 @@ def pool_reduce():
 def resize_pad_shuffle():
     b = Builder(5)
     x = b.conv("input", 3, 12)
-    x = b.op("Conv", [x, b.const(b.rng.standard_normal((12, 4, 3, 3)).astype(np.float32) * 0.1)],
-             kernel_shape=[3, 3], pads=[0, 1, 2, 1], group=3)
+    x = b.op(
+        "Conv",
+        [x, b.const(b.rng.standard_normal((12, 4, 3, 3)).astype(np.float32) * 0.1)],
+        kernel_shape=[3, 3],
+        pads=[0, 1, 2, 1],
+        group=3,
+    )
     y = b.op("Add", [b.op("DepthToSpace", [x], blocksize=2), b.op("DepthToSpace", [x], blocksize=2, mode="CRD")])
     scales = _f32(b, [1, 1, 2, 2])
-    size = b.op("Concat", [b.op("Slice", [b.op("Shape", [y]), _i64(b, [0]), _i64(b, [2])]), _i64(b, [30, 34])],
-                axis=0)
-    ups = [b.op("Resize", [y, "", scales], mode="nearest", coordinate_transformation_mode="asymmetric",
-                nearest_mode="floor"),
-           b.op("Resize", [y, "", scales], mode="linear"),
-           b.op("Resize", [y, "", "", size], mode="linear", coordinate_transformation_mode="align_corners"),
-           b.op("Resize", [y, "", scales], mode="cubic", cubic_coeff_a=-0.75)]
+    size = b.op("Concat", [b.op("Slice", [b.op("Shape", [y]), _i64(b, [0]), _i64(b, [2])]), _i64(b, [30, 34])], axis=0)
+    ups = [
+        b.op(
+            "Resize", [y, "", scales], mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"
+        ),
+        b.op("Resize", [y, "", scales], mode="linear"),
+        b.op("Resize", [y, "", "", size], mode="linear", coordinate_transformation_mode="align_corners"),
+        b.op("Resize", [y, "", scales], mode="cubic", cubic_coeff_a=-0.75),
+    ]
     pads = _i64(b, [0, 0, 1, 2, 0, 0, 3, 1])
-    ups += [b.op("Pad", [y, pads, _f32(b, 0.5)]), b.op("Pad", [y, pads], mode="reflect"),
-            b.op("Pad", [y, pads], mode="edge")]
+    ups += [
+        b.op("Pad", [y, pads, _f32(b, 0.5)]),
+        b.op("Pad", [y, pads], mode="reflect"),
+        b.op("Pad", [y, pads], mode="edge"),
+    ]
     crop = [_i64(b, [0, 0]), _i64(b, [24, 28]), _i64(b, [2, 3])]
     return _model(b, b.op("Concat", [b.op("Slice", [u, *crop]) for u in ups], axis=1), opset=17)
 
@@ -119,7 +143,7 @@ CASES = [elementwise, shape_arithmetic, split_slice_gather, pool_reduce, resize_
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
 def test_ops_match_onnxruntime(case):
-    from edgesr.quantize.torchgraph import build_module
+    from edgesr.quantize.qat.torchgraph import build_module
 
     model = case()
     x = np.random.default_rng(0).standard_normal((2, 3, 11, 13)).astype(np.float32)
@@ -132,7 +156,7 @@ def test_ops_match_onnxruntime(case):
 
 
 def test_every_op_of_the_table_is_checked():
-    from edgesr.quantize.torchgraph_ops import OPS
+    from edgesr.quantize.qat.torchgraph_ops import OPS
 
     covered = {n.op_type for case in CASES for n in case().graph.node}
     assert set(OPS) - covered == set()
@@ -147,15 +171,23 @@ def _relu_then(op_type: str, consts=(), **attrs):
     return _model(b, y, opset=17)
 
 
-@pytest.mark.parametrize("model, message", [
-    (_relu_then("Softmax", axis=1), "op Softmax (node 'odd') is not supported by the fine-tuning interpreter"),
-    (_relu_then("Resize", ("", np.array([1, 1, 2, 2], np.float32))),
-     "Resize 'odd': nearest with half_pixel/round_prefer_floor is not supported for fine-tuning"),
-    (_relu_then("Slice", [np.array([v], np.int64) for v in (-1, -100, 3, -1)]),
-     "Slice 'odd' with a negative step is not supported for fine-tuning"),
-], ids=["unknown op", "unsupported Resize", "unsupported Slice"])
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        (_relu_then("Softmax", axis=1), "op Softmax (node 'odd') is not supported by the fine-tuning interpreter"),
+        (
+            _relu_then("Resize", ("", np.array([1, 1, 2, 2], np.float32))),
+            "Resize 'odd': nearest with half_pixel/round_prefer_floor is not supported for fine-tuning",
+        ),
+        (
+            _relu_then("Slice", [np.array([v], np.int64) for v in (-1, -100, 3, -1)]),
+            "Slice 'odd' with a negative step is not supported for fine-tuning",
+        ),
+    ],
+    ids=["unknown op", "unsupported Resize", "unsupported Slice"],
+)
 def test_unsupported_graphs_fail_at_the_node_when_run(model, message):
-    from edgesr.quantize.torchgraph import build_module
+    from edgesr.quantize.qat.torchgraph import build_module
 
     module = build_module(model)  # building succeeds: only running the node fails
     with pytest.raises(ModelError) as err:
@@ -174,7 +206,7 @@ def _two_readers():
 
 
 def test_convolution_weights_and_biases_are_the_parameters():
-    from edgesr.quantize.torchgraph import build_module
+    from edgesr.quantize.qat.torchgraph import build_module
 
     model, _ = _two_readers()
     convs = [k for n in model.graph.node if n.op_type == "Conv" for k in n.input[1:]]
@@ -186,7 +218,7 @@ def test_convolution_weights_and_biases_are_the_parameters():
 
 
 def test_hooks_quantize_exactly_where_asked():
-    from edgesr.quantize.torchgraph import build_module
+    from edgesr.quantize.qat.torchgraph import build_module
 
     model, t = _two_readers()
     x = torch.from_numpy(np.random.default_rng(0).random((1, 3, 6, 5), dtype=np.float32))

@@ -8,8 +8,12 @@ import pytest
 from edgesr.errors import DependencyError, InputError
 from edgesr.quantize import quantize, read_trt_cache, scales_from_qdq, write_trt_cache
 from edgesr.quantize.calibration import CalibrationData
-from edgesr.quantize.calibrator import CalibrationLoader, make_calibrator
-from edgesr.quantize.trtcache import CalibrationCache, cache_path, trt_version_int
+from edgesr.quantize.tensorrt.calibrator import CalibrationLoader, make_calibrator
+from edgesr.quantize.tensorrt.trtcache import (
+    CalibrationCache,
+    cache_path,
+    trt_version_int,
+)
 from tests.quantize.conftest import FAST
 
 

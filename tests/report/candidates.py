@@ -31,7 +31,12 @@ def to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def to_int8(src: Path, dst: Path, lr_batches: list[np.ndarray], *, symmetric: bool = True) -> Path:
     """Static Q/DQ INT8 (per-channel weights) calibrated on ``lr_batches`` (1x3xHxW float32 each)."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -41,9 +46,16 @@ def to_int8(src: Path, dst: Path, lr_batches: list[np.ndarray], *, symmetric: bo
             batch = next(self.batches, None)
             return None if batch is None else {"input": batch}
 
-    quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-                    weight_type=QuantType.QInt8, per_channel=True,
-                    extra_options={"ActivationSymmetric": symmetric, "WeightSymmetric": True})
+    quantize_static(
+        str(src),
+        str(dst),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"ActivationSymmetric": symmetric, "WeightSymmetric": True},
+    )
     return dst
 
 

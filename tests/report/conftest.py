@@ -1,4 +1,4 @@
-"""Real photographs and a family of tiny x2 models: reference, FP16, INT8, and a broken candidate."""
+"""A family of tiny x2 models (reference, FP16, INT8, and a broken candidate) calibrated on ``photos``."""
 
 from __future__ import annotations
 
@@ -8,22 +8,13 @@ import numpy as np
 import onnx
 import pytest
 
-from edgesr.io.images import read_rgb, sample_images, write_rgb
+from edgesr.io.images import read_rgb
 from edgesr.onnx.rewrite_bicubic import rewrite_bicubic_resizes
 from edgesr.quality import prepare
 from tests.report.candidates import to_fp16, to_int8, with_metadata
 from tests.tiny_models import save, sr_model
 
 SCALE = 2
-
-
-@pytest.fixture(scope="session")
-def photos(tmp_path_factory) -> Path:
-    """Three real photographs cut to 64x48, 60x60 and 50x70, in a temporary folder."""
-    folder = tmp_path_factory.mktemp("photos")
-    for path, (h, w) in zip(sample_images(), [(64, 48), (60, 60), (50, 70)]):
-        write_rgb(folder / f"{path.stem}.png", np.ascontiguousarray(read_rgb(path)[100:100 + h, 100:100 + w]))
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +32,14 @@ def models(tmp_path_factory, photos) -> dict[str, Path]:
         "noise": save(sr_model(scale=SCALE, seed=1), folder / "noise.onnx"),
         "x4": save(sr_model(scale=4), folder / "tiny_x4.onnx"),
     }
-    calibration = [np.ascontiguousarray(prepare(read_rgb(p), SCALE)[0].transpose(2, 0, 1)[None] / np.float32(255))
-                   for p in sorted(photos.iterdir())]
+    calibration = [
+        np.ascontiguousarray(prepare(read_rgb(p), SCALE)[0].transpose(2, 0, 1)[None] / np.float32(255))
+        for p in sorted(photos.iterdir())
+    ]
     raw = to_int8(paths["fp32"], folder / "raw_int8.onnx", calibration)
-    paths["int8"] = with_metadata(onnx.load(str(raw)), folder / "tiny_int8.onnx",
-                                  **{"edgesr.quant.calibration": "3 photos", "other.key": "hidden"})
+    paths["int8"] = with_metadata(
+        onnx.load(str(raw)),
+        folder / "tiny_int8.onnx",
+        **{"edgesr.quant.calibration": "3 photos", "other.key": "hidden"},
+    )
     return paths

@@ -36,12 +36,15 @@ def test_metadata_keeps_every_edgesr_key_only(models):
     assert "other.key" not in meta and all(k.startswith("edgesr.") for k in meta)
 
 
-@pytest.mark.parametrize("filename, content, error, message", [
-    ("missing.onnx", None, InputError, "does not exist"),
-    ("empty.onnx", b"", ModelError, "is empty"),
-    ("garbage.onnx", b"definitely not protobuf \xff\xfe", ModelError, "not an ONNX model"),
-    ("notes.txt", b"hello", InputError, "no runner for '.txt' files; edgesr runs .engine, .onnx, .plan"),
-])
+@pytest.mark.parametrize(
+    "filename, content, error, message",
+    [
+        ("missing.onnx", None, InputError, "does not exist"),
+        ("empty.onnx", b"", ModelError, "is empty"),
+        ("garbage.onnx", b"definitely not protobuf \xff\xfe", ModelError, "not an ONNX model"),
+        ("notes.txt", b"hello", InputError, "no runner for '.txt' files; edgesr runs .engine, .onnx, .plan"),
+    ],
+)
 def test_unusable_artifacts(tmp_path, filename, content, error, message):
     path = tmp_path / filename
     if content is not None:

@@ -13,8 +13,24 @@ QUICK = ["--repeats", "1", "--latency-size", "16x24"]
 
 def test_within_budget_exits_0(models, photos, tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["-q", "validate", str(models["fp32"]), str(models["fp16"]), "--data", str(photos),
-                 "--max-drop", "0.1", "-o", str(out), *QUICK]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "validate",
+                str(models["fp32"]),
+                str(models["fp16"]),
+                "--data",
+                str(photos),
+                "--max-drop",
+                "0.1",
+                "-o",
+                str(out),
+                *QUICK,
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "PASS: every candidate is within the 0.10 dB budget" in text
     assert "tiny_fp16.onnx" in text and f"report: {out / 'report.html'}" in text
@@ -23,8 +39,24 @@ def test_within_budget_exits_0(models, photos, tmp_path, capsys):
 
 def test_over_budget_exits_1_and_names_the_candidate(models, photos, tmp_path, capsys):
     out = tmp_path / "r"
-    assert main(["-q", "validate", str(models["fp32"]), str(models["fp16"]), str(models["noise"]),
-                 "--data", str(photos), "-o", str(out), "--no-crops", *QUICK]) == 1
+    assert (
+        main(
+            [
+                "-q",
+                "validate",
+                str(models["fp32"]),
+                str(models["fp16"]),
+                str(models["noise"]),
+                "--data",
+                str(photos),
+                "-o",
+                str(out),
+                "--no-crops",
+                *QUICK,
+            ]
+        )
+        == 1
+    )
     text = capsys.readouterr().out
     assert "FAIL: noise.onnx exceeds the 0.10 dB budget" in text
     assert "noise.onnx: mean Y-PSNR drop" in text and "tiny_fp16.onnx: mean" not in text
@@ -32,17 +64,36 @@ def test_over_budget_exits_1_and_names_the_candidate(models, photos, tmp_path, c
 
 
 def test_reference_flag(models, photos, tmp_path, capsys):
-    assert main(["-q", "validate", str(models["noise"]), "--reference", str(models["fp32"]),
-                 "--data", str(photos), "-o", str(tmp_path), "--repeats", "0"]) == 1
+    assert (
+        main(
+            [
+                "-q",
+                "validate",
+                str(models["noise"]),
+                "--reference",
+                str(models["fp32"]),
+                "--data",
+                str(photos),
+                "-o",
+                str(tmp_path),
+                "--repeats",
+                "0",
+            ]
+        )
+        == 1
+    )
     assert "tiny.onnx (reference)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["{fp32}", "{x4}", "--data", "{photos}"], "different scales"),
-    (["{fp32}", "{tmp}/missing.onnx", "--data", "{photos}"], "does not exist"),
-    (["{fp32}", "{fp16}", "--data", "{tmp}"], "no images"),
-    (["{fp32}", "--data", "{photos}"], "nothing to compare"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["{fp32}", "{x4}", "--data", "{photos}"], "different scales"),
+        (["{fp32}", "{tmp}/missing.onnx", "--data", "{photos}"], "does not exist"),
+        (["{fp32}", "{fp16}", "--data", "{tmp}"], "no images"),
+        (["{fp32}", "--data", "{photos}"], "nothing to compare"),
+    ],
+)
 def test_errors_are_one_line(models, photos, tmp_path, capsys, argv, message):
     fill = {**{k: str(v) for k, v in models.items()}, "photos": str(photos), "tmp": str(tmp_path)}
     argv = [a.format(**fill) for a in argv]

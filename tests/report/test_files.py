@@ -30,8 +30,15 @@ class _Page(HTMLParser):
 @pytest.fixture(scope="module")
 def written(models, photos, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "nested" / "out"
-    report = validate([models["fp32"], models["fp16"], models["int8"], models["noise"]], [photos],
-                      max_drop=0.5, out_dir=out, repeats=2, warmup=1, latency_size=(16, 24))
+    report = validate(
+        [models["fp32"], models["fp16"], models["int8"], models["noise"]],
+        [photos],
+        max_drop=0.5,
+        out_dir=out,
+        repeats=2,
+        warmup=1,
+        latency_size=(16, 24),
+    )
     return report, out
 
 
@@ -60,8 +67,11 @@ def test_html_is_self_contained_and_complete(written):
 def test_svg_chart_is_well_formed(written):
     html = (written[1] / "report.html").read_text()
     svg = ET.fromstring(re.search(r"<svg.*?</svg>", html, re.S).group(0))
-    bars = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.find("{http://www.w3.org/2000/svg}title")
-            is not None]
+    bars = [
+        e
+        for e in svg.iter("{http://www.w3.org/2000/svg}rect")
+        if e.find("{http://www.w3.org/2000/svg}title") is not None
+    ]
     assert len(bars) == 3 * (3 + 1)  # three candidates on three images and the mean
     assert "budget 0.5 dB" in "".join(svg.itertext())
 

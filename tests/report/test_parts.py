@@ -17,8 +17,9 @@ def test_latency_runs_are_interleaved_and_rotated():
     def runner(name):
         return lambda lr: calls.append(name)
 
-    timings = measure({"a": runner("a"), "b": runner("b"), "c": runner("c")}, np.zeros((4, 4, 3), np.uint8),
-                      warmup=1, repeats=3)
+    timings = measure(
+        {"a": runner("a"), "b": runner("b"), "c": runner("c")}, np.zeros((4, 4, 3), np.uint8), warmup=1, repeats=3
+    )
     assert calls == ["a", "b", "c"] + ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
     assert {n: t.repeats for n, t in timings.items()} == {"a": 3, "b": 3, "c": 3}
 
@@ -55,10 +56,13 @@ def test_crop_shrinks_to_small_images_and_zoom_fits_the_row():
     assert crop.size * crop.zoom * 10 <= 1300
 
 
-@pytest.mark.parametrize("lo, hi, expected", [
-    (0.0, 1.0, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
-    (-0.3, 0.125, [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2]),
-    (0.0, 12.0, [0.0, 5.0, 10.0, 15.0]),
-])
+@pytest.mark.parametrize(
+    "lo, hi, expected",
+    [
+        (0.0, 1.0, [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        (-0.3, 0.125, [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2]),
+        (0.0, 12.0, [0.0, 5.0, 10.0, 15.0]),
+    ],
+)
 def test_chart_ticks_are_round_and_cover_the_range(lo, hi, expected):
     assert _ticks(lo, hi) == pytest.approx(expected)

@@ -13,7 +13,7 @@ from edgesr.quality import evaluate
 from edgesr.quality.upscalers import OnnxUpscaler
 from edgesr.report import validate
 from edgesr.runtime import runners
-from edgesr.runtime.spec import ModelSpec
+from edgesr.runtime.model_spec import ModelSpec
 from tests.report.conftest import SCALE
 from tests.tiny_models import save, sr_model
 
@@ -22,15 +22,18 @@ QUICK = dict(repeats=2, warmup=1, latency_size=(16, 24))
 
 @pytest.fixture(scope="module")
 def report(models, photos):
-    return validate([models["fp32"], models["fp16"], models["int8"], models["noise"]], [photos],
-                    max_drop=0.5, **QUICK)
+    return validate([models["fp32"], models["fp16"], models["int8"], models["noise"]], [photos], max_drop=0.5, **QUICK)
 
 
 def test_variants_roles_and_precisions(report):
     got = [(v.name, v.role, v.precision) for v in report.variants]
-    assert got == [("tiny.onnx", "reference", "fp32"), ("tiny_fp16.onnx", "candidate", "fp16"),
-                   ("tiny_int8.onnx", "candidate", "int8"), ("noise.onnx", "candidate", "fp32"),
-                   ("bicubic", "baseline", "-")]
+    assert got == [
+        ("tiny.onnx", "reference", "fp32"),
+        ("tiny_fp16.onnx", "candidate", "fp16"),
+        ("tiny_int8.onnx", "candidate", "int8"),
+        ("noise.onnx", "candidate", "fp32"),
+        ("bicubic", "baseline", "-"),
+    ]
     assert report.scale == SCALE and report.shave == SCALE
 
 
@@ -48,7 +51,8 @@ def test_drops_and_verdicts(report):
     assert abs(data.drop("tiny_fp16.onnx")) < 0.05
     assert data.drop("noise.onnx") > 5
     assert data.image_drops("noise.onnx") == pytest.approx(
-        [r.psnr - c.psnr for r, c in zip(data.scores["tiny.onnx"].images, data.scores["noise.onnx"].images)])
+        [r.psnr - c.psnr for r, c in zip(data.scores["tiny.onnx"].images, data.scores["noise.onnx"].images)]
+    )
     assert sum(data.image_drops("noise.onnx")) / 3 == pytest.approx(data.drop("noise.onnx"))
     assert {v.name: report.verdict(v) for v in report.variants}["noise.onnx"] == "fail"
     assert report.verdict(report.variants[1]) == "pass"
@@ -125,18 +129,21 @@ def test_models_without_metadata_are_run_and_what_was_assumed_is_shown(photos, t
         validate([a, b], [photos], scale=3, repeats=0, crops=False)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("no artifacts", "no model artifacts given"),
-    ("one artifact", "nothing to compare"),
-    ("twice", "is given twice"),
-    ("no images", "no images"),
-    ("no data", "no image folder given"),
-    ("data twice", "image folder is given twice"),
-    ("scales", "different scales (tiny.onnx x2, tiny_x4.onnx x4)"),
-    ("asked scale", "tiny.onnx is a x2 model but --scale 4 was given"),
-    ("not a model", "not an ONNX model"),
-    ("budget", "drop budget must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("no artifacts", "no model artifacts given"),
+        ("one artifact", "nothing to compare"),
+        ("twice", "is given twice"),
+        ("no images", "no images"),
+        ("no data", "no image folder given"),
+        ("data twice", "image folder is given twice"),
+        ("scales", "different scales (tiny.onnx x2, tiny_x4.onnx x4)"),
+        ("asked scale", "tiny.onnx is a x2 model but --scale 4 was given"),
+        ("not a model", "not an ONNX model"),
+        ("budget", "drop budget must be >= 0"),
+    ],
+)
 def test_bad_input(models, photos, tmp_path, case, message):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x00junk")
@@ -162,9 +169,19 @@ def test_a_runner_registered_for_a_new_suffix_is_validated(models, photos, tmp_p
 
     class NearestEngine(runners.Runner):
         def activate(self):
-            self.spec = ModelSpec(scale=SCALE, value_range=1.0, channel_order="RGB", input_name="x", output_name="y",
-                                  dtype="float32", input_hw=None, batch=None, size_multiple=1, precision="fp16",
-                                  backend="fake engine")
+            self.spec = ModelSpec(
+                scale=SCALE,
+                value_range=1.0,
+                channel_order="RGB",
+                input_name="x",
+                output_name="y",
+                dtype="float32",
+                input_hw=None,
+                batch=None,
+                size_multiple=1,
+                precision="fp16",
+                backend="fake engine",
+            )
 
         def infer(self, batch):
             return batch.repeat(SCALE, axis=2).repeat(SCALE, axis=3)
@@ -174,16 +191,21 @@ def test_a_runner_registered_for_a_new_suffix_is_validated(models, photos, tmp_p
     engine.write_bytes(b"plan")
     r = validate([models["fp32"], engine], [photos], max_drop=100, repeats=1, warmup=0, latency_size=(8, 8))
     v = r.variants[1]
-    assert (v.name, v.precision, v.backend, v.info.detail) == ("tiny.engine", "fp16", "fake engine",
-                                                                "as its runner reports")
+    assert (v.name, v.precision, v.backend, v.info.detail) == (
+        "tiny.engine",
+        "fp16",
+        "fake engine",
+        "as its runner reports",
+    )
     assert r.passed and v.latency.repeats == 1
 
 
 def test_degraded_validation_scores_each_folder_per_degradation_as_eval_does(models, photos):
     from edgesr.degrade import parse
 
-    r = validate([models["fp32"], models["int8"]], [photos], repeats=0, crops=False,
-                 degradations=("noise10", "jpeg=50"))
+    r = validate(
+        [models["fp32"], models["int8"]], [photos], repeats=0, crops=False, degradations=("noise10", "jpeg=50")
+    )
     assert [d.name for d in r.datasets] == [f"{photos.name} [noise10]", f"{photos.name} [jpeg50]"]
     for data, spec in zip(r.datasets, ("noise10", "jpeg=50")):
         alone = evaluate(OnnxUpscaler(models["int8"]), photos, SCALE, degradation=parse(spec))

@@ -11,8 +11,8 @@ import numpy as np
 from edgesr.io.frame import Frame
 from edgesr.io.sinks import Sink
 from edgesr.io.sources import Source, SourceError
+from edgesr.runtime.model_spec import ModelSpec
 from edgesr.runtime.runners import Runner
-from edgesr.runtime.spec import ModelSpec
 
 
 def stamp(index: int, size: tuple[int, int] = (32, 24)) -> np.ndarray:
@@ -32,8 +32,15 @@ class FakeCamera(Source):
 
     live = True
 
-    def __init__(self, fps: float = 200.0, stall_at: int | None = None, stall_s: float = 0.0,
-                 drop_at: int | None = None, size: tuple[int, int] = (32, 24), start_index: int = 0):
+    def __init__(
+        self,
+        fps: float = 200.0,
+        stall_at: int | None = None,
+        stall_s: float = 0.0,
+        drop_at: int | None = None,
+        size: tuple[int, int] = (32, 24),
+        start_index: int = 0,
+    ):
         super().__init__("fake://camera")
         self.fps = fps
         self.stall_at, self.stall_s, self.drop_at = stall_at, stall_s, drop_at
@@ -80,9 +87,19 @@ class FakeRunner(Runner):
         self.calls = 0
 
     def activate(self) -> None:
-        self.spec = ModelSpec(scale=self.scale, value_range=255.0, channel_order="RGB", input_name="x",
-                              output_name="y", dtype="float32", input_hw=None, batch=None, size_multiple=1,
-                              precision="fp32", backend="fake")
+        self.spec = ModelSpec(
+            scale=self.scale,
+            value_range=255.0,
+            channel_order="RGB",
+            input_name="x",
+            output_name="y",
+            dtype="float32",
+            input_hw=None,
+            batch=None,
+            size_multiple=1,
+            precision="fp32",
+            backend="fake",
+        )
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.calls += 1

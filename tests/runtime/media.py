@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 
-def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), fps: float = 25.0,
-               fourcc: str = "mp4v") -> Path:
+def make_video(
+    path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), fps: float = 25.0, fourcc: str = "mp4v"
+) -> Path:
     """A video of a real photograph panning left, so codecs see natural content."""
     import cv2
 
@@ -19,7 +20,7 @@ def make_video(path: Path, frames: int = 12, size: tuple[int, int] = (64, 48), f
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
     assert writer.isOpened()
     for i in range(frames):
-        writer.write(np.ascontiguousarray(photo[:, 4 * i:4 * i + w, ::-1]))
+        writer.write(np.ascontiguousarray(photo[:, 4 * i : 4 * i + w, ::-1]))
     writer.release()
     return path
 
@@ -52,13 +53,13 @@ def make_video_with_audio(path: Path, frames: int = 25, size: tuple[int, int] = 
         video.width, video.height, video.pix_fmt = w, h, "yuv420p"
         audio = out.add_stream("aac", rate=rate)
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(photo[:, 4 * i:4 * i + w]), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(photo[:, 4 * i : 4 * i + w]), format="rgb24")
             out.mux(video.encode(frame))
         out.mux(video.encode())
         t = np.arange(int(rate * frames / fps)) / rate
         tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         for start in range(0, tone.size, 1024):
-            chunk = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="flt", layout="mono")
+            chunk = av.AudioFrame.from_ndarray(tone[None, start : start + 1024], format="flt", layout="mono")
             chunk.sample_rate = rate
             chunk.pts = start
             out.mux(audio.encode(chunk))

@@ -4,8 +4,8 @@ import pytest
 
 from edgesr.io.sinks import open_sink
 from edgesr.io.sources import open_source
-from edgesr.runtime.pipeline import Pipeline, PipelineOptions
 from edgesr.runtime.runners import open_runner
+from edgesr.runtime.streaming import Pipeline, PipelineOptions
 
 FRAMES = 2000
 WARM_UP = 200
@@ -37,6 +37,8 @@ def test_rss_is_flat_over_2000_frames(models, tmp_path):
     end = rss_mib()
     assert result.stats["frames_written"] == FRAMES
     growth = end - samples["warm"]
-    print(f"RSS after {WARM_UP} frames {samples['warm']:.1f} MiB, at {FRAMES} frames {end:.1f} MiB "
-          f"(peak {samples['peak']:.1f} MiB, growth {growth:+.1f} MiB)")
+    print(
+        f"RSS after {WARM_UP} frames {samples['warm']:.1f} MiB, at {FRAMES} frames {end:.1f} MiB "
+        f"(peak {samples['peak']:.1f} MiB, growth {growth:+.1f} MiB)"
+    )
     assert growth < 10.0

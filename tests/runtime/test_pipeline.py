@@ -9,8 +9,8 @@ import pytest
 
 from edgesr.errors import InputError
 from edgesr.io.sources import TestPatternSource
-from edgesr.runtime.pipeline import Pipeline, PipelineOptions
 from edgesr.runtime.runners import open_runner
+from edgesr.runtime.streaming import Pipeline, PipelineOptions
 from tests.runtime.fakes import FakeCamera, FakeRunner, RecordingSink, index_of, stamp
 
 

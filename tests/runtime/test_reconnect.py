@@ -7,8 +7,13 @@ import time
 
 import pytest
 
-from edgesr.io.sources import EndOfStream, ReconnectingSource, ReconnectPolicy, SourceError
-from edgesr.runtime.pipeline import Pipeline, PipelineOptions
+from edgesr.io.sources import (
+    EndOfStream,
+    ReconnectingSource,
+    ReconnectPolicy,
+    SourceError,
+)
+from edgesr.runtime.streaming import Pipeline, PipelineOptions
 from tests.runtime.fakes import FakeCamera, FakeRunner, RecordingSink, index_of
 
 FAST = ReconnectPolicy(retries=3, delay=0.05, max_delay=0.2, stall_timeout=0.3)

@@ -149,8 +149,9 @@ def test_pixel_shuffle_of_int8_data_is_split_on_cpu_and_said(tmp_path):
     model = sr_model(scale=4, dims=("n", 3, "h", "w"))
     d2s = next(n for n in model.graph.node if n.op_type == "DepthToSpace")
     f = d2s.input[0]
-    model.graph.initializer.extend([numpy_helper.from_array(np.array(0.05, np.float32), "s"),
-                                    numpy_helper.from_array(np.array(0, np.int8), "zp")])
+    model.graph.initializer.extend(
+        [numpy_helper.from_array(np.array(0.05, np.float32), "s"), numpy_helper.from_array(np.array(0, np.int8), "zp")]
+    )
     at = list(model.graph.node).index(d2s)
     model.graph.node.insert(at, helper.make_node("DequantizeLinear", ["fq", "s", "zp"], ["fdq"]))
     model.graph.node.insert(at, helper.make_node("QuantizeLinear", [f, "s", "zp"], ["fq"]))
@@ -167,8 +168,10 @@ def test_int8_convolutions_on_odd_channel_counts_are_padded_on_cpu_and_said(tmp_
     b = Builder(seed=4)
     f = b.op("Relu", [b.qconv(b.qconv(b.qdq("input"), 3, 8), 8, 6)])
     y = b.op("DepthToSpace", [b.qconv(b.qdq(f, zero=0), 6, 12)], blocksize=2, mode="CRD")
-    path = save(b.model(y, dims=("n", 3, "h", "w"), metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0}),
-                tmp_path / "odd.onnx")
+    path = save(
+        b.model(y, dims=("n", 3, "h", "w"), metadata={"edgesr.scale": 2, "edgesr.value_range": 1.0}),
+        tmp_path / "odd.onnx",
+    )
     x = np.random.default_rng(3).random((1, 3, 17, 21), dtype=np.float32)
     notes, got, expected = _cpu_runner_and_plain_ort(path, x)
     assert any("padded to multiples of four" in n for n in notes)

@@ -8,14 +8,14 @@ import onnxruntime as ort
 import pytest
 
 from edgesr import host
-from edgesr.build import sidecar
-from edgesr.build.engine_builder import EngineSpec, build_engine
-from edgesr.build.identity import Identity, input_text
-from edgesr.build.tensorrt_api import Target
+from edgesr.engine import sidecar_writer
+from edgesr.engine.engine_builder import EngineSpec, build_engine
+from edgesr.engine.identity import Identity, input_text
+from edgesr.engine.tensorrt_api import Target
 from edgesr.errors import DependencyError, DeviceError
 from edgesr.runtime.cuda import Cuda
 from edgesr.runtime.runners import open_runner
-from tests.build.models import SCALE, SHAPES, fp16, fp32
+from tests.engine.models import SCALE, SHAPES, fp16, fp32
 
 pytestmark = pytest.mark.trt
 
@@ -33,10 +33,21 @@ def built(tmp_path, onnx_path, precision: str, compute_capability: str):
     engine = tmp_path / f"tiny-{precision}.engine"
     engine.write_bytes(out.engine)
     here = host.jetson()
-    sidecar.write(engine, Identity(
-        model="tiny", scale=SCALE, onnx_sha256="0" * 64, precision=precision, kept_layers=(),
-        input=input_text(SHAPES), device=here.id if here is not None else "orin-agx",
-        compute_capability=compute_capability, tensorrt=out.tensorrt_version), precision_used=out.precision)
+    sidecar_writer.write(
+        engine,
+        Identity(
+            model="tiny",
+            scale=SCALE,
+            onnx_sha256="0" * 64,
+            precision=precision,
+            kept_layers=(),
+            input=input_text(SHAPES),
+            device=here.id if here is not None else "orin-agx",
+            compute_capability=compute_capability,
+            tensorrt=out.tensorrt_version,
+        ),
+        precision_used=out.precision,
+    )
     return engine
 
 

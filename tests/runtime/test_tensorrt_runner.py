@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from edgesr import devices, host
-from edgesr.build import sidecar
-from edgesr.build.identity import Identity
 from edgesr.cli import main
+from edgesr.engine import sidecar_writer
+from edgesr.engine.identity import Identity
 from edgesr.errors import DependencyError, DeviceError, InputError, ModelError
 from edgesr.io.images import read_rgb, write_rgb
 from edgesr.runtime import cuda
@@ -39,20 +39,36 @@ def engine(tmp_path, monkeypatch, gpu):
     """``engine(version, ...)`` installs a TensorRT double of ``version`` and writes an x2 engine for it
     with the sidecar ``edgesr build`` would write; returns the engine path."""
 
-    def make(version: str = TRT10, *, name: str = "sr.engine", identity: dict | None = None,
-             meta: dict | None = None, precision_used: str | None = None, payload: bytes | None = None, **plan):
+    def make(
+        version: str = TRT10,
+        *,
+        name: str = "sr.engine",
+        identity: dict | None = None,
+        meta: dict | None = None,
+        precision_used: str | None = None,
+        payload: bytes | None = None,
+        **plan,
+    ):
         trt = tensorrt_double.make(version, cuda=gpu)
         monkeypatch.setitem(sys.modules, "tensorrt", trt)
         path = tmp_path / name
         path.write_bytes(payload if payload is not None else tensorrt_double.plan(version, **plan))
-        fields = dict(model="tiny", scale=plan.get("scale", 2), onnx_sha256="ab" * 32, precision="fp16",
-                      kept_layers=(), input="1x3x8x8:1x3x32x32:4x3x64x64", device="orin-nano",
-                      compute_capability="8.7", tensorrt=version)
+        fields = dict(
+            model="tiny",
+            scale=plan.get("scale", 2),
+            onnx_sha256="ab" * 32,
+            precision="fp16",
+            kept_layers=(),
+            input="1x3x8x8:1x3x32x32:4x3x64x64",
+            device="orin-nano",
+            compute_capability="8.7",
+            tensorrt=version,
+        )
         fields.update(identity or {})
         facts = {"kind": "engine", "precision_used": precision_used or fields["precision"]}
         if meta is not None:
             facts["meta"] = meta
-        sidecar.write(path, Identity(**fields), **facts)
+        sidecar_writer.write(path, Identity(**fields), **facts)
         return path
 
     return make
@@ -70,8 +86,15 @@ def frames(n: int, h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((n, 3, h, w), dtype=np.float32)
 
 
-@pytest.mark.parametrize("version, execute", [(TRT8_BINDINGS, "execute_async_v2"), (TRT86, "execute_async_v3"),
-                                              (TRT10, "execute_async_v3"), (TRT11, "execute_async_v3")])
+@pytest.mark.parametrize(
+    "version, execute",
+    [
+        (TRT8_BINDINGS, "execute_async_v2"),
+        (TRT86, "execute_async_v3"),
+        (TRT10, "execute_async_v3"),
+        (TRT11, "execute_async_v3"),
+    ],
+)
 def test_each_api_generation_runs_the_engine(engine, gpu, version, execute):
     """Bindings before 8.5, named tensors from 8.5 on (the only API 10.x and 11.x have)."""
     path = engine(version)
@@ -100,8 +123,11 @@ def test_the_double_has_each_generations_runtime_api():
 
 
 def test_spec_comes_from_the_sidecar_and_the_engine(engine):
-    path = engine(meta={"edgesr.value_range": "255.0", "edgesr.channel_order": "BGR", "edgesr.size_multiple": "4"},
-                  identity={"precision": "int8"}, precision_used="int8")
+    path = engine(
+        meta={"edgesr.value_range": "255.0", "edgesr.channel_order": "BGR", "edgesr.size_multiple": "4"},
+        identity={"precision": "int8"},
+        precision_used="int8",
+    )
     with open_runner(path) as runner:
         spec = runner.spec
     assert (spec.scale, spec.value_range, spec.channel_order, spec.size_multiple) == (2, 255.0, "BGR", 4)
@@ -147,8 +173,11 @@ def test_dynamic_shapes_follow_the_profile(engine):
             np.testing.assert_array_equal(runner.infer(x), upscaled(x))
         x = frames(9, 10, 10)  # more frames than the profile's batch: three runs of at most 4
         np.testing.assert_array_equal(runner.infer(x), upscaled(x))
-        with pytest.raises(InputError, match=r"from 1x3x8x8 to 4x3x64x64 .*optimisation profile.*not 1x3x72x64.*"
-                                             r"--tile"):
+        with pytest.raises(
+            InputError,
+            match=r"from 1x3x8x8 to 4x3x64x64 .*optimisation profile.*not 1x3x72x64.*"
+            r"--tile",
+        ):
             runner.infer(frames(1, 72, 64))
         with pytest.raises(InputError, match="not 1x3x4x8"):
             runner.infer(frames(1, 4, 8))
@@ -215,8 +244,9 @@ def test_output_is_read_only_after_the_stream_synchronises(engine, gpu, monkeypa
     assert not y.any()
 
 
-@pytest.mark.parametrize("io, out_io, spec_dtype", [("HALF", "HALF", "float16"), ("HALF", "FLOAT", "float16"),
-                                                    ("FLOAT", "HALF", "float32")])
+@pytest.mark.parametrize(
+    "io, out_io, spec_dtype", [("HALF", "HALF", "float16"), ("HALF", "FLOAT", "float16"), ("FLOAT", "HALF", "float32")]
+)
 def test_fp16_io_is_converted_on_the_host(engine, io, out_io, spec_dtype):
     path = engine(dtype=io, out_dtype=out_io, identity={"precision": "int8"})
     x = frames(2, 9, 11)
@@ -230,14 +260,22 @@ def test_fp16_io_is_converted_on_the_host(engine, io, out_io, spec_dtype):
     np.testing.assert_array_equal(y16, expected)
 
 
-@pytest.mark.parametrize("mismatch, host_change, message", [
-    ({"tensorrt": "10.2.0.19"}, None, f"built with TensorRT 10.2.0.19, this machine has {TRT10}"),
-    ({"compute_capability": "7.2", "device": "xavier-nx"}, None, "compute capability 7.2 .xavier-nx., this GPU is 8.7"),
-    ({}, "orin-nx", "built for orin-nano, this machine is orin-nx"),
-    ({"tensorrt": None}, None, "never built by TensorRT"),
-])
-def test_engine_for_another_host_is_refused_before_deserialisation(engine, gpu, monkeypatch, mismatch,
-                                                                   host_change, message):
+@pytest.mark.parametrize(
+    "mismatch, host_change, message",
+    [
+        ({"tensorrt": "10.2.0.19"}, None, f"built with TensorRT 10.2.0.19, this machine has {TRT10}"),
+        (
+            {"compute_capability": "7.2", "device": "xavier-nx"},
+            None,
+            "compute capability 7.2 .xavier-nx., this GPU is 8.7",
+        ),
+        ({}, "orin-nx", "built for orin-nano, this machine is orin-nx"),
+        ({"tensorrt": None}, None, "never built by TensorRT"),
+    ],
+)
+def test_engine_for_another_host_is_refused_before_deserialisation(
+    engine, gpu, monkeypatch, mismatch, host_change, message
+):
     path = engine(identity=mismatch)
     if host_change:
         monkeypatch.setattr(host, "jetson", lambda *a: devices.get(host_change))
@@ -252,32 +290,40 @@ def test_off_a_jetson_the_gpu_is_still_checked(engine, monkeypatch):
     path = engine()
     monkeypatch.setattr(host, "jetson", lambda *a: None)
     install(monkeypatch, FakeCudart(compute_capability=(8, 9)))
-    with pytest.raises(DeviceError, match="this GPU is 8.9; rebuild it on the orin-nano: edgesr build --device "
-                                          "orin-nano"):
+    with pytest.raises(
+        DeviceError, match="this GPU is 8.9; rebuild it on the orin-nano: edgesr build --device orin-nano"
+    ):
         open_runner(path).activate()
 
 
 def test_missing_sidecar_is_refused(engine):
     path = engine()
-    sidecar.path_for(path).unlink()
+    sidecar_writer.path_for(path).unlink()
     with pytest.raises(InputError, match="has no sidecar sr.engine.json"):
         open_runner(path).activate()
 
 
-@pytest.mark.parametrize("payload, reason", [(b"not an engine", "Magic tag does not match"),
-                                             (tensorrt_double.plan("10.3.0.29"), "not compatible")])
+@pytest.mark.parametrize(
+    "payload, reason",
+    [(b"not an engine", "Magic tag does not match"), (tensorrt_double.plan("10.3.0.29"), "not compatible")],
+)
 def test_engine_tensorrt_cannot_load_is_a_model_error(engine, gpu, payload, reason):
     path = engine(payload=payload)
-    with pytest.raises(ModelError, match=f"could not deserialise sr.engine .*{reason}.*edgesr build --device "
-                                         "orin-nano"):
+    with pytest.raises(
+        ModelError, match=f"could not deserialise sr.engine .*{reason}.*edgesr build --device orin-nano"
+    ):
         open_runner(path).activate()
     assert gpu.live == (0, 0, 0)
 
 
-@pytest.mark.parametrize("plan, message", [({"outputs": ("a", "b")}, "1 inputs and 2 outputs"),
-                                           ({"dtype": "INT8"}, "int8 I/O tensor input"),
-                                           ({"shape": (-1, 1, -1, -1), "profile": ((1, 1, 8, 8),) * 3},
-                                            "N x 3 x H x W")])
+@pytest.mark.parametrize(
+    "plan, message",
+    [
+        ({"outputs": ("a", "b")}, "1 inputs and 2 outputs"),
+        ({"dtype": "INT8"}, "int8 I/O tensor input"),
+        ({"shape": (-1, 1, -1, -1), "profile": ((1, 1, 8, 8),) * 3}, "N x 3 x H x W"),
+    ],
+)
 def test_engines_the_runtime_cannot_feed_are_refused(engine, plan, message):
     with pytest.raises(ModelError, match=message):
         open_runner(engine(**plan)).activate()
@@ -300,8 +346,21 @@ def test_upscale_through_the_cli_and_pipeline(engine, tmp_path, capsys):
     path = engine(meta={"edgesr.value_range": "1.0"})
     image = (np.random.default_rng(3).random((20, 30, 3)) * 255).astype(np.uint8)
     write_rgb(tmp_path / "in.png", image)
-    assert main(["-q", "upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--artifact", str(path),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "upscale",
+                str(tmp_path / "in.png"),
+                "-o",
+                str(tmp_path / "out.png"),
+                "--artifact",
+                str(path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     np.testing.assert_array_equal(read_rgb(tmp_path / "out.png"), image.repeat(2, axis=0).repeat(2, axis=1))
 
 
@@ -309,8 +368,9 @@ def test_without_tensorrt_the_cli_names_the_extra(engine, tmp_path, monkeypatch,
     path = engine()
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # what an interpreter without TensorRT sees
     write_rgb(tmp_path / "in.png", np.zeros((8, 8, 3), np.uint8))
-    code = main(["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--artifact", str(path),
-                 "--no-progress"])
+    code = main(
+        ["upscale", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--artifact", str(path), "--no-progress"]
+    )
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("edgesr: error:")]
     assert code != 0 and len(lines) == 1 and "Traceback" not in err, err

@@ -22,8 +22,10 @@ def upscale(runner, image, tile=None, overlap=16):
     return tiler.stitch(runner.infer(batch), plan), plan
 
 
-@pytest.mark.parametrize("length, tile, overlap", [(179, 64, 16), (321, 64, 16), (100, 64, 8), (64, 64, 16),
-                                                   (65, 64, 16), (1000, 96, 32), (30, 64, 16)])
+@pytest.mark.parametrize(
+    "length, tile, overlap",
+    [(179, 64, 16), (321, 64, 16), (100, 64, 8), (64, 64, 16), (65, 64, 16), (1000, 96, 32), (30, 64, 16)],
+)
 def test_spans_cover_the_axis_once_with_the_promised_margin(length, tile, overlap):
     spans, padded = plan_axis(length, tile, overlap)
     assert padded == max(length, tile)

@@ -17,7 +17,7 @@ def _crops(folder: Path, size: int, offsets: list[int]) -> Path:
     for path in sample_images()[:3]:
         rgb = read_rgb(path)
         for k in offsets:
-            write_rgb(folder / f"{path.stem}_{k}.png", np.ascontiguousarray(rgb[k:k + size, k:k + size]))
+            write_rgb(folder / f"{path.stem}_{k}.png", np.ascontiguousarray(rgb[k : k + size, k : k + size]))
     return folder
 
 
@@ -36,9 +36,22 @@ def val_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def config(train_dir, val_dir, tmp_path):
     """A two-stage x2 run of a very small ESPCN: twelve iterations, a second or two on a CPU."""
+
     def make(**changes) -> TrainConfig:
-        base = TrainConfig(arch="espcn", data=(str(train_dir),), out=str(tmp_path / "run"), scale=2, stages=(8, 12),
-                           batch=4, iterations=(6,), lr=3e-3, val=str(val_dir), log_every=2,
-                           model={"channels": 8, "mid_channels": 4}, cache_dir=str(tmp_path / "cache"))
+        base = TrainConfig(
+            arch="espcn",
+            data=(str(train_dir),),
+            out=str(tmp_path / "run"),
+            scale=2,
+            stages=(8, 12),
+            batch=4,
+            iterations=(6,),
+            lr=3e-3,
+            val=str(val_dir),
+            log_every=2,
+            model={"channels": 8, "mid_channels": 4},
+            cache_dir=str(tmp_path / "cache"),
+        )
         return dataclasses.replace(base, **changes)
+
     return make

@@ -7,19 +7,34 @@ import json
 import pytest
 
 from edgesr import models, shipped
-from edgesr.errors import InputError
 from edgesr.cli import main
+from edgesr.errors import InputError
+from edgesr.fileio import sha256
 from edgesr.quality import evaluate
 from edgesr.quality.upscalers import Bicubic, OnnxUpscaler
 from edgesr.train import train
-from edgesr.fileio import sha256
 
 
 def test_card_describes_the_run_and_the_shipped_file(config, train_dir, val_dir, tmp_path, capsys):
     result = train(config())
     onnx = tmp_path / "models" / "tiny-x2.onnx"
-    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(onnx), "--card",
-                 "--eval", str(val_dir), "--default"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "espcn",
+                "--weights",
+                str(result.weights),
+                "-o",
+                str(onnx),
+                "--card",
+                "--eval",
+                str(val_dir),
+                "--default",
+            ]
+        )
+        == 0
+    )
     card = json.loads(onnx.with_suffix(".json").read_text())
 
     assert card["arch"] == "espcn" and card["scale"] == 2 and card["default"] is True
@@ -41,8 +56,23 @@ def test_card_describes_the_run_and_the_shipped_file(config, train_dir, val_dir,
 
     # a second model shipped as the default takes over: one default per folder
     other = onnx.with_name("other-x2.onnx")
-    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(other), "--card",
-                 "--eval", str(val_dir), "--default"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "espcn",
+                "--weights",
+                str(result.weights),
+                "-o",
+                str(other),
+                "--card",
+                "--eval",
+                str(val_dir),
+                "--default",
+            ]
+        )
+        == 0
+    )
     assert shipped.find(None, onnx.parent).name == "other-x2"
     assert json.loads(onnx.with_suffix(".json").read_text())["default"] is False
 
@@ -58,8 +88,22 @@ def test_card_options_need_card_and_weights(config, val_dir, tmp_path, capsys):
 def test_card_needs_the_run_summary(config, val_dir, tmp_path, capsys):
     result = train(config())
     result.weights.with_name("summary.json").unlink()
-    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(tmp_path / "m.onnx"), "--card",
-                 "--eval", str(val_dir)]) != 0
+    assert (
+        main(
+            [
+                "export",
+                "espcn",
+                "--weights",
+                str(result.weights),
+                "-o",
+                str(tmp_path / "m.onnx"),
+                "--card",
+                "--eval",
+                str(val_dir),
+            ]
+        )
+        != 0
+    )
     assert "no training summary" in capsys.readouterr().err
 
 
@@ -73,10 +117,29 @@ def test_card_carries_the_quality_grid_beside_bicubic_and_other_models(config, v
 
     result = train(config())
     first, second = tmp_path / "m" / "first.onnx", tmp_path / "m" / "second.onnx"
-    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(first), "--card",
-                 "--eval", str(val_dir)]) == 0
-    assert main(["export", "espcn", "--weights", str(result.weights), "-o", str(second), "--card",
-                 "--eval", str(val_dir), "--grid", "--grid-against", str(first)]) == 0
+    assert (
+        main(["export", "espcn", "--weights", str(result.weights), "-o", str(first), "--card", "--eval", str(val_dir)])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "export",
+                "espcn",
+                "--weights",
+                str(result.weights),
+                "-o",
+                str(second),
+                "--card",
+                "--eval",
+                str(val_dir),
+                "--grid",
+                "--grid-against",
+                str(first),
+            ]
+        )
+        == 0
+    )
     grid = json.loads(second.with_suffix(".json").read_text())["degradation_grid"]["datasets"][val_dir.name]
     assert grid["models"] == ["bicubic", str(first), "second"]
     assert [d["label"] for d in grid["degradations"]] == list(GRID)

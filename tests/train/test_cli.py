@@ -17,8 +17,21 @@ TINY = ["--scale", "2", "--batch", "4", "--set", "channels=8", "--set", "mid_cha
 
 
 def args(train_dir, val_dir, out, *extra: str) -> list[str]:
-    return ["-q", "train", "espcn", "--data", str(train_dir), "--val", str(val_dir), "-o", str(out),
-            "--cache-dir", str(out.parent / "cache"), *TINY, *extra]
+    return [
+        "-q",
+        "train",
+        "espcn",
+        "--data",
+        str(train_dir),
+        "--val",
+        str(val_dir),
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(out.parent / "cache"),
+        *TINY,
+        *extra,
+    ]
 
 
 def test_train_then_ctrl_c_then_resume(train_dir, val_dir, tmp_path, capsys, monkeypatch):
@@ -44,8 +57,13 @@ def test_train_then_ctrl_c_then_resume(train_dir, val_dir, tmp_path, capsys, mon
     assert summary["status"] == "complete" and [s["patch"] for s in summary["stages"]] == [8, 12]
     assert summary["compute"]["patches"] == 40 and summary["model_config"]["channels"] == 8
     assert set(torch.load(out / "espcn_x2.pth", weights_only=True)) == {
-        "first_part.0.weight", "first_part.0.bias", "first_part.2.weight", "first_part.2.bias",
-        "last_part.0.weight", "last_part.0.bias"}
+        "first_part.0.weight",
+        "first_part.0.bias",
+        "first_part.2.weight",
+        "first_part.2.bias",
+        "last_part.0.weight",
+        "last_part.0.bias",
+    }
 
 
 def test_small_images_are_left_out_of_stages_they_cannot_fill(train_dir, val_dir, tmp_path, capsys):
@@ -64,8 +82,9 @@ def test_benchmark_data_is_refused_unless_allowed(train_dir, val_dir, tmp_path, 
     shutil.copytree(train_dir, set5)
     assert main(args(set5, val_dir, tmp_path / "run", "--stages", "8", "--iterations", "2")) == 1
     assert "is a benchmark set" in capsys.readouterr().err
-    assert main(args(set5, val_dir, tmp_path / "run", "--stages", "8", "--iterations", "2",
-                     "--allow-benchmark-data")) == 0
+    assert (
+        main(args(set5, val_dir, tmp_path / "run", "--stages", "8", "--iterations", "2", "--allow-benchmark-data")) == 0
+    )
     assert "TRAINED ON BENCHMARK DATA" in capsys.readouterr().err
     assert "BENCHMARK" in json.loads((tmp_path / "run" / "summary.json").read_text())["notes"][0]
 
@@ -77,15 +96,20 @@ def test_bad_input_is_one_line(train_dir, val_dir, tmp_path, capsys):
     budget = ["--iterations", "2", "--stages", "8"]
     cases = [
         (args(empty, val_dir, out, *budget), "no images"),
-        (args(train_dir, val_dir, out, "--stages", "24", "--iterations", "2"),
-         "no training image holds an LR patch of 24 px (HR 48x48 at x2); the largest LR patch these images hold is 20"),
+        (
+            args(train_dir, val_dir, out, "--stages", "24", "--iterations", "2"),
+            "no training image holds an LR patch of 24 px (HR 48x48 at x2); "
+            "the largest LR patch these images hold is 20",
+        ),
         (args(train_dir, val_dir, out, "--stages", "8"), "give a budget"),
         (args(train_dir, train_dir, out, *budget), "overlaps training folder"),
         (args(train_dir, val_dir, out, *budget, "--set", "chanels=4"), "did you mean 'channels'"),
         (args(train_dir, val_dir, out, *budget, "--set", "channels=many"), "expected int"),
         (["-q", "train", "espcnn", "--data", str(train_dir), "-o", str(out), *budget], "did you mean 'espcn'"),
-        (["-q", "train", "epfdn-tiny", "--data", str(train_dir), "-o", str(out), "--set", "act=tanh", *budget],
-         "act 'tanh' is not one of relu, lrelu, silu, gelu"),
+        (
+            ["-q", "train", "epfdn-tiny", "--data", str(train_dir), "-o", str(out), "--set", "act=tanh", *budget],
+            "act 'tanh' is not one of relu, lrelu, silu, gelu",
+        ),
         (["-q", "train", "--data", str(train_dir), *budget], "give ARCH, --out"),
         (["-q", "train", "--resume", str(out / "checkpoint.pt"), "--lr", "0.1"], "drop --lr"),
         (["-q", "train", "--resume", str(out / "checkpoint.pt")], "does not exist"),
@@ -111,6 +135,7 @@ def test_unparsable_budgets_are_usage_errors(capsys):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_a_gpu_is_refused(train_dir, val_dir, tmp_path, capsys):
-    assert main(args(train_dir, val_dir, tmp_path / "run", "--stages", "8", "--iterations", "2",
-                     "--device", "cuda")) == 1
+    assert (
+        main(args(train_dir, val_dir, tmp_path / "run", "--stages", "8", "--iterations", "2", "--device", "cuda")) == 1
+    )
     assert "sees no CUDA GPU" in capsys.readouterr().err

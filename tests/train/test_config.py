@@ -18,7 +18,7 @@ def test_pixel_budget_gives_every_stage_the_same_lr_pixels():
     plans = plan_stages(cfg(stages=(48, 64, 96), batch=16, budget_pixels=3 * 16 * 96 * 96 * 100))
     assert [p.iterations for p in plans] == [400, 225, 100]
     single = plan_stages(cfg(stages=(96,), batch=16, budget_pixels=3 * 16 * 96 * 96 * 100))
-    assert single[0].iterations * 96 * 96 == sum(p.iterations * p.patch ** 2 for p in plans)
+    assert single[0].iterations * 96 * 96 == sum(p.iterations * p.patch**2 for p in plans)
 
 
 def test_schedules_restart_lower_each_stage_and_follow_the_nearest_budget():
@@ -49,8 +49,10 @@ def test_parsers():
 
 
 def test_benchmark_folders_are_recognised_by_name():
-    assert benchmark_folders(("/x/datasets/Set5", "/x/train/bsd68", "/x/SET14/sub")) == ["/x/datasets/Set5",
-                                                                                          "/x/SET14/sub"]
+    assert benchmark_folders(("/x/datasets/Set5", "/x/train/bsd68", "/x/SET14/sub")) == [
+        "/x/datasets/Set5",
+        "/x/SET14/sub",
+    ]
 
 
 def test_learning_rate_defaults_to_the_architectures_own():

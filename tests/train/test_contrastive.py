@@ -12,8 +12,8 @@ from edgesr.train import train
 from edgesr.train.config import TrainConfig
 from edgesr.train.contrastive import info_nce, swap_pairs
 from edgesr.train.data import load_training_set
-from edgesr.train.net import build_net
 from edgesr.train.degraded import PairedDegradedPatchSampler
+from edgesr.train.net import build_net
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +66,21 @@ def test_encoder_settings_are_checked():
 
 
 def test_pretraining_then_joint_stage_runs_and_records_what_it_did(big_dir, tmp_path):
-    cfg = TrainConfig("aidn-da", (str(big_dir),), str(tmp_path / "run"), scale=2, stages=(16,), batch=4,
-                      iterations=(3,), encoder_iterations=4, degrade="noise=8,jpeg=60", device="cpu",
-                      model={"channels": 8, "convs": 2, "rep": 8, "encoder_channels": 4, "modulated": 1},
-                      val=str(big_dir.parent / "val"), cache=False)
+    cfg = TrainConfig(
+        "aidn-da",
+        (str(big_dir),),
+        str(tmp_path / "run"),
+        scale=2,
+        stages=(16,),
+        batch=4,
+        iterations=(3,),
+        encoder_iterations=4,
+        degrade="noise=8,jpeg=60",
+        device="cpu",
+        model={"channels": 8, "convs": 2, "rep": 8, "encoder_channels": 4, "modulated": 1},
+        val=str(big_dir.parent / "val"),
+        cache=False,
+    )
     (big_dir.parent / "val").mkdir(exist_ok=True)
     write_rgb(big_dir.parent / "val" / "v.png", read_rgb(sample_images()[2])[:64, :64])
     result = train(cfg)
@@ -84,3 +95,23 @@ def test_pretraining_then_joint_stage_runs_and_records_what_it_did(big_dir, tmp_
     after = torch.load(result.run_dir / "aidn-da_x2_stage1_p32.pth")
     changed = {k.split(".")[0] for k in start if not torch.equal(start[k], after[k])}
     assert changed == {"encoder"}
+
+
+def test_other_image_positives_share_the_degradation_but_not_the_image(tmp_path):
+    for k, value in enumerate((40, 90, 150, 200)):  # flat images: a patch's content names its image
+        write_rgb(tmp_path / f"{k}.png", np.full((96, 96, 3), value, np.uint8))
+    data = load_training_set((str(tmp_path),), 2, None)
+
+    def levels(positives: str, iteration: int) -> np.ndarray:
+        sampler = PairedDegradedPatchSampler(
+            data, [0, 1, 2, 3], 8, 8, seed=0, stage=0, degrade="noise=5", positives=positives
+        )
+        return sampler(iteration)[1].reshape(8, -1).mean(axis=1)
+
+    for it in range(3):
+        other = levels("other-image", it)
+        assert all(other[2 * k] != other[2 * k + 1] for k in range(4))
+        # each pair's second image is the next pair's first: every image shows under two degradations
+        assert [other[2 * k + 1] for k in range(4)] == [other[2 * ((k + 1) % 4)] for k in range(4)]
+        same = levels("same-image", it)
+        assert all(same[2 * k] == same[2 * k + 1] for k in range(4))

@@ -46,8 +46,9 @@ def _contains(img: np.ndarray, patch: np.ndarray) -> bool:
         p = np.rot90(patch[:, ::-1] if turn >= 4 else patch, -(turn % 4), axes=(0, 1))
         hits = np.argwhere((img[:, :, 0] == p[0, 0, 0]) & (img[:, :, 1] == p[0, 0, 1]))
         for y, x in hits:
-            if img[y:y + p.shape[0], x:x + p.shape[1]].shape == p.shape and \
-                    np.array_equal(img[y:y + p.shape[0], x:x + p.shape[1]], p):
+            if img[y : y + p.shape[0], x : x + p.shape[1]].shape == p.shape and np.array_equal(
+                img[y : y + p.shape[0], x : x + p.shape[1]], p
+            ):
                 return True
     return False
 
@@ -77,8 +78,9 @@ def test_a_degraded_run_trains_resumes_exactly_and_records_its_lr(config, tmp_pa
 
 def test_a_run_starts_from_given_weights(config, tmp_path):
     first = train(config(out=str(tmp_path / "a")))
-    second = train(config(out=str(tmp_path / "b"), init=str(first.weights), iterations=(1,), lr=1e-9,
-                          min_lr=1e-9, ema=0.0))
+    second = train(
+        config(out=str(tmp_path / "b"), init=str(first.weights), iterations=(1,), lr=1e-9, min_lr=1e-9, ema=0.0)
+    )
     a, b = (torch.load(r.weights, weights_only=True) for r in (first, second))
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 

@@ -24,9 +24,11 @@ def same(a: dict, b: dict) -> bool:
 
 def stop_at(step: int):
     """An on_step hook that presses Ctrl-C after ``step`` iterations."""
+
     def hook(state) -> None:
         if state.step == step:
             signal.raise_signal(signal.SIGINT)
+
     return hook
 
 

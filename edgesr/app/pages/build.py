@@ -11,8 +11,8 @@ import streamlit as st
 from edgesr import devices, shipped
 from edgesr.app import views
 from edgesr.app.building import BuildRequest, run_build, zip_folder
-from edgesr.app.jobs import Job, key
-from edgesr.build.policy import PRECISIONS
+from edgesr.app.workers import Job, key
+from edgesr.engine.policy import PRECISIONS
 from edgesr.errors import EdgeSRError
 
 JOB = "build_job"
@@ -22,22 +22,38 @@ DETECT = "detect from the weights"
 def render() -> None:
     st.title("Build")
     cfg = views.settings()
-    st.caption(f"Every stage of 'edgesr build' for one device; results go to the models folder {cfg.models_dir}, "
-               "where Upscale and Compare find them.")
+    st.caption(
+        f"Every stage of 'edgesr build' for one device; results go to the models folder {cfg.models_dir}, "
+        "where Upscale and Compare find them."
+    )
     ids = devices.device_ids()
     device = st.selectbox("Device", ids, format_func=lambda i: f"{i}: {devices.get(i).name}")
     source = _source()
     c1, c2, c3 = st.columns(3)
-    precision = c1.selectbox("Precision", PRECISIONS, help="best: the fastest precision the device runs that "
-                                                           "meets the budget")
-    max_drop = c2.number_input("Budget (dB)", min_value=0.0, max_value=5.0, value=BuildRequest.max_drop, step=0.05,
-                               help="largest allowed mean Y-PSNR drop against FP32")
-    fast = c3.checkbox("Skip the INT8 fine-tune", help="faster, but INT8 may lose more dB and fall back to a slower "
-                                                       "precision")
+    precision = c1.selectbox(
+        "Precision", PRECISIONS, help="best: the fastest precision the device runs that meets the budget"
+    )
+    max_drop = c2.number_input(
+        "Budget (dB)",
+        min_value=0.0,
+        max_value=5.0,
+        value=BuildRequest.max_drop,
+        step=0.05,
+        help="largest allowed mean Y-PSNR drop against FP32",
+    )
+    fast = c3.checkbox(
+        "Skip the INT8 fine-tune", help="faster, but INT8 may lose more dB and fall back to a slower precision"
+    )
     if source is not None and st.button("Build", type="primary"):
         try:
-            request = BuildRequest(device=device, out=cfg.models_dir, precision=precision, max_drop=max_drop,
-                                   finetune=0 if fast else None, **source)
+            request = BuildRequest(
+                device=device,
+                out=cfg.models_dir,
+                precision=precision,
+                max_drop=max_drop,
+                finetune=0 if fast else None,
+                **source,
+            )
             _start(request)
         except EdgeSRError as exc:
             st.error(str(exc))
@@ -50,8 +66,9 @@ def _source() -> dict | None:
     """The model to build as BuildRequest fields: shipped, or an ONNX file or checkpoint of the models folder."""
     cat = views.catalog()
     choices: list[tuple[str, dict]] = [(f"{m.name} (shipped)", {"model": m.name}) for m in shipped.shipped()]
-    choices += [(f"{e.label}", {"onnx": e.path}) for e in cat.usable if e.source != "shipped" and
-                e.path.suffix == ".onnx"]
+    choices += [
+        (f"{e.label}", {"onnx": e.path}) for e in cat.usable if e.source != "shipped" and e.path.suffix == ".onnx"
+    ]
     if importlib.util.find_spec("torch") is not None:  # without importing it: that takes seconds
         choices += [(f"{p.name} (checkpoint)", {"weights": p}) for p in cat.checkpoints]
     if not choices:
@@ -70,8 +87,11 @@ def _source() -> dict | None:
 def _start(request: BuildRequest) -> None:
     # the key of the request: a repeat of a finished build shows it again; the build itself
     # also reuses every stage whose inputs are unchanged
-    k = key("build", request.options(), [(p.stat().st_mtime_ns if p.is_file() else None)
-                                         for p in (request.onnx, request.weights) if p is not None])
+    k = key(
+        "build",
+        request.options(),
+        [(p.stat().st_mtime_ns if p.is_file() else None) for p in (request.onnx, request.weights) if p is not None],
+    )
     label = f"build {request.model_name} for {request.device}"
 
     def work(job: Job) -> dict:
@@ -98,5 +118,10 @@ def _show(job: Job) -> None:
         st.subheader("Accuracy report")
         st.iframe(report.read_text(), height=700)  # the page edgesr.report wrote, values escaped there
     folder = Path(result["directory"])
-    st.download_button(f"Download {folder.name}.zip", lambda: zip_folder(folder), file_name=f"{folder.name}.zip",
-                       mime="application/zip", on_click="ignore")
+    st.download_button(
+        f"Download {folder.name}.zip",
+        lambda: zip_folder(folder),
+        file_name=f"{folder.name}.zip",
+        mime="application/zip",
+        on_click="ignore",
+    )

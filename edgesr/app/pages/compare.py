@@ -10,9 +10,9 @@ from pathlib import Path
 import streamlit as st
 
 from edgesr.app import views
-from edgesr.app.catalog import Entry, data_folders
-from edgesr.app.jobs import Job, key
+from edgesr.app.choices import Entry, data_folders
 from edgesr.app.uploads import UploadError, check_size, read_picture
+from edgesr.app.workers import Job, key
 from edgesr.errors import EdgeSRError
 from edgesr.io.images import list_images, write_rgb
 from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
@@ -30,14 +30,20 @@ class Compared:
 
 def render() -> None:
     st.title("Compare")
-    st.caption("FP32 against FP16/INT8 of one model, or two models: per-image Y-PSNR/SSIM, the drop and crops, "
-               "the numbers 'edgesr validate' reports. The first artifact is the reference.")
+    st.caption(
+        "FP32 against FP16/INT8 of one model, or two models: per-image Y-PSNR/SSIM, the drop and crops, "
+        "the numbers 'edgesr validate' reports. The first artifact is the reference."
+    )
     cat = views.catalog()
     if cat.note:
         st.info(cat.note)
     usable = cat.usable
-    chosen = st.multiselect("Artifacts (2 to 4; the first is the reference)", range(len(usable)),
-                            format_func=lambda i: usable[i].label, max_selections=4)
+    chosen = st.multiselect(
+        "Artifacts (2 to 4; the first is the reference)",
+        range(len(usable)),
+        format_func=lambda i: usable[i].label,
+        max_selections=4,
+    )
     folder = _data()
     max_drop = st.number_input("Drop budget (dB)", min_value=0.0, max_value=5.0, value=DEFAULT_MAX_DROP_DB, step=0.05)
     ready = len(chosen) >= 2 and folder is not None
@@ -53,12 +59,14 @@ def render() -> None:
 
 def _data() -> Path | None:
     folders = data_folders(views.settings().data_dirs)
-    choice = st.selectbox("HR images", [*folders, UPLOAD],
-                          help="Folders the server was started with (--data-dir), or images you upload")
+    choice = st.selectbox(
+        "HR images", [*folders, UPLOAD], help="Folders the server was started with (--data-dir), or images you upload"
+    )
     if choice != UPLOAD:
         return folders[choice]
-    uploads = st.file_uploader("HR images (PNG, JPEG, ...)", accept_multiple_files=True,
-                               max_upload_size=views.settings().max_upload_mb)
+    uploads = st.file_uploader(
+        "HR images (PNG, JPEG, ...)", accept_multiple_files=True, max_upload_size=views.settings().max_upload_mb
+    )
     if not uploads:
         return None
     # decoded and saved once per set of uploads, not on every rerun of the page
@@ -94,8 +102,7 @@ def _start(entries: list[Entry], folder: Path, max_drop: float) -> None:
     def work(job: Job) -> Compared:
         job.report(0.1, f"scoring {len(entries)} artifacts on {len(files)} images")
         out = Path(tempfile.mkdtemp(prefix="edgesr-app-report-"))
-        report = validate([e.path for e in entries], [folder], max_drop=max_drop, out_dir=out,
-                          repeats=LATENCY_REPEATS)
+        report = validate([e.path for e in entries], [folder], max_drop=max_drop, out_dir=out, repeats=LATENCY_REPEATS)
         return Compared(report, out / "report.html")
 
     st.session_state[JOB] = views.jobs().submit(k, f"compare {len(entries)} artifacts", work).id
@@ -124,8 +131,17 @@ def show(result: Compared) -> None:
         st.html(drop_chart(report, data))
         for crops in data.crops:
             with st.expander(f"crops of {crops.image}: {crops.crop.reason}"):
-                st.html("".join(f'<figure style="display:inline-block;margin:4px"><img src="{t.data_uri}">'
-                                f'<figcaption style="font-size:12px">{t.label} {t.note}</figcaption></figure>'
-                                for t in crops.tiles))
-    st.download_button("Download the full report (HTML)", result.html.read_bytes(), file_name="report.html",
-                       mime="text/html", on_click="ignore")
+                st.html(
+                    "".join(
+                        f'<figure style="display:inline-block;margin:4px"><img src="{t.data_uri}">'
+                        f'<figcaption style="font-size:12px">{t.label} {t.note}</figcaption></figure>'
+                        for t in crops.tiles
+                    )
+                )
+    st.download_button(
+        "Download the full report (HTML)",
+        result.html.read_bytes(),
+        file_name="report.html",
+        mime="text/html",
+        on_click="ignore",
+    )

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from edgesr.app import config as config_mod, views
-from edgesr.app.catalog import Entry
-from edgesr.app.jobs import Job, key
+from edgesr.app import config as config_mod
+from edgesr.app import views
+from edgesr.app.choices import Entry
 from edgesr.app.uploads import Clip, Picture, UploadError, check_size, read_upload
 from edgesr.app.upscaling import Upscaled, UpscaledClip, upscale_clip, upscale_picture
+from edgesr.app.workers import Job, key
 from edgesr.errors import EdgeSRError
 from edgesr.io.images import read_rgb, sample_images
 from edgesr.lazy import available
@@ -29,8 +30,12 @@ def render() -> None:
     source = _source(cfg)
     model = model_picker()
     c1, c2 = st.columns(2)
-    tile_choice = c1.selectbox("Tiling", list(TILES), help="Cut the input into tiles so large frames fit in memory. "
-                               f"Automatic tiles inputs above {config_mod.AUTO_TILE_PIXELS // 1000} thousand pixels.")
+    tile_choice = c1.selectbox(
+        "Tiling",
+        list(TILES),
+        help="Cut the input into tiles so large frames fit in memory. "
+        f"Automatic tiles inputs above {config_mod.AUTO_TILE_PIXELS // 1000} thousand pixels.",
+    )
     degradation = _degradation(c2)
     ready = source is not None and model is not None
     if st.button("Upscale", type="primary", disabled=not ready):
@@ -49,10 +54,13 @@ def _source(cfg) -> Picture | Clip | None:
         samples = {p.stem: p for p in sample_images()}
         name = st.selectbox("Sample photograph", list(samples))
         return Picture(name, read_rgb(samples[name]))
-    upload = st.file_uploader(f"Image or short video (at most {cfg.max_upload_mb} MB, {cfg.max_pixels / 1e6:.1f} MP, "
-                              f"{config_mod.MAX_VIDEO_FRAMES} frames)", max_upload_size=cfg.max_upload_mb,
-                              help="PNG, JPEG, BMP, TIFF, WebP; MP4, MKV, WebM, AVI, MOV. The type is found by "
-                                   "decoding the file, not from its name.")
+    upload = st.file_uploader(
+        f"Image or short video (at most {cfg.max_upload_mb} MB, {cfg.max_pixels / 1e6:.1f} MP, "
+        f"{config_mod.MAX_VIDEO_FRAMES} frames)",
+        max_upload_size=cfg.max_upload_mb,
+        help="PNG, JPEG, BMP, TIFF, WebP; MP4, MKV, WebM, AVI, MOV. The type is found by "
+        "decoding the file, not from its name.",
+    )
     if upload is None:
         return None
     try:
@@ -81,8 +89,13 @@ def model_picker(label: str = "Model", key_prefix: str = "upscale") -> Entry | N
     family = c1.selectbox(label, families, key=f"{key_prefix}-family")
     files = cat.in_family(family)
     labels = [f"{e.precision.upper()}: {e.path.name}" for e in files]
-    chosen = c2.selectbox("Precision", range(len(files)), format_func=labels.__getitem__, key=f"{key_prefix}-file",
-                          help="FP32, FP16 or INT8: the files of this model; precision is read from the file")
+    chosen = c2.selectbox(
+        "Precision",
+        range(len(files)),
+        format_func=labels.__getitem__,
+        key=f"{key_prefix}-file",
+        help="FP32, FP16 or INT8: the files of this model; precision is read from the file",
+    )
     return files[chosen]
 
 
@@ -93,9 +106,12 @@ def _degradation(column) -> str | None:
         return None
     from edgesr.degrade import PRESETS
 
-    choice = column.selectbox("Simulate real footage", [NO_DEGRADATION, *PRESETS],
-                              help="Blur, noise and compression applied to the input before upscaling "
-                                   "(edgesr.degrade presets; the size is kept)")
+    choice = column.selectbox(
+        "Simulate real footage",
+        [NO_DEGRADATION, *PRESETS],
+        help="Blur, noise and compression applied to the input before upscaling "
+        "(edgesr.degrade presets; the size is kept)",
+    )
     return None if choice == NO_DEGRADATION else choice
 
 
@@ -149,17 +165,28 @@ def _show(job: Job) -> None:
     if clip:
         st.subheader(f"Video: {clip.frames} frames")
         st.video(str(clip.path))
-        st.download_button("Download the video", clip.path.read_bytes(), file_name="upscaled.mp4", mime="video/mp4",
-                           on_click="ignore")
+        st.download_button(
+            "Download the video", clip.path.read_bytes(), file_name="upscaled.mp4", mime="video/mp4", on_click="ignore"
+        )
         st.caption("Below: the first frame.")
     st.subheader("Bicubic | model")
     views.before_after(first.bicubic, first.sr, "bicubic", "model")
     _crop(first)
     d1, d2 = st.columns(2)
-    d1.download_button("Download the result (PNG)", lambda: views.png(first.sr), file_name="upscaled.png",
-                       mime="image/png", on_click="ignore")
-    d2.download_button("Download bicubic (PNG)", lambda: views.png(first.bicubic), file_name="bicubic.png",
-                       mime="image/png", on_click="ignore")
+    d1.download_button(
+        "Download the result (PNG)",
+        lambda: views.png(first.sr),
+        file_name="upscaled.png",
+        mime="image/png",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "Download bicubic (PNG)",
+        lambda: views.png(first.bicubic),
+        file_name="bicubic.png",
+        mime="image/png",
+        on_click="ignore",
+    )
 
 
 def _crop(result: Upscaled) -> None:
@@ -172,6 +199,8 @@ def _crop(result: Upscaled) -> None:
     y = c2.slider("Centre y", 0, H - 1, H // 2)
     top, left = min(max(0, y - size // 2), H - size), min(max(0, x - size // 2), W - size)
     zoom = max(1, 384 // size)
-    crops = [np.repeat(np.repeat(im[top:top + size, left:left + size], zoom, 0), zoom, 1)
-             for im in (result.bicubic, result.sr)]
+    crops = [
+        np.repeat(np.repeat(im[top : top + size, left : left + size], zoom, 0), zoom, 1)
+        for im in (result.bicubic, result.sr)
+    ]
     st.image(crops, caption=[f"bicubic ({left},{top})", f"model ({left},{top})"])

@@ -1,0 +1,1 @@
+"""Quantization-aware fine-tuning: the ONNX graph run in PyTorch with fake quantization."""

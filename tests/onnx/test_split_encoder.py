@@ -1,0 +1,51 @@
+"""A blind-SR graph split at its representation: the two parts compute what the one graph does."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from edgesr import models
+from edgesr.errors import ModelError
+from edgesr.export import export_onnx
+from edgesr.meta import GRAPH_KEY, PAIR_KEY, REPRESENTATION, all_props
+from edgesr.onnx.sessions import session
+from edgesr.onnx.split_encoder import representation_tensor, split
+
+
+@pytest.fixture(scope="module")
+def blind(tmp_path_factory):
+    torch.manual_seed(0)
+    net = models.create("aidn-da", channels=8, convs=3, rep=8, encoder_channels=4, modulated=2)
+    for p in net.attention.parameters():  # trained-looking attention: the representation matters
+        torch.nn.init.normal_(p, std=0.3)
+    path = tmp_path_factory.mktemp("blind") / "da.onnx"
+    export_onnx(models.deployed(net.eval()), path)
+    return path
+
+
+def test_two_graphs_equal_the_one_graph_and_say_which_is_which(blind, tmp_path):
+    result = split(blind, tmp_path)
+    x = np.random.default_rng(0).random((2, 3, 20, 28)).astype(np.float32)
+    whole = session(str(blind)).run(None, {"input": x})[0]
+    rep = session(str(result.encoder)).run(None, {"input": x})[0]
+    cond = session(str(result.conditional))
+    assert rep.shape == (2, result.representation) == (2, 8)
+    assert [i.name for i in cond.get_inputs()] == ["input", REPRESENTATION]
+    assert np.abs(cond.run(None, {"input": x, REPRESENTATION: rep})[0] - whole).max() <= 1e-5
+    # another scene's representation changes the output: the conditional graph really reads it
+    other = cond.run(None, {"input": x, REPRESENTATION: rep[::-1].copy()})[0]
+    assert np.abs(other - whole).max() > 1e-4
+    roles = [all_props(onnx.load(str(p))) for p in (result.encoder, result.conditional)]
+    assert [r[GRAPH_KEY] for r in roles] == ["encoder", "conditional"]
+    assert roles[0][PAIR_KEY] == roles[1][PAIR_KEY] == result.pair
+    assert roles[0]["edgesr.arch"] == "aidn-da"
+
+
+def test_a_graph_without_an_encoder_is_refused(tmp_path):
+    path = tmp_path / "rt.onnx"
+    export_onnx(models.create("aidn-rt", channels=8, convs=2).eval(), path)
+    with pytest.raises(ModelError, match="no single degradation representation"):
+        representation_tensor(onnx.load(str(path)))
