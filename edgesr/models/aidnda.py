@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from edgesr.errors import InputError, ModelError
@@ -42,6 +43,10 @@ class Config(aidnrt.Config):
     carry: bool = True
     rep: int = 64  # width of the degradation representation
     encoder_channels: int = 32  # the encoder's first width; it doubles after the first downsampling
+    # the encoder also reads the image's high-pass residual (image minus its 3x3 mean), where noise,
+    # blur and compression show and most content does not
+    highpass: bool = True
+    encoder_norm: bool = True  # batch normalisation after each encoder convolution
     modulated: int = 2  # body layers followed by degradation-aware attention, spread evenly
 
     def __post_init__(self) -> None:
@@ -65,27 +70,31 @@ VARIANTS: dict[str, Config] = {"aidn-da": Config()}
 class DegradationEncoder(nn.Module):
     """N x 3 x H x W LR in [0, 1] -> N x rep: five convolutions, two of them strided, and a global mean."""
 
-    def __init__(self, channels: int, rep: int) -> None:
+    def __init__(self, channels: int, rep: int, highpass: bool, norm: bool) -> None:
         super().__init__()
         c = channels
-        self.features = nn.Sequential(
-            conv(3, c, 3),
-            nn.ReLU(),
-            conv(c, c, 3, stride=2),
-            nn.ReLU(),
-            conv(c, 2 * c, 3),
-            nn.ReLU(),
-            conv(2 * c, 2 * c, 3, stride=2),
-            nn.ReLU(),
-            conv(2 * c, 2 * c, 3),
-            nn.ReLU(),
-        )
+        self.highpass = highpass
+        layers = []
+        for cin, cout, stride in (
+            (6 if highpass else 3, c, 1),
+            (c, c, 2),
+            (c, 2 * c, 1),
+            (2 * c, 2 * c, 2),
+            (2 * c, 2 * c, 1),
+        ):
+            layers.append(conv(cin, cout, 3, stride=stride))
+            if norm:  # batch statistics keep the pooled features apart from the first step (folded once deployed)
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(nn.ReLU())
+        self.features = nn.Sequential(*layers)
         self.out = nn.Linear(2 * c, rep)
         # the contrastive loss reads the representation through this head (training only), so the
         # representation itself is not pushed to discard what reconstruction needs
         self.project = nn.Sequential(nn.Linear(rep, rep), nn.ReLU(), nn.Linear(rep, rep))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.highpass:
+            x = torch.cat([x, x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)], dim=1)
         return self.out(self.features(x).mean(dim=(2, 3)))
 
 
@@ -117,7 +126,7 @@ class Net(aidnrt.Net):
 
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
-        self.encoder = DegradationEncoder(cfg.encoder_channels, cfg.rep)
+        self.encoder = DegradationEncoder(cfg.encoder_channels, cfg.rep, cfg.highpass, cfg.encoder_norm)
         self.attention = nn.ModuleDict({str(i): DegradationAttention(cfg.channels, cfg.rep) for i in cfg.positions()})
 
     def forward(self, x: torch.Tensor, rep: torch.Tensor | None = None) -> torch.Tensor:
@@ -152,6 +161,8 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
                 **asdict(base),
                 "rep": rep,
                 "encoder_channels": first[0],
+                "highpass": first[1] == 6,
+                "encoder_norm": f"{ENCODER}features.1.running_mean" in sd,
                 "modulated": len({k.split(".")[1] for k in sd if k.startswith(ATTENTION)}),
             }
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
+from edgesr.meta import GRAPH_KEY, all_props
 
 MIN_OPSET = 13
 # Upgrade target for old models: the newest opset every supported TensorRT (8.5+) parses.
@@ -84,6 +85,7 @@ def opset_of(model) -> int:
 
 def image_input(model) -> ImageInput:
     """The single image input, validated: one input, 4-D, float, 1 or 3 fixed channels."""
+    _refuse_split_part(model)
     initializers = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in initializers]
     if len(inputs) != 1:
@@ -106,6 +108,21 @@ def image_input(model) -> ImageInput:
             "channel dimension (export with a static channel axis)"
         )
     return ImageInput(inp.name, _IMAGE_ELEM_TYPES[tensor.elem_type], dims)
+
+
+def _refuse_split_part(model) -> None:
+    """A part of a split blind-SR model is not a model of its own: say which part it is and what to run."""
+    role = all_props(model).get(GRAPH_KEY)
+    if role == "conditional":
+        raise ModelError(
+            "this is the conditional graph of a blind-SR model: it needs the degradation representation its "
+            "encoder graph computes; run it together with that encoder graph, or run the model's one graph"
+        )
+    if role == "encoder":
+        raise ModelError(
+            "this is the encoder graph of a blind-SR model: it estimates a degradation, it does not upscale; "
+            "run the model's conditional graph with it, or the model's one graph"
+        )
 
 
 def check_image_output(model) -> None:

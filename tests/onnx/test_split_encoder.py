@@ -35,8 +35,8 @@ def test_two_graphs_equal_the_one_graph_and_say_which_is_which(blind, tmp_path):
     assert rep.shape == (2, result.representation) == (2, 8)
     assert [i.name for i in cond.get_inputs()] == ["input", REPRESENTATION]
     assert np.abs(cond.run(None, {"input": x, REPRESENTATION: rep})[0] - whole).max() <= 1e-5
-    # another scene's representation changes the output: the conditional graph really reads it
-    other = cond.run(None, {"input": x, REPRESENTATION: rep[::-1].copy()})[0]
+    # another representation changes the output: the conditional graph really reads it
+    other = cond.run(None, {"input": x, REPRESENTATION: rep + 1.0})[0]
     assert np.abs(other - whole).max() > 1e-4
     roles = [all_props(onnx.load(str(p))) for p in (result.encoder, result.conditional)]
     assert [r[GRAPH_KEY] for r in roles] == ["encoder", "conditional"]
@@ -49,3 +49,23 @@ def test_a_graph_without_an_encoder_is_refused(tmp_path):
     export_onnx(models.create("aidn-rt", channels=8, convs=2).eval(), path)
     with pytest.raises(ModelError, match="no single degradation representation"):
         representation_tensor(onnx.load(str(path)))
+
+
+def test_parts_of_two_models_do_not_pair_and_a_part_alone_does_not_run(blind, tmp_path):
+    from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner
+    from edgesr.runtime.scene import pair_of
+
+    torch.manual_seed(1)
+    other_net = models.create("aidn-da", channels=8, convs=3, rep=8, encoder_channels=4, modulated=2)
+    other_path = tmp_path / "other.onnx"
+    export_onnx(models.deployed(other_net.eval()), other_path)
+    mine, theirs = split(blind, tmp_path / "a"), split(other_path, tmp_path / "b")
+    assert pair_of(mine.encoder, mine.conditional) == mine.pair != theirs.pair
+    with pytest.raises(ModelError, match="belongs to another model"):
+        pair_of(theirs.encoder, mine.conditional)
+    with pytest.raises(ModelError, match="not the encoder graph"):
+        pair_of(mine.conditional, mine.conditional)
+    with pytest.raises(ModelError, match="conditional graph of a blind-SR model"):
+        OnnxRuntimeRunner(mine.conditional).activate()
+    with pytest.raises(ModelError, match="encoder graph of a blind-SR model"):
+        OnnxRuntimeRunner(mine.encoder).activate()
