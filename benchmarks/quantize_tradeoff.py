@@ -97,6 +97,21 @@ def naive(src: Path, out: Path, calib, input_name: str) -> None:
 
 
 def main(argv=None) -> int:
+    args = _arguments(argv)
+    from edgesr.log import configure
+
+    configure(-1)
+    args.work.mkdir(parents=True, exist_ok=True)
+    table, everything = [], {}
+    for name in args.models:
+        everything[name] = _model(name, args, table)
+        _print(table, args.sets, name)
+    if args.json:
+        args.json.write_text(json.dumps({"table": table, "models": everything}, indent=1))
+    return 0
+
+
+def _arguments(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["rfdn", "rlfn", "safmn", "aidn-rt", "aidn-tiny"])
     ap.add_argument("--calib", default=str(SHARED / "datasets" / "train" / "bsd68"))
@@ -115,124 +130,126 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "edgesr-quantize-tradeoff")
     ap.add_argument("--json", type=Path, help="also write all numbers here")
     ap.add_argument("--skip-steps", action="store_true", help="only naive, unit and budget (faster)")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def _model(name: str, args, table: list) -> dict:
+    """Every variant of one model: made, scored on the reporting sets, timed side by side; rows into ``table``."""
     import onnx
 
     from edgesr import meta
     from edgesr.log import configure
-    from edgesr.models import registry
     from edgesr.onnx.loading import image_input
+    from edgesr.quantize import calibration
+
+    t0 = time.perf_counter()
+    src = prepare(name, args.work)
+    model = onnx.load(str(src))
+    mm = meta.read(model)
+    wd = args.work / name
+    wd.mkdir(exist_ok=True)
+    calib = calibration.load_calibration(calibration.spec_from(args.calib), scale=mm.scale, value_range=mm.value_range)
+    files = {"fp32": src}
+    naive(src, wd / "naive.onnx", calib, image_input(model).name)
+    files["naive"] = wd / "naive.onnx"
+    logging.getLogger().handlers.clear()  # quantize_static configures the root logger
+    configure(-1)
+    records = _variants(name, src, wd, args, files)
+    scores = _scores(files, mm.scale, args.sets)
+    lat, models = _latency(model, files, args.rounds, mm.value_range)
+    table.extend(_rows(name, files, records, scores, lat, models, len(args.sets)))
+    return {
+        "fp32_psnr": scores["fp32"],
+        "scores": scores,
+        "latency": lat.as_dict(),
+        "records": {
+            k: {kk: v[kk] for kk in ("kept", "validation", "int8_units", "recipe")} for k, v in records.items()
+        },
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
+def _variants(name: str, src: Path, wd: Path, args, files: dict) -> dict:
+    """Quantize ``src`` each way the table compares; adds the files, returns the records by label."""
+    from edgesr.models import registry
+    from edgesr.quantize import quantize
+
+    common = dict(calib=args.calib, val=args.val, latency=False)
+    steps = (
+        []
+        if args.skip_steps
+        else [
+            ("minmax", dict(method="minmax", rounding="nearest", bias_correction=False)),
+            ("mse", dict(method="mse", rounding="nearest", bias_correction=False)),
+            ("+gptq", dict(method="mse", rounding="gptq", bias_correction=False)),
+            ("+bias", dict(method="mse", rounding="gptq", bias_correction=True)),
+            ("+cle", dict(method="mse", rounding="gptq", bias_correction=True, equalize=True)),
+        ]
+    )
+    runs = [(label, dict(max_drop=None, **kw)) for label, kw in steps]
+    runs += [
+        (label, dict(max_drop=args.max_drop, fallback_order=order))
+        for label, order in (("unit", "cost"), ("budget", "tensor"))
+    ]
+    ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
+    if ft_steps and trained(name):  # fine-tuning random weights means nothing
+        runs.append(("finetune", dict(max_drop=args.max_drop, finetune_steps=ft_steps)))
+    records = {}
+    for label, kw in runs:
+        files[label] = wd / f"{label}.onnx"
+        records[label] = quantize(src, files[label], **common, **kw).record
+    return records
+
+
+def _scores(files: dict, scale: int, sets: list) -> dict:
     from edgesr.quality import evaluate
     from edgesr.quality.upscalers import OnnxUpscaler
-    from edgesr.quantize import calibration, quantize
+
+    scores = {}
+    for key, path in files.items():
+        up = OnnxUpscaler(path)
+        up.scale = scale
+        scores[key] = [evaluate(up, folder, scale).mean_psnr for folder in sets]
+    return scores
+
+
+def _latency(model, files: dict, rounds: int, value_range: float):
+    """Every variant (and its x86 encoding) timed interleaved in one process."""
+    import onnx
+
     from edgesr.quantize.budget import evaluate as qeval
     from edgesr.quantize.outputs import x86_encoding, x86_path
 
-    configure(-1)
-    args.work.mkdir(parents=True, exist_ok=True)
-    table, everything = [], {}
-    for name in args.models:
-        t0 = time.perf_counter()
-        src = prepare(name, args.work)
-        model = onnx.load(str(src))
-        mm = meta.read(model)
-        inp = image_input(model)
-        wd = args.work / name
-        wd.mkdir(exist_ok=True)
-        calib = calibration.load_calibration(
-            calibration.spec_from(args.calib), scale=mm.scale, value_range=mm.value_range
-        )
-        files = {"fp32": src}
-        naive(src, wd / "naive.onnx", calib, inp.name)
-        files["naive"] = wd / "naive.onnx"
-        logging.getLogger().handlers.clear()  # quantize_static configures the root logger
-        configure(-1)
-        steps = (
-            []
-            if args.skip_steps
-            else [
-                ("minmax", dict(method="minmax", rounding="nearest", bias_correction=False)),
-                ("mse", dict(method="mse", rounding="nearest", bias_correction=False)),
-                ("+gptq", dict(method="mse", rounding="gptq", bias_correction=False)),
-                ("+bias", dict(method="mse", rounding="gptq", bias_correction=True)),
-                ("+cle", dict(method="mse", rounding="gptq", bias_correction=True, equalize=True)),
-            ]
-        )
-        records = {}
-        for label, kw in steps:
-            r = quantize(src, wd / f"{label}.onnx", calib=args.calib, val=args.val, max_drop=None, latency=False, **kw)
-            files[label] = wd / f"{label}.onnx"
-            records[label] = r.record
-        for label, order in (("unit", "cost"), ("budget", "tensor")):
-            r = quantize(
-                src,
-                wd / f"{label}.onnx",
-                calib=args.calib,
-                val=args.val,
-                max_drop=args.max_drop,
-                latency=False,
-                fallback_order=order,
-            )
-            files[label] = wd / f"{label}.onnx"
-            records[label] = r.record
-        ft_steps = args.finetune if args.finetune is not None else registry.get(name).qat_steps
-        if ft_steps and trained(name):  # fine-tuning random weights means nothing
-            r = quantize(
-                src,
-                wd / "finetune.onnx",
-                calib=args.calib,
-                val=args.val,
-                max_drop=args.max_drop,
-                latency=False,
-                finetune_steps=ft_steps,
-            )
-            files["finetune"] = wd / "finetune.onnx"
-            records["finetune"] = r.record
-        # accuracy on the reporting sets
-        scores = {}
-        for key, path in files.items():
-            up = OnnxUpscaler(path)
-            up.scale = mm.scale
-            scores[key] = [evaluate(up, folder, mm.scale).mean_psnr for folder in args.sets]
-        # speed: everything interleaved in one process
-        models = {"fp32": model}
-        for key, path in files.items():
-            if key == "fp32":
-                continue
-            m = onnx.load(str(path))
-            models[key] = m
-            x86 = x86_path(path)
-            models[key + "@x86"] = onnx.load(str(x86)) if x86.is_file() else x86_encoding(m)
-        lat = qeval.latency(models, rounds=args.rounds, value_range=mm.value_range)
-        for key in files:
-            if key == "fp32":
-                continue
-            rec = records.get(key)
-            row = {
+    models = {"fp32": model}
+    for key, path in files.items():
+        if key == "fp32":
+            continue
+        m = onnx.load(str(path))
+        models[key] = m
+        x86 = x86_path(path)
+        models[key + "@x86"] = onnx.load(str(x86)) if x86.is_file() else x86_encoding(m)
+    return qeval.latency(models, rounds=rounds, value_range=value_range), models
+
+
+def _rows(name, files, records, scores, lat, models, sets: int) -> list[dict]:
+    rows = []
+    for key in files:
+        if key == "fp32":
+            continue
+        rec = records.get(key)
+        rows.append(
+            {
                 "model": name,
                 "variant": key,
                 "kept": len(rec["kept"]) if rec else 0,
                 "int8_convs": f"{rec['int8_convolutions']}/{rec['convolutions']}" if rec else "all (ORT)",
-                "drop": [round(scores["fp32"][i] - scores[key][i], 3) for i in range(len(args.sets))],
+                "drop": [round(scores["fp32"][i] - scores[key][i], 3) for i in range(sets)],
                 "val_drop": rec["validation"]["drop_db"] if rec else None,
                 "speedup": round(lat.ratio("fp32", key + "@x86" if key + "@x86" in models else key), 2),
                 "speedup_int8_file": round(lat.ratio("fp32", key), 2),
             }
-            table.append(row)
-        everything[name] = {
-            "fp32_psnr": scores["fp32"],
-            "scores": scores,
-            "latency": lat.as_dict(),
-            "records": {
-                k: {kk: v[kk] for kk in ("kept", "validation", "int8_units", "recipe")} for k, v in records.items()
-            },
-            "seconds": round(time.perf_counter() - t0, 1),
-        }
-        _print(table, args.sets, name)
-    if args.json:
-        args.json.write_text(json.dumps({"table": table, "models": everything}, indent=1))
-    return 0
+        )
+    return rows
 
 
 def _print(table, sets, name) -> None:

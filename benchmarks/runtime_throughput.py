@@ -214,8 +214,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads (default: its own)")
     ap.add_argument("--rss-frames", type=int, default=0, help="also run this many small frames and report RSS")
     args = ap.parse_args()
-
     work = Path(tempfile.mkdtemp(prefix="edgesr-runtime-bench-"))
+    onnx_path, module, clip, frames, runners = _setup(args, work)
+    try:
+        best, cpu, stats = _measure(runners, module, frames, clip, work, args.repeats)
+        rss = rss_run(runners["fp32"], args.rss_frames, work / "rss.mp4") if args.rss_frames else None
+    finally:
+        for r in runners.values():
+            r.deactivate()
+    _report(onnx_path, runners["fp32"].spec, len(frames), args.repeats, best, cpu, stats, rss)
+
+
+def _setup(args, work: Path):
+    """The model (ONNX and its torch baseline), the clip and its frames, and activated runners."""
     from edgesr.models import create, deployed, load
 
     if args.onnx is None:
@@ -230,35 +241,37 @@ def main() -> None:
     options = RunnerOptions(threads=args.threads)
     qdq = quantize_for_timing(onnx_path, work) if args.qdq == "auto" else Path(args.qdq) if args.qdq else None
     models = {"fp32": onnx_path} | ({"qdq": qdq} if qdq else {})
-    best: dict[str, float] = {}
-    cpu: dict[str, float] = {}  # the least CPU time per frame seen: the cost with the least interference
-    stats: dict[str, dict] = {}
     runners = {name: open_runner(path, options) for name, path in models.items()}
     for r in runners.values():
         r.activate()
-    try:
-        for _ in range(args.repeats):
-            for name, runner in runners.items():
-                fps, cpu_ms = model_alone(runner, frames)
-                best[f"{name} model"] = max(best.get(f"{name} model", 0.0), fps)
-                cpu[f"{name} model"] = min(cpu.get(f"{name} model", float("inf")), cpu_ms)
-                fps, cpu_ms, run_stats = pipeline(runner, clip, work / f"{name}.mp4")
-                cpu[f"{name} pipeline"] = min(cpu.get(f"{name} pipeline", float("inf")), cpu_ms)
-                if fps > best.get(f"{name} pipeline", 0.0):
-                    best[f"{name} pipeline"], stats[name] = fps, run_stats
-            for label, threads in (("torch eager", None), ("torch eager 1t", 1)):
-                best[label] = max(best.get(label, 0.0), torch_eager(module, clip, work / "torch.mp4", threads))
-        rss = rss_run(runners["fp32"], args.rss_frames, work / "rss.mp4") if args.rss_frames else None
-    finally:
-        for r in runners.values():
-            r.deactivate()
+    return onnx_path, module, clip, frames, runners
 
-    spec = runners["fp32"].spec
+
+def _measure(runners, module, frames, clip, work: Path, repeats: int):
+    """Best fps and least CPU ms per frame of each model alone, in the pipeline and in torch eager."""
+    best: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # the least CPU time per frame seen: the cost with the least interference
+    stats: dict[str, dict] = {}
+    for _ in range(repeats):
+        for name, runner in runners.items():
+            fps, cpu_ms = model_alone(runner, frames)
+            best[f"{name} model"] = max(best.get(f"{name} model", 0.0), fps)
+            cpu[f"{name} model"] = min(cpu.get(f"{name} model", float("inf")), cpu_ms)
+            fps, cpu_ms, run_stats = pipeline(runner, clip, work / f"{name}.mp4")
+            cpu[f"{name} pipeline"] = min(cpu.get(f"{name} pipeline", float("inf")), cpu_ms)
+            if fps > best.get(f"{name} pipeline", 0.0):
+                best[f"{name} pipeline"], stats[name] = fps, run_stats
+        for label, threads in (("torch eager", None), ("torch eager 1t", 1)):
+            best[label] = max(best.get(label, 0.0), torch_eager(module, clip, work / "torch.mp4", threads))
+    return best, cpu, stats
+
+
+def _report(onnx_path: Path, spec, frames: int, repeats: int, best: dict, cpu: dict, stats: dict, rss) -> None:
     load = os.getloadavg()
     print(
         f"model {onnx_path.name} ({spec.precision}, {spec.backend}), x{spec.scale} "
-        f"{LR[0]}x{LR[1]} -> {LR[0] * spec.scale}x{LR[1] * spec.scale}, {len(frames)} frames, mp4v in and out, "
-        f"{os.cpu_count()} CPUs, load average {load[0]:.1f}, best of {args.repeats}"
+        f"{LR[0]}x{LR[1]} -> {LR[0] * spec.scale}x{LR[1] * spec.scale}, {frames} frames, mp4v in and out, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f}, best of {repeats}"
     )
     for name, fps in best.items():
         used = f", CPU {cpu[name]:6.1f} ms/frame" if name in cpu else ""
