@@ -50,12 +50,12 @@ class ModelMeta:
 
 def read(model) -> ModelMeta:
     """Metadata of an ``onnx.ModelProto``."""
-    return ModelMeta.from_props({p.key: p.value for p in model.metadata_props})
+    return ModelMeta.from_props(all_props(model))
 
 
 def write(model, meta: ModelMeta) -> None:
     """Set the edgesr keys of ``model.metadata_props`` from ``meta``, keeping other keys."""
-    props = {p.key: p.value for p in model.metadata_props}
+    props = all_props(model)
     props.update(meta.to_props())
     del model.metadata_props[:]
     for k, v in props.items():

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from edgesr import __version__, fileio
+from edgesr.meta import all_props
 from edgesr.onnx.graph_index import GraphIndex
 from edgesr.quantize import placement
 from edgesr.quantize.passes import recentre
@@ -139,7 +140,7 @@ def float_reasons(idx: GraphIndex, pl: placement.Placement, sizes: dict, kept: s
 
 def write_metadata(qmodel, source, record: dict, encoding: str = "int8") -> None:
     """``qmodel``'s metadata: ``source``'s, plus the precision, the activation encoding and the recipe's summary."""
-    props = {p.key: p.value for p in source.metadata_props}
+    props = all_props(source)
     recipe = record["recipe"]
     summary = {
         "method": recipe["method"],

@@ -14,6 +14,7 @@ from pathlib import Path
 from edgesr import fileio, meta
 from edgesr.errors import InputError
 from edgesr.log import logger, stage
+from edgesr.meta import all_props
 from edgesr.quantize import calibration
 from edgesr.quantize.budget import evaluate
 from edgesr.quantize.fp16 import emulate_fp16, to_fp16
@@ -79,7 +80,7 @@ def fp16_variant(
             )
             real = None
         info["outcome"] = f"drop {emu.drop:.4f} dB (emulated)" + (f", {real.drop:.4f} dB on ORT CPU" if real else "")
-    props = {p.key: p.value for p in half.metadata_props}
+    props = all_props(half)
     props["edgesr.quant.precision"] = "fp16"
     del half.metadata_props[:]
     for k, v in props.items():

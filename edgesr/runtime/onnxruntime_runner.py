@@ -17,6 +17,7 @@ import numpy as np
 from edgesr.errors import DeviceError, ModelError
 from edgesr.lazy import available, require
 from edgesr.log import logger
+from edgesr.meta import all_props
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.graph_index import GraphIndex
 from edgesr.runtime.model_spec import ModelSpec, declare
@@ -37,7 +38,7 @@ class OnnxRuntimeRunner(Runner):
         loading.check_image_output(model)
         if image.channels != 3:
             raise ModelError(f"{name} takes {image.channels}-channel input; the runtime runs RGB (3-channel) models")
-        props = {p.key: p.value for p in model.metadata_props}
+        props = all_props(model)
         declared = declare(props, name, self.options.scale, self.options.value_range)
         notes = list(declared.notes) + _rewrite_cubic_resizes(model, name)
         providers = sessions.choose_providers(self.options.providers)
