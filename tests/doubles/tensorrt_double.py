@@ -822,6 +822,40 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             state.rec("Builder.build_serialized_network", network, config)
             return _build(network, config)
 
+    def _place_on_dla(network, config, errors: list[str]) -> list[str]:
+        """The layers that fall back to the GPU; a missing core or a layer without fallback is an error."""
+        fallback_layers = []
+        if not 0 <= config._dla_core < state.dla_cores:
+            errors.append(f"Cannot create DLA engine, {config._dla_core} not available")
+        for layer in network._layers:
+            if layer.type.name in DLA_LAYERS:
+                continue
+            if BuilderFlag.GPU_FALLBACK in config._flags:
+                fallback_layers.append(layer.name)
+                state.log(
+                    "WARNING",
+                    f"Layer '{layer.name}' ({layer.type.name}): Unsupported on DLA. "
+                    "Switching this layer's device type to GPU.",
+                )
+            else:
+                errors.append(
+                    f"Layer '{layer.name}' ({layer.type.name}) cannot run on DLA and GPU fallback is not enabled"
+                )
+        return fallback_layers
+
+    def _use_timing_cache(network, config) -> tuple[int, int]:
+        hits = misses = 0
+        if config._timing_cache is not None:
+            for layer in network._layers:
+                key = f"{layer.type.name}:{layer.name}"
+                if key in config._timing_cache._entries:
+                    hits += 1
+                else:
+                    misses += 1
+                    config._timing_cache._entries.add(key)
+            state.log("INFO", f"Timing cache: {hits} hits, {misses} misses")
+        return hits, misses
+
     def _build(network, config):
         errors: list[str] = []
         profile = config._profiles[0] if config._profiles else None
@@ -840,24 +874,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
             errors.append("An INT8 calibrator cannot be used with a strongly typed network")
         has_qdq = any(layer.type.name in ("QUANTIZE", "DEQUANTIZE") for layer in network._layers)
         on_dla = config._device == DeviceType.DLA
-        fallback_layers = []
-        if on_dla:
-            if not 0 <= config._dla_core < state.dla_cores:
-                errors.append(f"Cannot create DLA engine, {config._dla_core} not available")
-            for layer in network._layers:
-                if layer.type.name not in DLA_LAYERS:
-                    if BuilderFlag.GPU_FALLBACK in config._flags:
-                        fallback_layers.append(layer.name)
-                        state.log(
-                            "WARNING",
-                            f"Layer '{layer.name}' ({layer.type.name}): Unsupported on DLA. "
-                            "Switching this layer's device type to GPU.",
-                        )
-                    else:
-                        errors.append(
-                            f"Layer '{layer.name}' ({layer.type.name}) cannot run on DLA and GPU fallback "
-                            "is not enabled"
-                        )
+        fallback_layers = _place_on_dla(network, config, errors) if on_dla else []
         errors += state.build_errors
         if errors:
             for e in errors:
@@ -877,16 +894,7 @@ def make(version: str = "10.3.0", **switches) -> ModuleType:
                 if not calibrated:
                     state.log("ERROR", "Calibration failure occurred with no scaling factors detected.")
                     return None
-        hits = misses = 0
-        if config._timing_cache is not None:
-            for layer in network._layers:
-                key = f"{layer.type.name}:{layer.name}"
-                if key in config._timing_cache._entries:
-                    hits += 1
-                else:
-                    misses += 1
-                    config._timing_cache._entries.add(key)
-            state.log("INFO", f"Timing cache: {hits} hits, {misses} misses")
+        hits, misses = _use_timing_cache(network, config)
         summary = {
             "tensorrt": version,
             "network_flags": sorted(f.name for f in NetworkDefinitionCreationFlag if network._flags & (1 << int(f))),
