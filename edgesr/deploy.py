@@ -355,7 +355,15 @@ class Build:
         _copy(candidate, artifact)
         if candidate != converted:
             _copy(converted, directory / f"{ident.model}-x{ident.scale}-fp32.onnx")
-        sidecar_writer.write(artifact, ident, kind="onnxruntime", edgesr_version=__version__, accuracy=report)
+        graphs = _split_parts(artifact, directory, ident.dirname)
+        sidecar_writer.write(
+            artifact,
+            ident,
+            kind="onnxruntime",
+            edgesr_version=__version__,
+            accuracy=report,
+            **({"graphs": graphs} if graphs else {}),
+        )
         return BuildResult("onnxruntime", directory, artifact, ident, False, report)
 
     @staticmethod
@@ -454,6 +462,9 @@ class Build:
                 write_trt_cache(cache, scales, version=version)
                 read_trt_cache(cache)
                 files[f"calib_trt{version}"] = cache.name
+        graphs = _split_parts(onnx_path, directory, onnx_path.stem)
+        if graphs:
+            files.update({f"{role}_onnx": graphs[role] for role in ("encoder", "conditional")})
         report, copied = _attach_report(directory, report)
         files.update({f"accuracy_{Path(name).suffix[1:]}": name for name in copied})
         spec = self._engine_spec(onnx_path, precision, shapes)
@@ -580,7 +591,7 @@ _STAGE_CODE: dict[str, tuple[str, ...]] = {
     "report": ("report", "quality", "runtime", "io", "meta.py"),
 }
 # Code behind the artifact folder itself (the cache hit of a whole build returns it).
-_FINISH_CODE = ("deploy.py", "sidecar.py", "engine", "devices.py")
+_FINISH_CODE = ("deploy.py", "sidecar.py", "engine", "devices.py", "onnx/split_encoder.py")
 
 
 def _code_key(stage_name: str) -> str:
@@ -642,6 +653,24 @@ def _attach_report(directory: Path, report: dict) -> tuple[dict, list[str]]:
             _copy(f, directory / f"accuracy-{f.name}")
             copied.append(f"accuracy-{f.name}")
     return {**report, "report": str(directory / "accuracy-report.html")}, copied
+
+
+def _split_parts(model: Path, directory: Path, stem: str) -> dict | None:
+    """For a blind-SR model, its encoder and conditional graphs beside ``model`` (streams estimate the
+    degradation once per scene with them; edgesr.runtime.blind_parts) and what binds them; None otherwise."""
+    from edgesr.onnx.split_encoder import has_encoder, split
+
+    if not has_encoder(require("onnx").load(str(model), load_external_data=False)):
+        return None
+    parts = split(model, directory, stem)
+    logger.info("blind-SR model: wrote its encoder and conditional graphs (pair %s)", parts.pair)
+    return {
+        "encoder": parts.encoder.name,
+        "conditional": parts.conditional.name,
+        "pair": parts.pair,
+        "sha256": {p.name: _file_key(p) for p in (parts.encoder, parts.conditional)},
+        "representation": parts.representation,
+    }
 
 
 def _copy(src: Path, dst: Path) -> None:

@@ -181,3 +181,50 @@ def test_interrupted_build_leaves_no_artifact(tmp_path, tiny, monkeypatch):
     assert not list(tmp_path.rglob("*.engine")) and not list(tmp_path.rglob("bundle.json"))
     summary = json.dumps(sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")))
     assert "request.json" not in summary
+
+
+@pytest.fixture(scope="module")
+def tiny_blind(tmp_path_factory):
+    import torch
+
+    from edgesr import models
+    from edgesr.export import export_onnx
+
+    torch.manual_seed(0)
+    net = models.create("aidn-da", channels=8, convs=3, rep=8, encoder_channels=4, modulated=2)
+    for p in net.attention.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    path = tmp_path_factory.mktemp("blind") / "blind.onnx"
+    export_onnx(models.deployed(net.eval()), path)
+    return path
+
+
+@pytest.mark.parametrize("device, precision", [("cpu", "fp32"), ("orin", "fp16")])
+def test_a_blind_model_ships_its_encoder_and_conditional_graphs_bound_by_pair(tmp_path, tiny_blind, device, precision):
+    import numpy as np
+
+    from edgesr.meta import GRAPH_KEY, PAIR_KEY, all_props
+    from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner
+
+    result = deploy.build(device=device, onnx=tiny_blind, precision=precision, input=(64, 48), out=tmp_path)
+    if device == "cpu":
+        graphs = sidecar_writer.read(result.artifact)["graphs"]
+    else:
+        files = bundle.read(result.directory)["files"]
+        graphs = {"encoder": files["encoder_onnx"], "conditional": files["conditional_onnx"]}
+    parts = {role: onnx.load(str(result.directory / graphs[role])) for role in ("encoder", "conditional")}
+    props = {role: all_props(m) for role, m in parts.items()}
+    assert [props[r][GRAPH_KEY] for r in ("encoder", "conditional")] == ["encoder", "conditional"]
+    assert props["encoder"][PAIR_KEY] == props["conditional"][PAIR_KEY]
+    if device == "cpu":
+        assert graphs["pair"] == props["encoder"][PAIR_KEY] and set(graphs["sha256"]) == {
+            graphs["encoder"],
+            graphs["conditional"],
+        }
+        image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        with (
+            OnnxRuntimeRunner(result.directory / graphs["conditional"]) as split,
+            OnnxRuntimeRunner(result.artifact) as whole,
+        ):
+            x = image.transpose(2, 0, 1)[None].astype(np.float32) / 255
+            assert np.abs(split.infer(x, split.estimate(image)) - whole.infer(x)).max() <= 1e-5

@@ -78,6 +78,35 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         "Jetson Orin Nano 8 GB)",
     )
     g.add_argument("--batch", type=positive_int, help="tiles per inference call (default: all tiles of a frame)")
+    add_blind_args(p)
+
+
+def add_blind_args(p: argparse.ArgumentParser) -> None:
+    from edgesr.runtime.scene import ReestimatePolicy
+
+    g = p.add_argument_group(
+        "blind SR (models with a degradation encoder, e.g. aidn-da)",
+        "the degradation is estimated on the whole frame, then reused for the following frames",
+    )
+    g.add_argument(
+        "--encoder",
+        metavar="ENCODER.onnx",
+        help="the encoder graph, when --model is the conditional graph of a split model (default: "
+        "NAME.encoder.onnx beside NAME.conditional.onnx; a one-graph model is split in memory)",
+    )
+    g.add_argument(
+        "--reestimate-every",
+        type=int,
+        metavar="N",
+        help=f"estimate the degradation again every N frames (default {ReestimatePolicy.every}; 1: every frame)",
+    )
+    g.add_argument(
+        "--scene-threshold",
+        type=float,
+        metavar="SHARE",
+        help="and at once when a small grey thumbnail of the frame changes by more than this share of the "
+        f"full range, in (0, 1] (default {ReestimatePolicy.scene_threshold:g}; 1: never)",
+    )
 
 
 def model_path(text: str | None, precision: str | None = None, providers: tuple[str, ...] | None = None) -> str:
@@ -90,8 +119,28 @@ def model_path(text: str | None, precision: str | None = None, providers: tuple[
 
 def runner_options(args):
     from edgesr.runtime.runners import RunnerOptions
+    from edgesr.runtime.scene import ReestimatePolicy
 
-    return RunnerOptions(scale=args.scale, value_range=args.value_range, providers=args.providers, threads=args.threads)
+    policy = None
+    if args.reestimate_every is not None or args.scene_threshold is not None:
+        given = {"every": args.reestimate_every, "scene_threshold": args.scene_threshold}
+        policy = ReestimatePolicy(**{k: v for k, v in given.items() if v is not None})
+    return RunnerOptions(
+        scale=args.scale,
+        value_range=args.value_range,
+        providers=args.providers,
+        threads=args.threads,
+        encoder=args.encoder,
+        reestimate=policy,
+    )
+
+
+def degradation_text(stats: dict) -> str:
+    """How often a blind-SR model estimated the degradation, for the run's summary line ('' otherwise)."""
+    d = stats.get("degradation")
+    if d is None:
+        return ""
+    return f", degradation estimated {d['estimates']} times ({d['scene_changes']} on a scene change)"
 
 
 def add_parser(sub) -> None:
@@ -167,6 +216,7 @@ def run(args) -> int:
         f"{args.input} -> {args.output}: {stats['frames_written']} frames, {stats['fps']:.1f} fps, "
         f"latency p50 {e2e['p50_ms']:.0f} ms ({result.ended})"
         + (f", audio {stats['audio']}" if "audio" in stats else "")
+        + degradation_text(stats)
     )
     if args.json:
         write_json(args.json, result.to_dict())

@@ -47,13 +47,20 @@ class Config(aidnrt.Config):
     # blur and compression show and most content does not
     highpass: bool = True
     encoder_norm: bool = True  # batch normalisation after each encoder convolution
-    modulated: int = 2  # body layers followed by degradation-aware attention, spread evenly
+    # features of the high-pass residual read in windows on the 8x8 grid from the frame's origin,
+    # where JPEG and video codecs put their block edges (a plain convolution cannot tell an edge
+    # on the grid from one beside it); 0: none
+    blocks: int = 16
+    modulated: int = 1  # body layers followed by degradation-aware attention, spread evenly
+    spatial: bool = True  # False: channel attention only (no per-pixel gain)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         problems = []
         if min(self.rep, self.encoder_channels) < 1:
             problems.append("rep and encoder_channels must be at least 1")
+        if self.blocks < 0 or (self.blocks and not self.highpass):
+            problems.append("blocks must be 0 or more, and reads the high-pass residual (highpass=True)")
         if not 1 <= self.modulated <= self.convs - 1:
             problems.append(f"modulated must lie in [1, convs - 1 = {self.convs - 1}], not {self.modulated}")
         if problems:
@@ -70,7 +77,9 @@ VARIANTS: dict[str, Config] = {"aidn-da": Config()}
 class DegradationEncoder(nn.Module):
     """N x 3 x H x W LR in [0, 1] -> N x rep: five convolutions, two of them strided, and a global mean."""
 
-    def __init__(self, channels: int, rep: int, highpass: bool, norm: bool) -> None:
+    GRID = 8  # block size of JPEG and of the codecs' transforms
+
+    def __init__(self, channels: int, rep: int, highpass: bool, norm: bool, blocks: int = 0) -> None:
         super().__init__()
         c = channels
         self.highpass = highpass
@@ -87,35 +96,48 @@ class DegradationEncoder(nn.Module):
                 layers.append(nn.BatchNorm2d(cout))
             layers.append(nn.ReLU())
         self.features = nn.Sequential(*layers)
-        self.out = nn.Linear(2 * c, rep)
+        # a window of GRID + 2 on the grid holds both sides of a block edge at a fixed place
+        g = self.GRID
+        self.blocks = nn.Conv2d(3, blocks, g + 2, stride=g, padding=g // 2) if blocks else None
+        self.out = nn.Linear(2 * c + blocks, rep)
         # the contrastive loss reads the representation through this head (training only), so the
         # representation itself is not pushed to discard what reconstruction needs
         self.project = nn.Sequential(nn.Linear(rep, rep), nn.ReLU(), nn.Linear(rep, rep))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.highpass:
-            x = torch.cat([x, x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)], dim=1)
-        return self.out(self.features(x).mean(dim=(2, 3)))
+        if not self.highpass:
+            return self.out(self.features(x).mean(dim=(2, 3)))
+        residual = x - F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+        pooled = self.features(torch.cat([x, residual], dim=1)).mean(dim=(2, 3))
+        if self.blocks is not None:
+            pooled = torch.cat([pooled, F.relu(self.blocks(residual)).mean(dim=(2, 3))], dim=1)
+        return self.out(pooled)
 
 
 class DegradationAttention(nn.Module):
     """Degradation-aware channel and spatial attention of one body layer's output."""
 
-    def __init__(self, channels: int, rep: int) -> None:
+    def __init__(self, channels: int, rep: int, spatial: bool) -> None:
         super().__init__()
         self.channel = nn.Sequential(nn.Linear(rep, rep), nn.ReLU(), nn.Linear(rep, channels))
-        self.spatial_bias = nn.Linear(rep, 1)
-        self.spatial = nn.Conv2d(channels, 1, 1)
-        for layer in (self.channel[-1], self.spatial_bias, self.spatial):  # identity at the start
+        zeroed = [self.channel[-1]]
+        if spatial:
+            self.spatial_bias = nn.Linear(rep, 1)
+            self.spatial = nn.Conv2d(channels, 1, 1)
+            zeroed += [self.spatial_bias, self.spatial]
+        for layer in zeroed:  # identity at the start
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
 
-    def gains(self, rep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def gains(self, rep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Per-channel gain N x C x 1 x 1 and the spatial logit's bias N x 1 x 1 x 1 (2 sigmoid: 1 at zero)."""
         n = rep.shape[0]
-        return 2 * torch.sigmoid(self.channel(rep)).view(n, -1, 1, 1), self.spatial_bias(rep).view(n, 1, 1, 1)
+        gain = 2 * torch.sigmoid(self.channel(rep)).view(n, -1, 1, 1)
+        return gain, (self.spatial_bias(rep).view(n, 1, 1, 1) if hasattr(self, "spatial") else None)
 
-    def forward(self, h: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, gain: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        if bias is None:
+            return h * gain
         return h * gain * (2 * torch.sigmoid(self.spatial(h) + bias))
 
 
@@ -126,8 +148,10 @@ class Net(aidnrt.Net):
 
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
-        self.encoder = DegradationEncoder(cfg.encoder_channels, cfg.rep, cfg.highpass, cfg.encoder_norm)
-        self.attention = nn.ModuleDict({str(i): DegradationAttention(cfg.channels, cfg.rep) for i in cfg.positions()})
+        self.encoder = DegradationEncoder(cfg.encoder_channels, cfg.rep, cfg.highpass, cfg.encoder_norm, cfg.blocks)
+        self.attention = nn.ModuleDict(
+            {str(i): DegradationAttention(cfg.channels, cfg.rep, cfg.spatial) for i in cfg.positions()}
+        )
 
     def forward(self, x: torch.Tensor, rep: torch.Tensor | None = None) -> torch.Tensor:
         if rep is None:
@@ -163,7 +187,9 @@ def config_from_state_dict(sd: Mapping[str, torch.Tensor]) -> Config:
                 "encoder_channels": first[0],
                 "highpass": first[1] == 6,
                 "encoder_norm": f"{ENCODER}features.1.running_mean" in sd,
+                "blocks": sd[f"{ENCODER}blocks.weight"].shape[0] if f"{ENCODER}blocks.weight" in sd else 0,
                 "modulated": len({k.split(".")[1] for k in sd if k.startswith(ATTENTION)}),
+                "spatial": any(k.startswith(ATTENTION) and ".spatial." in k for k in sd),
             }
         )
     except InputError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from edgesr.errors import InputError, ModelError
 from edgesr.lazy import require
 from edgesr.log import logger
-from edgesr.meta import GRAPH_KEY, all_props
+from edgesr.meta import GRAPH_KEY, REPRESENTATION, all_props
 
 MIN_OPSET = 13
 # Upgrade target for old models: the newest opset every supported TensorRT (8.5+) parses.
@@ -83,11 +83,13 @@ def opset_of(model) -> int:
     raise ModelError("the model imports no default-domain opset; re-export it with opset >= 13")
 
 
-def image_input(model) -> ImageInput:
-    """The single image input, validated: one input, 4-D, float, 1 or 3 fixed channels."""
-    _refuse_split_part(model)
-    initializers = {t.name for t in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in initializers]
+def image_input(model, conditioned: bool = False) -> ImageInput:
+    """The single image input, validated: one input, 4-D, float, 1 or 3 fixed channels. ``conditioned``:
+    ``model`` is the conditional graph of a blind-SR model, whose representation input the caller feeds."""
+    if not conditioned:
+        _refuse_split_part(model)
+    skip = {t.name for t in model.graph.initializer} | ({REPRESENTATION} if conditioned else set())
+    inputs = [i for i in model.graph.input if i.name not in skip]
     if len(inputs) != 1:
         names = ", ".join(i.name for i in inputs) or "none"
         raise ModelError(

@@ -52,24 +52,43 @@ def pair_id(model) -> str:
     return hashlib.sha256(model.SerializeToString()).hexdigest()[:16]
 
 
-def split(model_path: str | os.PathLike, out_dir: str | os.PathLike, stem: str | None = None) -> SplitResult:
-    """Write ``<stem>.encoder.onnx`` and ``<stem>.conditional.onnx`` for the graph at ``model_path``."""
-    onnx = require("onnx")
-    model = onnx.load(str(model_path))
+def has_encoder(model) -> bool:
+    """Whether ``model`` is the one graph of a blind-SR model (a degradation encoder to split at)."""
+    if not any(n.name.startswith(ENCODER_SCOPE) for n in model.graph.node):
+        return False
+    try:
+        representation_tensor(model)
+    except ModelError:
+        return False
+    return True
+
+
+def split_model(model) -> tuple[object, object, str]:
+    """The encoder and conditional graphs of the one graph ``model`` (in memory) and their pair id."""
     cut = representation_tensor(model)
     pair = pair_id(model)
-    stem = stem or Path(model_path).stem
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     image_in, image_out = model.graph.input[0].name, model.graph.output[0].name
-    paths = {}
+    parts = []
     for role, inputs, outputs in (("encoder", [image_in], [cut]), ("conditional", [image_in, cut], [image_out])):
         part = _extract(model, inputs, outputs)
         _rename(part, cut, REPRESENTATION)
         _tag(part, model, role, pair)
-        paths[role] = fileio.write_bytes(out / f"{stem}.{role}.onnx", part.SerializeToString())
-    width = _width(onnx.load(str(paths["encoder"])))
-    return SplitResult(paths["encoder"], paths["conditional"], pair, width)
+        parts.append(part)
+    return parts[0], parts[1], pair
+
+
+def split(model_path: str | os.PathLike, out_dir: str | os.PathLike, stem: str | None = None) -> SplitResult:
+    """Write ``<stem>.encoder.onnx`` and ``<stem>.conditional.onnx`` for the graph at ``model_path``."""
+    onnx = require("onnx")
+    encoder, conditional, pair = split_model(onnx.load(str(model_path)))
+    stem = stem or Path(model_path).stem
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        role: fileio.write_bytes(out / f"{stem}.{role}.onnx", part.SerializeToString())
+        for role, part in (("encoder", encoder), ("conditional", conditional))
+    }
+    return SplitResult(paths["encoder"], paths["conditional"], pair, _width(encoder))
 
 
 def _extract(model, inputs: list[str], outputs: list[str]):

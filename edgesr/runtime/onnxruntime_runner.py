@@ -11,18 +11,21 @@ the conversion stage; the runtime applies it rather than refuse the model, and s
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from edgesr.errors import DeviceError, ModelError
+from edgesr.errors import DeviceError, InputError, ModelError
 from edgesr.lazy import available, require
 from edgesr.log import logger
-from edgesr.meta import all_props
+from edgesr.meta import REPRESENTATION, all_props
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.graph_index import GraphIndex
+from edgesr.runtime.blind_parts import BlindParts, blind_parts
 from edgesr.runtime.model_spec import ModelSpec, declare
 from edgesr.runtime.runners import Runner
-from edgesr.runtime.tensors import code_pixels
+from edgesr.runtime.scene import ReestimatePolicy, Representation, SceneRepresentation, check_pair
+from edgesr.runtime.tensors import code_pixels, to_model
 
 _DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16"}
 
@@ -34,7 +37,15 @@ class OnnxRuntimeRunner(Runner):
         ort = require("onnxruntime")
         name = self.path.name
         model = loading.load(self.path)
-        image = loading.image_input(model)
+        parts = blind_parts(model, self.path, self.options.encoder)
+        if parts is not None:
+            model = parts.conditional
+        elif self.options.reestimate is not None:
+            raise InputError(
+                f"{name} has no degradation encoder, so there is nothing to re-estimate; drop --reestimate-every "
+                "and --scene-threshold (they serve blind-SR models such as aidn-da)"
+            )
+        image = loading.image_input(model, conditioned=parts is not None)
         loading.check_image_output(model)
         if image.channels != 3:
             raise ModelError(f"{name} takes {image.channels}-channel input; the runtime runs RGB (3-channel) models")
@@ -68,7 +79,8 @@ class OnnxRuntimeRunner(Runner):
                 raise DeviceError(message + "; fix the GPU libraries or ask for --providers cpu")
             logger.warning("%s", message)
             notes.append(message)
-        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        inputs = [i for i in self.session.get_inputs() if i.name != REPRESENTATION]
+        outputs = self.session.get_outputs()
         dtype = _DTYPES.get(inputs[0].type)
         if dtype is None:
             raise ModelError(f"{name} takes {inputs[0].type}; the runtime feeds float32 or float16 images")
@@ -95,11 +107,47 @@ class OnnxRuntimeRunner(Runner):
             notes=tuple(notes),
             output_table=table,
         )
+        if parts is not None:
+            self._start_encoder(parts, providers)
         logger.info("%s: x%d, %s, %s, input %s", name, scale, self.spec.precision, used[0], image.shape_text)
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def _start_encoder(self, parts: BlindParts, providers) -> None:
+        """The encoder graph's session and the scene state that decides when it runs."""
+        sessions.prepare(parts.encoder, providers)
+        self._encoder = sessions.session(
+            parts.encoder,
+            providers=providers,
+            threads=self.options.threads,
+            spinning=False,
+            quiet=True,
+            name=f"{self.path.name} ({parts.origin})",
+            fix="re-export or convert the model",
+        )
+        self._pair = parts.pair
+        policy = self.options.reestimate or ReestimatePolicy()
+        self.scene = SceneRepresentation(self._encode_pixels, parts.pair, 255.0, policy)
+        self.spec = replace(self.spec, notes=(*self.spec.notes, f"blind SR: {parts.origin}"))
+        logger.info(
+            "%s: degradation estimated every %d frames and on a scene change (%s)",
+            self.path.name,
+            policy.every,
+            parts.origin,
+        )
+
+    def _encode_pixels(self, frame: np.ndarray) -> np.ndarray:
+        """1 x 3 x H x W uint8 RGB (a view of the frame) -> the representation, 1 x D."""
+        return self._encode(to_model(frame.transpose(0, 2, 3, 1), self.spec))
+
+    def _encode(self, batch: np.ndarray) -> np.ndarray:
+        return self._encoder.run(None, {self._encoder.get_inputs()[0].name: batch})[0]
+
+    def infer(self, batch: np.ndarray, condition: Representation | None = None) -> np.ndarray:
+        """``condition``: a blind-SR model's representation for this batch's frame (see
+        :meth:`Runner.estimate`); without it the encoder estimates one from the batch itself."""
         spec = self.spec
         fixed = spec.batch
+        if self.scene is not None:
+            self._condition = check_pair(condition, self._pair) if condition is not None else None
         if fixed is None or batch.shape[0] == fixed:
             out = self._run(batch)
         else:
@@ -115,10 +163,14 @@ class OnnxRuntimeRunner(Runner):
         return out
 
     def deactivate(self) -> None:
-        self.session = None
+        self.session = self._encoder = None
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run([self.spec.output_name], {self.spec.input_name: batch})[0]
+        feeds = {self.spec.input_name: batch}
+        if self.scene is not None:  # the frame's representation, or each image's own
+            rep = self._condition if self._condition is not None else self._encode(batch)
+            feeds[REPRESENTATION] = np.ascontiguousarray(np.broadcast_to(rep, (batch.shape[0], rep.shape[1])))
+        return self.session.run([self.spec.output_name], feeds)[0]
 
     def _run_padded(self, chunk: np.ndarray, fixed: int) -> np.ndarray:
         if chunk.shape[0] == fixed:

@@ -24,6 +24,7 @@ import numpy as np
 
 from edgesr.errors import InputError
 from edgesr.runtime.model_spec import ModelSpec
+from edgesr.runtime.scene import ReestimatePolicy, Representation, SceneRepresentation
 
 
 @dataclass
@@ -34,27 +35,42 @@ class RunnerOptions:
     checked against the metadata when it has some). ``providers`` names ONNX Runtime execution
     providers in order of preference, None for the best available; ``threads`` caps the CPU
     threads of one inference, None for the backend's default.
+
+    For a blind-SR model (a degradation encoder; :mod:`edgesr.runtime.blind_parts`): ``encoder``
+    is the encoder graph of a split model given as its conditional graph (default: the file beside
+    it), ``reestimate`` when the degradation is estimated again (default: every 30 frames and on a
+    scene change). Either given for another model is refused: it would do nothing.
     """
 
     scale: int | None = None
     value_range: float | None = None
     providers: tuple[str, ...] | None = None
     threads: int | None = None
+    encoder: str | None = None
+    reestimate: ReestimatePolicy | None = None
 
 
 class Runner:
     """Base class of the backends. Subclasses implement :meth:`activate`, :meth:`infer` and
     :meth:`deactivate`, and set ``self.spec`` in :meth:`activate`."""
 
+    scene: SceneRepresentation | None = None  # a blind-SR model's degradation across the stream, when it runs one
+
     def __init__(self, path: str | os.PathLike, options: RunnerOptions | None = None):
         self.path = Path(path)
         self.options = options if options is not None else RunnerOptions()
         self.spec: ModelSpec | None = None
 
+    def estimate(self, image: np.ndarray) -> Representation:
+        """The degradation representation for the whole frame ``image`` (H x W x 3 uint8 RGB), from
+        :attr:`scene`: the pipeline calls it once per frame, in order, before tiling, and hands the
+        result to every :meth:`infer` call of that frame as ``condition``."""
+        return self.scene(image[None].transpose(0, 3, 1, 2))
+
     def activate(self) -> None:
         raise NotImplementedError
 
-    def infer(self, batch: np.ndarray) -> np.ndarray:
+    def infer(self, batch: np.ndarray, condition: Representation | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def deactivate(self) -> None:

@@ -73,6 +73,15 @@ class SceneRepresentation:
         self._since += 1
         return self._current
 
+    def summary(self) -> dict:
+        """For run statistics: how often the representation was estimated, and why."""
+        return {
+            "estimates": self.estimates,
+            "scene_changes": self.scene_changes,
+            "reestimate_every": self.policy.every,
+            "scene_threshold": self.policy.scene_threshold,
+        }
+
 
 def check_pair(representation: Representation, pair: str) -> np.ndarray:
     """The vector of ``representation``, refused unless the encoder that made it belongs to graph ``pair``."""
@@ -93,19 +102,27 @@ def thumbnail(frame: np.ndarray) -> np.ndarray:
 
 
 def pair_of(encoder_path, conditional_path) -> str:
-    """The pair id shared by a split model's encoder and conditional graphs; anything else is refused."""
+    """The pair id shared by a split model's encoder and conditional graph files; anything else is refused."""
     from edgesr.lazy import require
-    from edgesr.meta import GRAPH_KEY, PAIR_KEY, all_props
 
     onnx = require("onnx")
-    props = [all_props(onnx.load(str(p), load_external_data=False)) for p in (encoder_path, conditional_path)]
-    for path, got, role in zip((encoder_path, conditional_path), props, ("encoder", "conditional")):
+    encoder, conditional = (onnx.load(str(p), load_external_data=False) for p in (encoder_path, conditional_path))
+    return check_parts(encoder, conditional, encoder_path, conditional_path)
+
+
+def check_parts(encoder, conditional, encoder_name, conditional_name) -> str:
+    """The pair id of an encoder graph and a conditional graph (ONNX models) of one blind-SR model;
+    a part in the wrong role, or parts of two models, are refused."""
+    from edgesr.meta import GRAPH_KEY, PAIR_KEY, all_props
+
+    props = [all_props(m) for m in (encoder, conditional)]
+    for name, got, role in zip((encoder_name, conditional_name), props, ("encoder", "conditional")):
         if got.get(GRAPH_KEY) != role:
             what = f"the {got[GRAPH_KEY]} graph" if GRAPH_KEY in got else "not a split blind-SR graph"
-            raise ModelError(f"{path} is {what}, not the {role} graph; split the model with edgesr.onnx.split_encoder")
+            raise ModelError(f"{name} is {what}, not the {role} graph; split the model with edgesr.onnx.split_encoder")
     if props[0][PAIR_KEY] != props[1][PAIR_KEY]:
         raise ModelError(
-            f"{encoder_path} belongs to another model (pair {props[0][PAIR_KEY]}) than {conditional_path} "
+            f"{encoder_name} belongs to another model (pair {props[0][PAIR_KEY]}) than {conditional_name} "
             f"(pair {props[1][PAIR_KEY]}); use the encoder graph split from the same model"
         )
     return props[1][PAIR_KEY]

@@ -102,6 +102,7 @@ class _Item:
     batch: np.ndarray | None = None
     plan: TilePlan | None = None
     stitched: np.ndarray | None = None  # the output frame, when its tiles ran in several calls
+    condition: object = None  # a blind-SR model's degradation representation for this frame
 
 
 class _Aborted(Exception):
@@ -188,9 +189,12 @@ class Pipeline:
         if self._error is not None:
             raise self._error
         spec = self.runner.spec
+        stats = self.stats.snapshot(self.source)
+        if self.runner.scene is not None:
+            stats["degradation"] = self.runner.scene.summary()
         return PipelineResult(
             self._ended,
-            self.stats.snapshot(self.source),
+            stats,
             spec.as_dict() if spec is not None else {},
             self.source.uri,
             self.sink.uri,
@@ -278,6 +282,8 @@ class Pipeline:
             self.stats.wrote(item.frame.captured)
 
     def _pre(self, item: _Item) -> _Item:
+        if self.runner.scene is not None:  # from the whole frame, so every tile of it gets the same
+            item.condition = self.runner.estimate(item.frame.image)
         item.batch, item.plan = self.tiler.split(item.frame.image)
         return item
 
@@ -285,13 +291,16 @@ class Pipeline:
         batch, plan = item.batch, item.plan
         step = self.options.batch or plan.per_call or batch.shape[0]
         if step >= batch.shape[0] and plan.per_call is None:
-            item.batch = self.runner.infer(batch)
+            item.batch = self._run_model(batch, item.condition)
         else:  # each call's tiles go straight into the output frame, so no frame of float outputs is held
             item.batch = None
             for i in range(0, batch.shape[0], step):
-                out = self.runner.infer(self.tiler.model_input(batch[i : i + step], plan))
+                out = self._run_model(self.tiler.model_input(batch[i : i + step], plan), item.condition)
                 item.stitched = self.tiler.stitch(out, plan, item.stitched, i, self.sink.prefers_bgr)
         return item
+
+    def _run_model(self, batch: np.ndarray, condition) -> np.ndarray:
+        return self.runner.infer(batch) if condition is None else self.runner.infer(batch, condition)
 
     def _post(self, item: _Item) -> _Item:
         frame = item.frame

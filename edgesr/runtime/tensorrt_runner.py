@@ -160,6 +160,11 @@ class TensorRTRunner(Runner):
     _buffers: tuple[StagedBuffer, ...] = ()
 
     def activate(self) -> None:
+        if self.options.encoder is not None or self.options.reestimate is not None:
+            raise InputError(
+                f"{self.path.name}: a blind-SR model's per-scene degradation runs on ONNX Runtime; pass its "
+                ".onnx graph (or the conditional graph with --encoder) instead of an engine"
+            )
         try:
             self._activate()
         except BaseException:

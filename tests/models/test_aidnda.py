@@ -45,16 +45,18 @@ def test_attention_changes_the_output_once_trained_and_a_representation_is_reusa
 
 
 def test_the_encoder_reads_any_size_and_positions_spread_over_the_body():
-    cfg = models.create("aidn-da").cfg
-    assert cfg.positions() == [1, 3]
+    assert models.create("aidn-da").cfg.positions() == [2]
+    assert models.create("aidn-da", modulated=2).cfg.positions() == [1, 3]
     enc = models.create("aidn-da", **TINY).encoder
     assert enc(torch.rand(1, 3, 5, 7)).shape == enc(torch.rand(1, 3, 90, 160)).shape == (1, 8)
 
 
-def test_checkpoints_are_detected_by_shape_both_ways():
-    da = models.create("aidn-da", **TINY)
+@pytest.mark.parametrize("form", [{}, {"spatial": False}, {"blocks": 0}, {"blocks": 0, "highpass": False}])
+def test_checkpoints_are_detected_by_shape_both_ways(form):
+    da = models.create("aidn-da", **TINY, **form)
     assert detect(da.state_dict())[0] == "aidn-da"
     assert detect(da.fold().state_dict())[0] == "aidn-da"
+    models.create("aidn-da", **TINY, **form).load_folded(da.fold().state_dict())
     assert detect(_tiny_rt().state_dict())[0] == "aidn-rt"
     with pytest.raises(ModelError, match="does not fit"):
         models.create("aidn-rt", channels=8, convs=3).load_folded(da.fold().state_dict())
@@ -65,3 +67,18 @@ def test_bad_configs_are_refused():
         models.create("aidn-da", convs=2, modulated=2)
     with pytest.raises(InputError, match="rep"):
         models.create("aidn-da", rep=0)
+    with pytest.raises(InputError, match="blocks"):
+        models.create("aidn-da", highpass=False)
+
+
+def test_block_features_see_where_the_8x8_grid_lies():
+    """An edge on the codec grid and the same edge one pixel off give the block branch different features."""
+    torch.manual_seed(0)
+    enc = models.create("aidn-da", **TINY).encoder.eval()
+    on, off = torch.zeros(1, 3, 32, 32), torch.zeros(1, 3, 32, 32)
+    on[..., :, 8:], off[..., :, 9:] = 1.0, 1.0  # one vertical edge, on and beside the grid
+
+    def feature(x):
+        return torch.relu(enc.blocks(x - torch.nn.functional.avg_pool2d(x, 3, 1, 1, count_include_pad=False)))
+
+    assert not torch.allclose(feature(on).mean(dim=(2, 3)), feature(off).mean(dim=(2, 3)))

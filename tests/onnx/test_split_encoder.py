@@ -65,7 +65,9 @@ def test_parts_of_two_models_do_not_pair_and_a_part_alone_does_not_run(blind, tm
         pair_of(theirs.encoder, mine.conditional)
     with pytest.raises(ModelError, match="not the encoder graph"):
         pair_of(mine.conditional, mine.conditional)
+    alone = tmp_path / "alone.conditional.onnx"
+    alone.write_bytes(mine.conditional.read_bytes())  # no alone.encoder.onnx beside it
     with pytest.raises(ModelError, match="conditional graph of a blind-SR model"):
-        OnnxRuntimeRunner(mine.conditional).activate()
+        OnnxRuntimeRunner(alone).activate()
     with pytest.raises(ModelError, match="encoder graph of a blind-SR model"):
         OnnxRuntimeRunner(mine.encoder).activate()
