@@ -157,7 +157,8 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
 
 
 def _encoder_settings(net) -> dict:
-    return {k: getattr(net.config, k) for k in ("rep", "encoder_channels", "channels", "convs", "modulated")}
+    keys = ("rep", "encoder_channels", "channels", "convs", "modulated", "highpass", "encoder_norm", "blocks", "spatial")
+    return {k: getattr(net.config, k) for k in keys if hasattr(net.config, k)}
 
 
 def ship(

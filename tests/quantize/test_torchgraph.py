@@ -138,7 +138,22 @@ def resize_pad_shuffle():
     return _model(b, b.op("Concat", [b.op("Slice", [u, *crop]) for u in ups], axis=1), opset=17)
 
 
-CASES = [elementwise, shape_arithmetic, split_slice_gather, pool_reduce, resize_pad_shuffle]
+def dense():
+    """Fully connected layers on pooled features scaling the feature map (as degradation attention does)."""
+    b = Builder(6)
+    x = b.conv("input", 3, 4)
+    f = b.op("Flatten", [b.op("GlobalAveragePool", [x])])
+
+    def weights(*shape):
+        return b.const(b.rng.standard_normal(shape).astype(np.float32) * 0.3)
+
+    y1 = b.op("Gemm", [f, weights(6, 4), weights(6)], transB=1, alpha=0.7, beta=0.3)
+    y2 = b.op("Gemm", [b.op("Transpose", [f], perm=[1, 0]), weights(4, 6)], transA=1)
+    gain = b.op("MatMul", [b.op("Concat", [y1, y2], axis=1), weights(12, 4)])
+    return _model(b, b.op("Mul", [x, b.op("Unsqueeze", [gain, _i64(b, [2, 3])])]), opset=17)
+
+
+CASES = [elementwise, shape_arithmetic, split_slice_gather, pool_reduce, resize_pad_shuffle, dense]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)

@@ -83,6 +83,15 @@ def _conv(node, attrs, ins):
     return [conv(x, w, b, attrs.get("strides", 1), p, attrs.get("dilations", 1), attrs.get("group", 1))]
 
 
+def _gemm(node, attrs, ins):
+    a = ins[0].t() if attrs.get("transA", 0) else ins[0]
+    b = ins[1].t() if attrs.get("transB", 0) else ins[1]
+    y = attrs.get("alpha", 1.0) * (a @ b)
+    if _given(ins, 2):
+        y = y + attrs.get("beta", 1.0) * ins[2]
+    return [y]
+
+
 def _leaky_relu(node, attrs, ins):
     return [F.leaky_relu(ins[0], attrs.get("alpha", 0.01))]
 
@@ -322,6 +331,8 @@ def _pad(node, attrs, ins):
 
 OPS: dict[str, Translator] = {
     "Conv": _conv,
+    "Gemm": _gemm,
+    "MatMul": _binary(torch.matmul),
     "Relu": _unary(F.relu),
     "LeakyRelu": _leaky_relu,
     "Gelu": _gelu,
