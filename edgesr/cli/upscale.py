@@ -98,7 +98,8 @@ def add_blind_args(p: argparse.ArgumentParser) -> None:
         "--reestimate-every",
         type=int,
         metavar="N",
-        help=f"estimate the degradation again every N frames (default {ReestimatePolicy.every}; 1: every frame)",
+        help=f"estimate the degradation again every N frames of a video or stream (default {ReestimatePolicy.every}; "
+        "1: every frame; separate images each get their own)",
     )
     g.add_argument(
         "--scene-threshold",

@@ -2,7 +2,8 @@
 
 A runner is a context manager (``activate`` on enter, ``deactivate`` on exit) with one call,
 ``infer(batch) -> batch``: N x C x H x W in the model's value range and dtype in, N x 3 x sH x sW
-out. After activation ``spec`` says how to feed it.
+out. After activation ``spec`` says how to feed it. A runner of a blind-SR model also has a
+``scene`` and ``estimate(frame)``, whose result the pipeline passes to ``infer(batch, condition)``.
 
 The table maps a suffix to ``"module:Class"``, imported only when an artifact of that kind is
 opened, so a backend's heavy imports (TensorRT, CUDA) cost nothing to users of the others. A

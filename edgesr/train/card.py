@@ -157,7 +157,17 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
 
 
 def _encoder_settings(net) -> dict:
-    keys = ("rep", "encoder_channels", "channels", "convs", "modulated", "highpass", "encoder_norm", "blocks", "spatial")
+    keys = (
+        "rep",
+        "encoder_channels",
+        "channels",
+        "convs",
+        "modulated",
+        "highpass",
+        "encoder_norm",
+        "blocks",
+        "spatial",
+    )
     return {k: getattr(net.config, k) for k in keys if hasattr(net.config, k)}
 
 

@@ -189,3 +189,14 @@ def test_a_stream_reports_its_estimates(blind, tmp_path, capsys):
     out = capsys.readouterr().out
     report = json.loads(out[out.index("{") :])
     assert report["frames_written"] == 10 and report["degradation"]["estimates"] == 3
+
+
+def test_each_image_of_a_folder_gets_its_own_estimate(blind, tmp_path):
+    from edgesr.io.images import write_rgb
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):  # alike enough to pass for one scene, yet separate pictures
+        write_rgb(folder / f"{i}.png", _frame(0) // 2 + i)
+    result = upscale(folder, tmp_path / "out", blind, progress=False)
+    assert result.stats["degradation"]["estimates"] == 3
