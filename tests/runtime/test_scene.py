@@ -62,3 +62,17 @@ def test_scene_threshold_must_lie_in_its_range(threshold):
 def test_thumbnail_of_small_and_large_frames():
     assert thumbnail(np.ones((1, 3, 5, 7), np.float32)).shape == (5, 7)
     assert thumbnail(np.ones((1, 3, 180, 320), np.float32)).shape == (18, 32)
+
+
+def test_a_pan_is_one_scene_and_a_cut_is_another():
+    """Against the previous frame: a pan over a detailed photograph never adds up to a scene change."""
+    from edgesr.io.images import fit, read_rgb, sample_images
+
+    photos = [read_rgb(p) for p in sample_images()[:2]]
+    pan = fit(photos[0], 180, 320 + 4 * 30)
+    frames = [pan[:, 4 * i : 4 * i + 320] for i in range(30)] + [fit(photos[1], 180, 320)]
+    calls, encode = _counting()
+    scene = SceneRepresentation(encode, "p", value_range=255.0, policy=ReestimatePolicy(every=100))
+    for f in frames:
+        scene(f[None].transpose(0, 3, 1, 2))
+    assert scene.estimates == 2 and scene.scene_changes == 1
