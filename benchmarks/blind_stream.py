@@ -7,6 +7,7 @@ with ONNX Runtime's CPU provider and the thread settings of the runtime. A round
 frames of each. Prints milliseconds per frame of each and their ratio.
 
     python benchmarks/blind_stream.py BLIND.encoder.onnx BLIND.conditional.onnx [--against DEFAULT.onnx]
+    python benchmarks/blind_stream.py aidn-da      # a shipped blind model's INT8 x86 file, split in memory
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import statistics
 
 import numpy as np
 
+from edgesr.lazy import require
 from edgesr.meta import REPRESENTATION
 from edgesr.onnx.sessions import session
+from edgesr.onnx.split_encoder import split_model
 from edgesr.shipped import find
 from edgesr.sizes import parse_hw
 from edgesr.timing import interleaved
@@ -25,8 +28,8 @@ from edgesr.timing import interleaved
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("encoder")
-    p.add_argument("conditional")
+    p.add_argument("encoder", help="the encoder graph, or a shipped blind model's name (its INT8 x86 file is split)")
+    p.add_argument("conditional", nargs="?", help="the conditional graph (not with a shipped name)")
     p.add_argument("--against", help="the model to compare with (default: the shipped default's INT8 x86 file)")
     p.add_argument("--every", type=int, default=30, help="frames per representation (default 30)")
     p.add_argument("--input", default="180x320", help="LR frame HEIGHTxWIDTH (default 180x320)")
@@ -39,7 +42,13 @@ def main() -> None:
     def open_(path):
         return session(path, threads=args.threads, spinning=False, quiet=True)
 
-    enc, cond, base = open_(args.encoder), open_(args.conditional), open_(args.against or str(find(None).int8("x86")))
+    if args.conditional is None:
+        onnx = require("onnx")
+        encoder, conditional, _ = split_model(onnx.load(str(find(args.encoder).int8("x86"))))
+        enc, cond = open_(encoder), open_(conditional)
+    else:
+        enc, cond = open_(args.encoder), open_(args.conditional)
+    base = open_(args.against or str(find(None).int8("x86")))
     names = [i.name for i in base.get_inputs()][0], [i.name for i in cond.get_inputs()][0]
 
     def default_scene() -> None:
