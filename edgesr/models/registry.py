@@ -49,7 +49,8 @@ ARCHS: tuple[Arch, ...] = (
         lr=5e-4,
         qat_steps=200,
     ),
-    # blind SR: AIDN-RT adapted to an estimate of its input's degradation (edgesr.models.aidnda)
+    # blind SR: AIDN-RT adapted to an estimate of its input's degradation (edgesr.models.aidnda); its
+    # INT8 model is fine-tuned as AIDN-RT's is (docs/decisions.md, AIDN-DA's INT8 model is fine-tuned too)
     Arch(
         "aidn-da",
         "aidnda",
@@ -57,8 +58,7 @@ ARCHS: tuple[Arch, ...] = (
         1.0,
         seed=True,
         lr=5e-4,
-        # no fine-tune: its attention's Gemm layers are not in the fine-tuning interpreter's op table
-        qat_steps=0,
+        qat_steps=200,
         encoder=True,
     ),
     Arch("epfdn", "epfdn", "feature distillation network with enhanced pixel attention (edgesr seed)", 1.0, seed=True),
