@@ -153,7 +153,14 @@ def _with_arch(tmp_path, arch):
 
 @pytest.mark.parametrize(
     "arch, given, steps",
-    [("aidn-rt", None, 200), ("aidn-da", None, 200), ("aidn-rt", 0, 0), ("rfdn", None, 0), ("unknown", None, 0), ("rfdn", 30, 30)],
+    [
+        ("aidn-rt", None, 200),
+        ("aidn-da", None, 200),
+        ("aidn-rt", 0, 0),
+        ("rfdn", None, 0),
+        ("unknown", None, 0),
+        ("rfdn", 30, 30),
+    ],
 )
 def test_int8_fine_tune_steps_come_from_the_models_table_unless_given(tmp_path, arch, given, steps):
     build = deploy.Build(deploy.BuildOptions(device="cpu", finetune=given))
