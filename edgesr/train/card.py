@@ -132,7 +132,7 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
     from edgesr import models
     from edgesr.lazy import require
     from edgesr.report.scatter import projection_svg
-    from edgesr.train.probe import BLURS, NOISES, probe
+    from edgesr.train.probe import BLURS, JPEGS, NOISES, probe
 
     torch = require("torch")
     scale = int(net.scale)
@@ -140,7 +140,10 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
         trained = probe(net.encoder.eval(), folders, scale)
         torch.manual_seed(0)
         untrained = probe(models.create(net.arch, scale=scale, **_encoder_settings(net)).encoder.eval(), folders, scale)
-        info["outcome"] = f"blur {trained.blur_accuracy:.0%}, noise {trained.noise_accuracy:.0%}"
+        info["outcome"] = (
+            f"blur {trained.blur_accuracy:.0%}, noise {trained.noise_accuracy:.0%}, "
+            f"compression {trained.compression_accuracy:.0%}"
+        )
     fileio.write_text(
         svg_path,
         projection_svg(
@@ -148,7 +151,8 @@ def encoder_study(net, folders: list[str | os.PathLike], svg_path: Path) -> dict
         ),
     )
     return {
-        "protocol": f"held-out images x blur sigma {list(BLURS)} x noise sigma {list(NOISES)}, LR patches; "
+        "protocol": f"held-out images x blur sigma {list(BLURS)} x noise sigma {list(NOISES)} x JPEG quality "
+        f"{list(JPEGS)}, LR patches on the 8x8 grid; "
         "nearest class centroid fitted on half the images, tested on the other half",
         "trained": trained.to_dict(),
         "untrained_reference": untrained.to_dict(),
