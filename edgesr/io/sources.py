@@ -55,11 +55,12 @@ class Source:
     """Base class: open/close through ``with``, frames through :meth:`read`.
 
     Subclasses set ``live`` (a camera or stream: frames keep coming whether or not they are
-    read, so the pipeline may drop stale ones), and after opening ``fps`` and ``frame_count``
-    where known.
+    read, so the pipeline may drop stale ones), ``stills`` (each frame a separate picture, not a
+    moment of one continuous scene), and after opening ``fps`` and ``frame_count`` where known.
     """
 
     live = False
+    stills = False
 
     def __init__(self, address: str):
         self.uri = address
@@ -159,6 +160,8 @@ class VideoFileSource(Source):
 
 class ImageFilesSource(Source):
     """Image files from a folder (sorted), a glob pattern, or one file; each frame keeps its file stem."""
+
+    stills = True
 
     def __init__(self, pattern: str):
         super().__init__(pattern)

@@ -22,7 +22,6 @@ from edgesr.io.images import IMAGE_SUFFIXES
 from edgesr.lazy import available, require
 from edgesr.log import logger
 from edgesr.runtime.runners import RunnerOptions, open_runner
-from edgesr.runtime.scene import ReestimatePolicy
 from edgesr.runtime.stats import PipelineStats
 from edgesr.runtime.streaming import Pipeline, PipelineOptions, PipelineResult
 from edgesr.runtime.tiling import DEFAULT_OVERLAP
@@ -85,12 +84,6 @@ class Upscale:
             self._resume(source, sink)
             audio, audio_note = self._audio_plan(source, sink)
             stack.enter_context(runner)
-            if (
-                runner.scene is not None
-                and opts.runner.reestimate is None
-                and not isinstance(source, source_mod.VideoFileSource)
-            ):  # separate images: each its own degradation, as the one graph estimates it
-                runner.scene.policy = ReestimatePolicy(every=1)
             bar = stack.enter_context(_progress_bar(source.frame_count, opts.progress))
             pipeline = Pipeline(
                 source,

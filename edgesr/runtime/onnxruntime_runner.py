@@ -124,6 +124,7 @@ class OnnxRuntimeRunner(Runner):
             fix="re-export or convert the model",
         )
         self._pair = parts.pair
+        self._encoder_input = self._encoder.get_inputs()[0].name
         policy = self.options.reestimate or ReestimatePolicy()
         self.scene = SceneRepresentation(self._encode_pixels, parts.pair, 255.0, policy)
         self.spec = replace(self.spec, notes=(*self.spec.notes, f"blind SR: {parts.origin}"))
@@ -139,7 +140,7 @@ class OnnxRuntimeRunner(Runner):
         return self._encode(to_model(frame.transpose(0, 2, 3, 1), self.spec))
 
     def _encode(self, batch: np.ndarray) -> np.ndarray:
-        return self._encoder.run(None, {self._encoder.get_inputs()[0].name: batch})[0]
+        return self._encoder.run(None, {self._encoder_input: batch})[0]
 
     def infer(self, batch: np.ndarray, condition: Representation | None = None) -> np.ndarray:
         """``condition``: a blind-SR model's representation for this batch's frame (see

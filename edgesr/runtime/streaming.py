@@ -36,6 +36,7 @@ from edgesr.io.sinks import Sink
 from edgesr.io.sources import EndOfStream, Source
 from edgesr.log import logger
 from edgesr.runtime.runners import Runner
+from edgesr.runtime.scene import ReestimatePolicy
 from edgesr.runtime.stats import PipelineStats
 from edgesr.runtime.tiling import DEFAULT_OVERLAP, TilePlan, Tiler
 
@@ -136,6 +137,9 @@ class Pipeline:
         size = self.options.queue_size or (LIVE_QUEUE_SIZE if self.live else FILE_QUEUE_SIZE)
         self._queues = [queue.Queue(maxsize=size) for _ in range(4)]
         self.tiler = Tiler(runner.spec, self.options.tile, self.options.tile_overlap, self.options.memory_budget_mb)
+        if runner.scene is not None and source.stills and runner.options.reestimate is None:
+            # separate pictures: each its own degradation, as the one graph estimates it
+            runner.scene.policy = ReestimatePolicy(every=1)
         self.stats = PipelineStats()
         self._on_progress = on_progress
         self._on_report = on_report if on_report is not None else self._log_report
