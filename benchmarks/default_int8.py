@@ -9,7 +9,8 @@ interleaved so that load from other processes hits every variant alike, best run
 - model alone, with the uint8 output (final DequantizeLinear as a lookup table) and with the
   float output the file declares;
 - the pipeline (read -> pre -> infer -> post -> write, model loaded) into mp4v, with each output
-  form, with one ONNX Runtime thread, and into ``null://`` (no encoding);
+  form, with one ONNX Runtime thread, with OpenCV's writer instead of PyAV's (the fallback without
+  PyAV), and into ``null://`` (no encoding);
 - ``edgesr upscale CLIP -o OUT.mp4`` with no model, wall-clock from process start, and the same
   with ``--precision fp32``.
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from runtime_throughput import LR, decode, make_clip, model_alone  # noqa: E402
 
 from edgesr.artifacts import resolve  # noqa: E402
+from edgesr.io import sinks  # noqa: E402
 from edgesr.io.sinks import SinkOptions, open_sink  # noqa: E402
 from edgesr.io.sources import VideoFileSource  # noqa: E402
 from edgesr.runtime import onnxruntime_runner  # noqa: E402
@@ -60,6 +62,16 @@ def run_pipeline(runner, clip: Path, sink_uri: str) -> tuple[float, float, dict]
         result = Pipeline(source, runner, sink)()
         n = result.stats["frames_written"]
         return n / (time.perf_counter() - start), (time.process_time() - cpu) * 1000 / n, result.stats
+
+
+def opencv_writer_pipeline(runner, clip: Path, sink_uri: str) -> tuple[float, float, dict]:
+    """The same pipeline with mp4v written by OpenCV's own writer (as where PyAV is not installed)."""
+    found = sinks.available
+    sinks.available = lambda name: name != "av" and found(name)
+    try:
+        return run_pipeline(runner, clip, sink_uri)
+    finally:
+        sinks.available = found
 
 
 def upscale_wall(clip: Path, out: Path, extra: list[str]) -> float:
@@ -120,6 +132,10 @@ def main() -> None:
             keep(f"model alone, {form}", *model_alone(runners[form], frames))
             keep(f"pipeline, {form} -> mp4v", *run_pipeline(runners[form], clip, str(work / "out.mp4")))
         keep("pipeline, 1 thread -> mp4v", *run_pipeline(runners["1 thread"], clip, str(work / "out.mp4")))
+        keep(
+            "pipeline, uint8 out -> mp4v (OpenCV)",
+            *opencv_writer_pipeline(runners["uint8 out"], clip, str(work / "out.mp4")),
+        )
         keep("model alone, 1 thread", *model_alone(runners["1 thread"], frames))
         keep("pipeline, uint8 out -> null", *run_pipeline(runners["uint8 out"], clip, "null://"))
         for label, extra in (

@@ -166,7 +166,7 @@ def add_parser(sub) -> None:
         "--codec",
         choices=CODECS,
         default=Defaults.codec,
-        help=f"video codec: mp4v (OpenCV) or h264 (PyAV with libx264) (default {Defaults.codec})",
+        help=f"video codec: mp4v (MPEG-4 part 2) or h264 (libx264, from PyAV) (default {Defaults.codec})",
     )
     g.add_argument(
         "--crf", type=nonneg_int, default=Defaults.crf, help=f"H.264 quality, lower is better (default {Defaults.crf})"

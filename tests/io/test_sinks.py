@@ -85,6 +85,68 @@ def test_h264_through_pyav(tmp_path):
     assert count_frames(out)[0] == 6
 
 
+def _photo_frames(n: int, size: tuple[int, int] = (128, 96)) -> list[Frame]:
+    """A real photograph panning left: natural content, as an upscaled video carries."""
+    from edgesr.io.images import fit, read_rgb, sample_images
+
+    w, h = size
+    photo = fit(read_rgb(sample_images()[0]), h, w + 4 * n)
+    return [Frame(np.ascontiguousarray(photo[:, 4 * i : 4 * i + w]), i, 0.0) for i in range(n)]
+
+
+def _decoded_rgb(path) -> list[np.ndarray]:
+    import cv2
+
+    cap, out = cv2.VideoCapture(str(path)), []
+    while (got := cap.read())[0]:
+        out.append(got[1][..., ::-1])
+    cap.release()
+    return out
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+@pytest.mark.parametrize("pyav", [True, False], ids=["PyAV", "OpenCV fallback"])
+def test_mp4v_is_mpeg4_part2_of_the_frames(tmp_path, monkeypatch, pyav):
+    av = pytest.importorskip("av")
+    if not pyav:
+        monkeypatch.setattr("edgesr.io.sinks.available", lambda name: name != "av")
+    photo = _photo_frames(12)
+    out = tmp_path / "out.mp4"
+    with open_sink(str(out), SinkOptions(fps=25)) as sink:
+        for f in photo:
+            sink.write(f)
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "mpeg4" and stream.codec_tag == "mp4v"
+    assert min(_psnr(f.image, got) for f, got in zip(photo, _decoded_rgb(out), strict=True)) > 30
+
+
+def test_mp4v_keeps_flat_colours(tmp_path):
+    pytest.importorskip("av")
+    palette = [(0, 0, 0), (255, 255, 255), (200, 30, 40), (30, 180, 60), (40, 60, 220), (128, 128, 128)]
+    flat = [Frame(np.full((48, 64, 3), c, np.uint8), i, 0.0) for i, c in enumerate(palette)]
+    with open_sink(str(tmp_path / "flat.mp4"), SinkOptions(fps=25)) as sink:
+        for f in flat:
+            sink.write(f)
+    for f, got in zip(flat, _decoded_rgb(tmp_path / "flat.mp4"), strict=True):
+        # BT.601 limited range in the encoder's conversion and in the decoder's: a level or two off
+        assert np.abs(got.astype(int) - f.image).max() <= 3, (f.image[0, 0], got[0, 0])
+
+
+def test_mp4v_takes_a_key_frame_every_second(tmp_path):
+    av = pytest.importorskip("av")
+    out = tmp_path / "out.mp4"
+    with open_sink(str(out), SinkOptions(fps=10)) as sink:
+        for f in _photo_frames(25, (64, 48)):
+            sink.write(f)
+    with av.open(str(out)) as container:
+        keys = [i for i, packet in enumerate(container.demux(video=0)) if packet.size and packet.is_keyframe]
+    assert keys == [0, 10, 20]
+
+
 def test_a_sink_without_frames_leaves_nothing(tmp_path):
     with open_sink(str(tmp_path / "out.mp4")):
         pass
