@@ -215,7 +215,7 @@ class VideoFileSink(Sink):
 
     @property
     def prefers_bgr(self) -> bool:
-        return self.options.codec != "h264"  # OpenCV's encoder takes BGR
+        return self.options.codec != "h264"  # mp4v's encoders take BGR (OpenCV's writer takes nothing else)
 
     def _start(self, width: int, height: int) -> None:
         self._frame_size = (width, height)
