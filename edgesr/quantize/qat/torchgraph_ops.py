@@ -210,7 +210,7 @@ def _constant(node, attrs, ins):
 
 def _constant_of_shape(node, attrs, ins):
     value = numpy_helper.to_array(attrs["value"]) if "value" in attrs else np.zeros(1, np.float32)
-    return [torch.full(_ints(ins[0]), float(value.reshape(-1)[0]), dtype=torch.from_numpy(value).dtype)]
+    return [torch.full(_ints(ins[0]), float(value.reshape(-1)[0]), dtype=torch.from_numpy(value.copy()).dtype)]
 
 
 def _range(node, attrs, ins):
