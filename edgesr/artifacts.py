@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from edgesr import fileio, lock, shipped
+import numpy as np
+
+from edgesr import fileio, lock, routing, shipped
 from edgesr.errors import EdgeSRError, InputError
-from edgesr.log import logger
+from edgesr.log import logger, stage
 from edgesr.quality.protocol import DEFAULT_MAX_DROP_DB
 
 PRECISIONS = ("int8", "fp32")
@@ -65,17 +67,22 @@ class Resolved:
 
 
 def resolve(model: str | None, precision: str | None = None, providers: tuple[str, ...] | None = None) -> Resolved:
-    """The artifact for ``--model`` (a path, a shipped name, or None for the default) and ``--precision``."""
+    """The artifact for ``--model`` (a path, a shipped model's or router's name, or None for the default:
+    the default router where one ships, else the default model) and ``--precision``."""
     if precision is not None and precision not in PRECISIONS:
         raise InputError(f"unknown precision '{precision}'; choose one of {', '.join(PRECISIONS)}")
     names = {m.name for m in shipped.shipped()}
-    if model is not None and (Path(model).exists() or model not in names):
+    routers = routing.shipped_routers()
+    if model is not None and (Path(model).exists() or model not in names | set(routers)):
         if precision is not None:
             raise InputError(
                 f"--precision picks among a shipped model's files, and {model} runs as given; drop "
                 "--precision (make an INT8 file of your own with 'edgesr quantize')"
             )
         return Resolved(Path(model), None, "as given")
+    default_router = next((name for name, r in routers.items() if r.get("default")), None)
+    if model in routers or (model is None and default_router is not None):
+        return routed_artifact(model or default_router, routers, precision, providers, default=model is None)
     m = shipped.find(model)
     label = f"{'default ' if model is None else ''}model {m.name}"
     wanted = precision or ("int8" if model is None else "fp32")
@@ -86,6 +93,33 @@ def resolve(model: str | None, precision: str | None = None, providers: tuple[st
     hint = " (--precision fp32 for the FP32 file)" if found.precision == "int8" else ""
     logger.info("model: %s: %s%s", found.what, found.path, hint)
     return found
+
+
+def routed_artifact(
+    name: str, routers: dict[str, dict], precision: str | None, providers: tuple[str, ...] | None, default: bool
+) -> Resolved:
+    """The shipped router ``name`` with each expert resolved at ``precision`` (default INT8), as a
+    ``*.router.json`` in the cache named by its content, so a run opens exactly the files chosen here."""
+    router = routing.Router.from_dict(routers[name].get("router") or {}, f"the shipped router {name}")
+    wanted = precision or "int8"
+    found = {expert: resolve(expert, wanted, providers) for expert in router.experts}
+    got = sorted({f.precision for f in found.values()})
+    record = {
+        "format": routing.FORMAT,
+        "name": name,
+        "router": router.to_dict(),
+        "files": {expert: str(f.path.resolve()) for expert, f in found.items()},
+    }
+    text = json.dumps(record, indent=1, sort_keys=True)
+    path = cache_root().parent / "routers" / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}{routing.SUFFIX}"
+    if not path.is_file():
+        fileio.write_text(path, text)
+    what = (
+        f"the shipped {'default ' if default else ''}router {name}: per scene one of "
+        f"{', '.join(router.experts)}, {'/'.join(p.upper() for p in got)}"
+    )
+    logger.info("model: %s: %s", what, path)
+    return Resolved(path, "/".join(got), what)
 
 
 def ort_encoding(providers: tuple[str, ...] | None = None) -> str:
@@ -266,6 +300,65 @@ def ship_int8(name: str) -> dict:
     }
     fileio.write_json(m.onnx.with_suffix(".json"), {**m.card, "int8": entry})
     return entry
+
+
+ROUTER_EXPERTS = ("aidn-rt", "aidn-rt-real", "aidn-da")
+
+
+def ship_router(
+    name: str,
+    train: list[Path],
+    evaluate: list[Path],
+    *,
+    experts: tuple[str, ...] = ROUTER_EXPERTS,
+    per_image: int = 4,
+    ridge: float = 1.0,
+    default: bool | None = None,
+) -> dict:
+    """Fit the router ``name`` over the shipped ``experts`` on crops of the ``train`` folders, measure
+    it on the quality grid of the ``evaluate`` folders beside bicubic and each expert, and write it to
+    ``edgesr/data/routers/NAME.json`` (``default`` None keeps the file's own flag)."""
+    from edgesr import __version__
+    from edgesr.degrade.spec import GRID, PRESETS
+    from edgesr.onnx import loading
+    from edgesr.onnx.split_encoder import has_encoder
+    from edgesr.quality.routing import Experts, RoutedUpscaler, fit_router, training_scores
+    from edgesr.quality.scoring import score_grid
+
+    blind = [e for e in experts if has_encoder(loading.load(shipped.find(e).onnx))]
+    if len(blind) != 1 or len(experts) < 2:
+        raise InputError(
+            f"a router needs two or more shipped models, exactly one of them blind (with a degradation encoder); "
+            f"{', '.join(experts)} has {len(blind)}"
+        )
+    pool = Experts(tuple(experts), blind[0])
+    with stage(f"router {name}: scores of {', '.join(experts)} on degraded crops") as info:
+        vectors, scores = training_scores(pool, train, per_image=per_image)
+        info["outcome"] = f"{len(vectors)} crops"
+    router = fit_router(pool, vectors, scores, ridge)
+    routed = RoutedUpscaler(name, router, pool)
+    grid = score_grid([routed, *pool.upscalers], [str(f) for f in evaluate], [PRESETS[g] for g in GRID])
+    path = routing.FOLDER / f"{name}.json"
+    old = routing.shipped_routers().get(name, {})
+    data = {
+        "name": name,
+        "default": bool(old.get("default")) if default is None else default,
+        "made_by": f"edgesr models --ship-router {name}",
+        "router": router.to_dict(),
+        "fit": {
+            "folders": [f.name for f in train],
+            "crops": len(vectors),
+            "per_image": per_image,
+            "mix": "real",
+            "ridge": ridge,
+            "best_expert_counts": dict(zip(experts, np.bincount(scores.argmax(1), minlength=len(experts)).tolist())),
+        },
+        "degradation_grid": grid.to_dict(),
+        "picks_on_grid": dict(routed.picks),
+        "edgesr_version": __version__,
+    }
+    fileio.write_json(path, data)
+    return data
 
 
 def _complete(entry: Path, key: str, name: str) -> bool:

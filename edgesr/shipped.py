@@ -4,7 +4,8 @@
 measured quality) and ``<name>.pth`` (the weights, for fine-tuning); a model may also ship its
 INT8 ONNX Runtime files ``<name>.int8.onnx`` and ``<name>.int8.x86.onnx``, which its card's
 ``int8`` entry ties to the FP32 file they were made from (see :mod:`edgesr.artifacts`). The card marked
-``"default": true`` is the model ``edgesr build`` and ``edgesr upscale`` use when given none.
+``"default": true`` is the model ``edgesr build`` uses when given none, and ``edgesr upscale`` and
+``stream`` where no default router ships (:mod:`edgesr.routing`).
 Reading cards needs no torch, so a fresh install without it can run the shipped models.
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edgesr import artifacts, shipped
+from edgesr import artifacts, routing, shipped
 from edgesr.errors import InputError
 from edgesr.fileio import sha256
 
@@ -19,16 +19,35 @@ DEFAULT = shipped.find(None)
 ENCODING = "x86" if platform.machine().lower() in ("x86_64", "amd64") else "int8"
 
 
-def test_the_default_resolves_to_its_shipped_int8_file():
+@pytest.fixture
+def no_router(tmp_path, monkeypatch):
+    """No router ships: the default is the default model alone."""
+    monkeypatch.setattr(routing, "FOLDER", tmp_path / "no-routers")
+
+
+def test_without_a_router_the_default_model_runs_its_shipped_int8_file(no_router):
     got = artifacts.resolve(None)
     assert got.precision == "int8"
     assert got.path == DEFAULT.int8(ENCODING)
     assert "shipped" in got.what
 
 
-def test_precision_fp32_gives_the_fp32_default_back():
+def test_precision_fp32_gives_the_fp32_default_back(no_router):
     got = artifacts.resolve(None, "fp32")
     assert (got.path, got.precision) == (DEFAULT.onnx, "fp32")
+
+
+def test_the_default_is_the_shipped_router_over_int8_experts(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    got = artifacts.resolve(None)
+    assert got.path.name.endswith(routing.SUFFIX) and got.precision == "int8" and "default router" in got.what
+    router, files, _ = routing.read_artifact(got.path)
+    assert files == {e: shipped.find(e).int8(ENCODING).resolve() for e in router.experts}
+    assert artifacts.resolve("auto").path == got.path  # named by its content: made once
+    fp32 = artifacts.resolve(None, "fp32")
+    assert fp32.path != got.path and routing.read_artifact(fp32.path)[1] == {
+        e: shipped.find(e).onnx.resolve() for e in router.experts
+    }
 
 
 def test_an_explicit_model_runs_as_asked(tmp_path):
@@ -48,7 +67,7 @@ def test_upscale_says_which_artifact_and_precision_it_runs(tmp_path, capsys):
     write_rgb(tmp_path / "lr.png", read_rgb(sample_images()[0])[:32, :40])
     assert main(["upscale", str(tmp_path / "lr.png"), "-o", str(tmp_path / "sr.png"), "--no-progress"]) == 0
     err = capsys.readouterr().err
-    assert "INT8" in err and DEFAULT.int8(ENCODING).name in err
+    assert "router auto" in err and "INT8" in err and DEFAULT.int8(ENCODING).name in err
 
 
 @pytest.fixture
@@ -63,6 +82,7 @@ def stale_models(tmp_path, monkeypatch):
     card["int8"]["source"]["sha256"] = "0" * 64
     (folder / f"{DEFAULT.name}.json").write_text(json.dumps(card))
     monkeypatch.setattr(shipped, "FOLDER", folder)
+    monkeypatch.setattr(routing, "FOLDER", tmp_path / "no-routers")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     runs = []
 
@@ -130,3 +150,41 @@ def test_a_model_trained_on_degraded_lr_is_budgeted_on_degraded_validation():
     assert artifacts.cache_key(DEFAULT.onnx, artifacts.recipe(clean)) != artifacts.cache_key(
         DEFAULT.onnx, artifacts.recipe(robust)
     )
+
+
+def test_ship_router_fits_measures_and_writes_it(tmp_path, monkeypatch, capsys):
+    from edgesr.cli import main
+    from edgesr.io import images
+
+    monkeypatch.setattr(routing, "FOLDER", tmp_path / "routers")
+    train, hr = tmp_path / "train", tmp_path / "hr"
+    for folder, size in ((train, 200), (hr, 96)):
+        folder.mkdir()
+        for i, path in enumerate(images.sample_images()[:2]):
+            images.write_rgb(folder / f"{i}.png", images.fit(images.read_rgb(path), size, size))
+    argv = ["models", "--ship-router", "r", "--data", str(train), "--eval", str(hr)]
+    assert main(argv) == 0
+    data = json.loads((tmp_path / "routers" / "r.json").read_text())
+    assert data["default"] is False and data["fit"]["crops"] == 8 and data["made_by"] == "edgesr models --ship-router r"
+    routing.Router.from_dict(data["router"], "written")
+    (grid,) = data["degradation_grid"]["grids"]
+    assert {c["model"] for c in grid["cells"]} == {"bicubic", "r", "aidn-rt", "aidn-rt-real", "aidn-da"}
+    assert sum(data["picks_on_grid"].values()) == 2 * 8
+    assert "r: 8 crops" in capsys.readouterr().out
+    assert main(argv + ["--default"]) == 0 and routing.shipped_routers()["r"]["default"] is True
+    assert main(argv) == 0 and routing.shipped_routers()["r"]["default"] is True  # kept unless asked
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--ship-router", "r"], "needs training images (--data DIR)"),
+        (["--ship-router", "r", "--data", "{missing}", "--eval", "{missing}"], "not a folder"),
+    ],
+)
+def test_ship_router_bad_input_is_one_line(tmp_path, capsys, argv, message):
+    from edgesr.cli import main
+
+    assert main(["models", *[a.format(missing=tmp_path / "nope") for a in argv]]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]

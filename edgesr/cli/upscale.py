@@ -26,14 +26,14 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
         dest="model",
         metavar="MODEL",
         help="the artifact to run: an .onnx file or a TensorRT .engine built by 'edgesr build' (its JSON "
-        "sidecar beside it), or the name of a model shipped with edgesr (default: the shipped "
-        "default model)",
+        "sidecar beside it), or the name of a model or router shipped with edgesr (default: the router "
+        "'auto', which picks per scene among the shipped models)",
     )
     g.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="which file of a shipped model runs (default: int8 for the default model, whose INT8 ONNX "
-        "Runtime file ships or is built once into the user cache; fp32 for a model named)",
+        help="which file of a shipped model runs (default: int8 for the default router's models, whose INT8 "
+        "ONNX Runtime files ship or are built once into the user cache; fp32 for a model named)",
     )
     g.add_argument(
         "--scale",
@@ -141,7 +141,11 @@ def degradation_text(stats: dict) -> str:
     d = stats.get("degradation")
     if d is None:
         return ""
-    return f", degradation estimated {d['estimates']} times ({d['scene_changes']} on a scene change)"
+    text = f", degradation estimated {d['estimates']} times ({d['scene_changes']} on a scene change)"
+    routes = {name: n for name, n in d.get("routes", {}).items() if n}
+    if routes:
+        text += ", frames per model: " + ", ".join(f"{name} {n}" for name, n in routes.items())
+    return text
 
 
 def add_parser(sub) -> None:

@@ -20,13 +20,19 @@ def load_upscalers(models: Sequence[str], scale: int | None = None, weights: str
     """Each of ``models`` (``bicubic``, an .onnx or checkpoint file, a shipped model's name, or with
     ``weights`` one architecture name) as an upscaler; all must upscale by one factor. Bicubic without
     ``scale`` takes the factor of the model before it."""
-    from edgesr import shipped
+    from edgesr import routing, shipped
 
     if weights is not None and len(models) > 1:
         raise InputError("--weights goes with one architecture name; give the others as .onnx or checkpoint files")
     names = {m.name: m for m in shipped.shipped()}
+    routers = routing.shipped_routers()
     out: list[Upscaler] = []
     for model in models:
+        if model in routers and not Path(model).exists() and weights is None:
+            from edgesr.quality.routing import RoutedUpscaler
+
+            out.append(RoutedUpscaler(model, routing.Router.from_dict(routers[model]["router"], model)))
+            continue
         if model in names and not Path(model).exists() and weights is None:
             up = load_upscaler(str(names[model].onnx), scale)
             up.name = model

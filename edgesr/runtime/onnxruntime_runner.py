@@ -55,7 +55,7 @@ class OnnxRuntimeRunner(Runner):
         providers = sessions.choose_providers(self.options.providers)
         wanted = sessions.first(providers)
         notes += sessions.prepare(model, providers)
-        table = _uint8_output(model, declared.value_range)
+        table = _uint8_output(model, declared.value_range) if self.options.lookup_output else None
         if table is not None:
             notes.append("the output's final DequantizeLinear runs as a lookup table on its uint8 codes (same pixels)")
         # Idle intra-op threads would otherwise spin between operators on the cores that decoding,
@@ -141,6 +141,11 @@ class OnnxRuntimeRunner(Runner):
 
     def _encode(self, batch: np.ndarray) -> np.ndarray:
         return self._encoder.run(None, {self._encoder_input: batch})[0]
+
+    def encode(self, batch: np.ndarray) -> Representation:
+        """The degradation representation of the first image of ``batch`` (model range and dtype),
+        for a caller without the pipeline's per-frame estimate."""
+        return Representation(np.asarray(self._encode(batch[:1])), self._pair)
 
     def infer(self, batch: np.ndarray, condition: Representation | None = None) -> np.ndarray:
         """``condition``: a blind-SR model's representation for this batch's frame (see

@@ -41,6 +41,9 @@ class RunnerOptions:
     is the encoder graph of a split model given as its conditional graph (default: the file beside
     it), ``reestimate`` when the degradation is estimated again (default: every 30 frames and on a
     scene change). Either given for another model is refused: it would do nothing.
+
+    ``lookup_output`` lets a quantized model hand over its output's uint8 codes for a table lookup
+    (same pixels, a quarter of the bytes); a runner that mixes several models' outputs turns it off.
     """
 
     scale: int | None = None
@@ -49,6 +52,7 @@ class RunnerOptions:
     threads: int | None = None
     encoder: str | None = None
     reestimate: ReestimatePolicy | None = None
+    lookup_output: bool = True
 
 
 class Runner:
@@ -89,6 +93,7 @@ RUNNERS: dict[str, str | type[Runner]] = {
     ".onnx": "edgesr.runtime.onnxruntime_runner:OnnxRuntimeRunner",
     ".engine": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
     ".plan": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
+    ".json": "edgesr.runtime.routed_runner:RoutedRunner",  # a router (*.router.json), see edgesr.routing
 }
 
 
@@ -101,7 +106,7 @@ def runner_class(path: str | os.PathLike) -> type[Runner]:
     suffix = Path(path).suffix.lower()
     target = RUNNERS.get(suffix)
     if target is None:
-        known = ", ".join(sorted(RUNNERS))
+        known = ", ".join(sorted("*.router.json" if s == ".json" else s for s in RUNNERS))
         raise InputError(
             f"no runner for '{suffix or Path(path).name}' files; edgesr runs {known} artifacts "
             "(make one with: edgesr export NAME -o m.onnx, then edgesr convert m.onnx -o DIR)"

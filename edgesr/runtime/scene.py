@@ -58,6 +58,7 @@ class SceneRepresentation:
     policy: ReestimatePolicy = field(default_factory=ReestimatePolicy)
     estimates: int = 0
     scene_changes: int = 0
+    routes: dict[str, int] | None = None  # frames per model, where a router chooses among several by it
     _current: Representation | None = None
     _thumbnail: np.ndarray | None = None
     _since: int = 0
@@ -79,13 +80,17 @@ class SceneRepresentation:
         return self._current
 
     def summary(self) -> dict:
-        """For run statistics: how often the representation was estimated, and why."""
-        return {
+        """For run statistics: how often the representation was estimated, and why (and, under a
+        router, how many frames each model ran)."""
+        out = {
             "estimates": self.estimates,
             "scene_changes": self.scene_changes,
             "reestimate_every": self.policy.every,
             "scene_threshold": self.policy.scene_threshold,
         }
+        if self.routes is not None:
+            out["routes"] = dict(self.routes)
+        return out
 
 
 def check_pair(representation: Representation, pair: str) -> np.ndarray:

@@ -42,7 +42,12 @@ def test_metadata_keeps_every_edgesr_key_only(models):
         ("missing.onnx", None, InputError, "does not exist"),
         ("empty.onnx", b"", ModelError, "is empty"),
         ("garbage.onnx", b"definitely not protobuf \xff\xfe", ModelError, "not an ONNX model"),
-        ("notes.txt", b"hello", InputError, "no runner for '.txt' files; edgesr runs .engine, .onnx, .plan"),
+        (
+            "notes.txt",
+            b"hello",
+            InputError,
+            r"no runner for '\.txt' files; edgesr runs \*\.router\.json, \.engine, \.onnx",
+        ),
     ],
 )
 def test_unusable_artifacts(tmp_path, filename, content, error, message):
