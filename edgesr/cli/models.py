@@ -60,6 +60,7 @@ def run(args) -> int:
         catalog,
         format_shipped,
         format_table,
+        router_rows,
         shipped_rows,
     )
     from edgesr.quality.scoring import catalog_psnr
@@ -75,14 +76,14 @@ def run(args) -> int:
         raise InputError("--eval measures models with weights: add --weights-dir DIR")
     infos = catalog(args.weights_dir)
     psnr = catalog_psnr(infos, args.eval)
-    ships = shipped_rows()
+    ships, routers = shipped_rows(), router_rows()
     if args.json:
         rows = [i.to_dict(psnr.get(i.name)) for i in infos]
-        print(json.dumps({"models": rows, "shipped": ships}, indent=2))
+        print(json.dumps({"models": rows, "shipped": ships, "routers": routers}, indent=2))
         return 0
     print(format_table(infos, searched=args.weights_dir is not None, psnr=psnr, folders=[f.name for f in args.eval]))
     print()
-    print(format_shipped(ships))
+    print(format_shipped(ships, routers))
     return 0
 
 

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgesr import routing
 from edgesr import shipped as shipped_mod
 from edgesr.errors import EdgeSRError
 from edgesr.lazy import available
@@ -143,17 +144,46 @@ def _degraded_gain(name: str, card: dict) -> dict[str, float]:
     return out
 
 
-def format_shipped(rows: list[dict]) -> str:
-    """:func:`shipped_rows` as text, a line per model."""
+def router_rows() -> list[dict]:
+    """The routers inside the package (:mod:`edgesr.routing`), with clean Y-PSNR and the mean gain over
+    bicubic on the grid's degraded columns, per data set, from each router's measured grid."""
+    rows = []
+    for name, data in routing.shipped_routers().items():
+        clean, degraded = {}, {}
+        for grid in data.get("degradation_grid", {}).get("grids", []):
+            folder = Path(grid["folder"]).name
+            cells = [c for c in grid["cells"] if c["model"] == name]
+            clean.update((folder, c["psnr"]) for c in cells if c["degradation"] == "clean")
+            gains = [c["gain_db"] for c in cells if c["degradation"] != "clean"]
+            if gains:
+                degraded[folder] = round(sum(gains) / len(gains), 4)
+        experts = data.get("router", {}).get("experts", [])
+        rows.append(
+            dict(name=name, default=bool(data.get("default")), experts=experts, psnr_y=clean, degraded_gain_db=degraded)
+        )
+    return rows
+
+
+def format_shipped(rows: list[dict], routers: list[dict] = ()) -> str:
+    """:func:`shipped_rows` and :func:`router_rows` as text, a line per model and per router."""
     if not rows:
         return "shipped with edgesr: none"
+    routed_default = any(r["default"] for r in routers)
     lines = ["shipped with edgesr (Y-PSNR x4 from each model card; bicubic in brackets):"]
     for r in rows:
         scores = ", ".join(f"{k} {v:.2f} dB ({r['bicubic_psnr_y'][k]:.2f})" for k, v in r["psnr_y"].items())
         degraded = ", ".join(f"{k} {v:+.2f} dB" for k, v in r["degraded_gain_db"].items())
+        mark = (" (default of build)" if routed_default else " (default)") if r["default"] else ""
         lines.append(
-            f"  {r['name']}{' (default)' if r['default'] else ''}: {r['arch']} x{r['scale']}, "
-            f"{r['params']:,} params; {scores}"
+            f"  {r['name']}{mark}: {r['arch']} x{r['scale']}, {r['params']:,} params; {scores}"
+            + (f"; on degraded input (quality grid, mean over bicubic) {degraded}" if degraded else "")
+        )
+    for r in routers:
+        scores = ", ".join(f"{k} {v:.2f} dB" for k, v in r["psnr_y"].items())
+        degraded = ", ".join(f"{k} {v:+.2f} dB" for k, v in r["degraded_gain_db"].items())
+        lines.append(
+            f"  {r['name']}{' (default of upscale and stream)' if r['default'] else ''}: router, per scene one of "
+            f"{', '.join(r['experts'])}; {scores}"
             + (f"; on degraded input (quality grid, mean over bicubic) {degraded}" if degraded else "")
         )
     return "\n".join(lines)

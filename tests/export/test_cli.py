@@ -69,6 +69,17 @@ def test_models_table_without_weights_dir(capsys):
     assert "bring your own" in capsys.readouterr().out
 
 
+def test_models_lists_the_shipped_router_with_its_grid(capsys):
+    assert main(["models", "--json"]) == 0
+    (auto,) = json.loads(capsys.readouterr().out)["routers"]
+    assert auto["name"] == "auto" and auto["default"] and auto["experts"] == ["aidn-rt", "aidn-rt-real", "aidn-da"]
+    assert set(auto["psnr_y"]) == set(auto["degraded_gain_db"]) == {"Set5", "Set14"}
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    assert "auto (default of upscale and stream): router, per scene one of aidn-rt" in text
+    assert "aidn-rt (default of build)" in text
+
+
 def test_models_rejects_missing_dir(tmp_path, capsys):
     assert main(["models", "--weights-dir", str(tmp_path / "none")]) == 1
     assert "is not a folder" in capsys.readouterr().err
