@@ -35,6 +35,24 @@ class SplitResult:
     representation: int  # width D of the representation
 
 
+# The encoder pools over the whole image it is given, and its activations grow with it: a 3000x3360
+# picture took 3 GB more than the SR model tiled under its memory budget. A central window of this
+# side, placed on the 8x8 codec grid, describes a frame's degradation as well (docs/decisions.md,
+# The degradation encoder reads a central window of large frames).
+ENCODER_WINDOW = 512
+CODEC_BLOCK = 8
+
+
+def encoder_view(batch):
+    """The part of an N x C x H x W frame batch the encoder reads: all of it up to
+    :data:`ENCODER_WINDOW` per side, else a central window whose offsets are multiples of
+    :data:`CODEC_BLOCK`, so compression blocks stay where the encoder expects them. A view, no copy."""
+    h, w = batch.shape[2:]
+    top = (max(0, h - ENCODER_WINDOW) // 2) // CODEC_BLOCK * CODEC_BLOCK
+    left = (max(0, w - ENCODER_WINDOW) // 2) // CODEC_BLOCK * CODEC_BLOCK
+    return batch[:, :, top : top + ENCODER_WINDOW, left : left + ENCODER_WINDOW]
+
+
 def representation_tensor(model) -> str:
     """The one tensor through which the encoder's result reaches the rest of the graph."""
     produced = {o: n for n in model.graph.node for o in n.output if n.name.startswith(ENCODER_SCOPE)}

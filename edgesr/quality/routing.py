@@ -19,7 +19,7 @@ from edgesr.degrade import degrade
 from edgesr.degrade.mix import get_mix
 from edgesr.io.images import IMAGE_SUFFIXES, read_rgb
 from edgesr.onnx import loading, sessions
-from edgesr.onnx.split_encoder import split_model
+from edgesr.onnx.split_encoder import encoder_view, split_model
 from edgesr.quality.metrics import psnr_y
 from edgesr.quality.upscalers import OnnxUpscaler, to_model_input
 from edgesr.routing import Router, fit
@@ -48,7 +48,8 @@ class Experts:
 
     def vector(self, lr: np.ndarray) -> np.ndarray:
         """The degradation vector of a whole LR image (H x W x 3 uint8 RGB)."""
-        return self._session.run(None, {self._input: to_model_input(lr, self._value_range)})[0].reshape(-1)
+        x = np.ascontiguousarray(encoder_view(to_model_input(lr, self._value_range)))
+        return self._session.run(None, {self._input: x})[0].reshape(-1)
 
     def scores(self, lr: np.ndarray, hr: np.ndarray, shave: int) -> list[float]:
         return [psnr_y(up(lr), hr, shave) for up in self.upscalers]

@@ -21,6 +21,7 @@ from edgesr.log import logger
 from edgesr.meta import REPRESENTATION, all_props
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.graph_index import GraphIndex
+from edgesr.onnx.split_encoder import encoder_view
 from edgesr.runtime.blind_parts import BlindParts, blind_parts
 from edgesr.runtime.model_spec import ModelSpec, declare
 from edgesr.runtime.runners import Runner
@@ -137,10 +138,10 @@ class OnnxRuntimeRunner(Runner):
 
     def _encode_pixels(self, frame: np.ndarray) -> np.ndarray:
         """1 x 3 x H x W uint8 RGB (a view of the frame) -> the representation, 1 x D."""
-        return self._encode(to_model(frame.transpose(0, 2, 3, 1), self.spec))
+        return self._encode(to_model(encoder_view(frame).transpose(0, 2, 3, 1), self.spec))
 
     def _encode(self, batch: np.ndarray) -> np.ndarray:
-        return self._encoder.run(None, {self._encoder_input: batch})[0]
+        return self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(encoder_view(batch))})[0]
 
     def encode(self, batch: np.ndarray) -> Representation:
         """The degradation representation of the first image of ``batch`` (model range and dtype),

@@ -71,3 +71,25 @@ def test_parts_of_two_models_do_not_pair_and_a_part_alone_does_not_run(blind, tm
         OnnxRuntimeRunner(alone).activate()
     with pytest.raises(ModelError, match="encoder graph of a blind-SR model"):
         OnnxRuntimeRunner(mine.encoder).activate()
+
+
+@pytest.mark.parametrize(
+    "hw, window",
+    [
+        ((180, 320), (0, 180, 0, 320)),  # small frames whole
+        ((512, 512), (0, 512, 0, 512)),
+        ((3000, 3360), (1240, 1752, 1424, 1936)),  # central, on the 8x8 grid
+        ((513, 1000), (0, 512, 240, 752)),
+    ],
+)
+def test_the_encoder_reads_a_central_window_on_the_codec_grid(hw, window):
+    from edgesr.onnx.split_encoder import CODEC_BLOCK, ENCODER_WINDOW, encoder_view
+
+    frame = np.zeros((1, 3, *hw), np.uint8)
+    view = encoder_view(frame)
+    assert np.shares_memory(view, frame) and max(view.shape[2:]) <= ENCODER_WINDOW
+    y0, y1, x0, x1 = window
+    assert view.shape[2:] == (y1 - y0, x1 - x0)
+    marked = frame.copy()
+    marked[:, :, y0, x0] = 255
+    assert encoder_view(marked)[0, 0, 0, 0] == 255 and y0 % CODEC_BLOCK == x0 % CODEC_BLOCK == 0
