@@ -109,6 +109,8 @@ def routed_artifact(
         "name": name,
         "router": router.to_dict(),
         "files": {expert: str(f.path.resolve()) for expert, f in found.items()},
+        # the encoder the router was fitted with, whatever precision the experts run at
+        "encoder_file": str(shipped.find(router.encoder).onnx.resolve()),
     }
     text = json.dumps(record, indent=1, sort_keys=True)
     path = cache_root().parent / "routers" / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}{routing.SUFFIX}"

@@ -1,27 +1,33 @@
 """A router artifact (``*.router.json``, :mod:`edgesr.routing`) on ONNX Runtime: several models, one
 of them per scene.
 
-The expert that carries a degradation encoder estimates the frame's degradation (once per scene,
-as any blind-SR model in a stream: :class:`edgesr.runtime.scene.SceneRepresentation`); the router
-turns the vector into the expert to run, and every tile of the frame goes to that expert (with
-the vector, when it is the blind one). The experts must agree on scale, value range, channel order
-and input type; their outputs are handed over as floats (no per-model lookup table), so one
-:class:`ModelSpec` serves all of them.
+The router's encoder estimates the frame's degradation (once per scene, as any blind-SR model in a
+stream: :class:`edgesr.runtime.scene.SceneRepresentation`); the router turns the vector into the
+expert to run, and every tile of the frame goes to that expert. The encoder is the one the router
+was fitted with, the blind expert's FP32 graph (the artifact's ``encoder_file``), so a quantized
+expert does not move the choice (docs/decisions.md, The default routes among three models); when
+the blind expert runs, it gets the representation of its own encoder. The experts must agree on
+scale, value range, channel order and input type; their outputs are handed over as floats (no
+per-model lookup table), so one :class:`ModelSpec` serves all of them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from edgesr.errors import InputError, ModelError
 from edgesr.log import logger
+from edgesr.onnx import loading, sessions
+from edgesr.onnx.split_encoder import encoder_view, has_encoder, split_model
 from edgesr.routing import read_artifact
 from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner
 from edgesr.runtime.runners import Runner
-from edgesr.runtime.scene import Representation, SceneRepresentation
+from edgesr.runtime.scene import ReestimatePolicy, Representation, SceneRepresentation
+from edgesr.runtime.tensors import to_model
 
 _SHARED = ("scale", "value_range", "channel_order", "dtype")
 
@@ -31,7 +37,7 @@ class Route:
     """A frame's condition: the expert to run and the degradation representation behind the choice."""
 
     expert: int
-    representation: Representation
+    representation: Representation | None  # the blind expert's own, when it is the one to run
 
 
 class RoutedRunner(Runner):
@@ -45,23 +51,16 @@ class RoutedRunner(Runner):
         for name in self.router.experts:
             if files[name].suffix.lower() != ".onnx":
                 raise ModelError(f"{self.path.name}: expert {name} is {files[name].name}; a router runs .onnx models")
-            if not files[name].is_file():
-                raise ModelError(
-                    f"{self.path.name}: expert {name}'s file {files[name]} is missing; run with --model "
-                    f"{record.get('name', 'auto')} again to resolve it"
-                )
+            _exists(files[name], f"expert {name}'s file", self.path, record)
             blind = name == self.router.encoder
             options = replace(self.options, lookup_output=False, reestimate=self.options.reestimate if blind else None)
             runner = OnnxRuntimeRunner(files[name], options)
             runner.activate()
             self.experts.append(runner)
-        blind = self.experts[self.router.experts.index(self.router.encoder)]
-        if blind.scene is None:
+        self._blind = self.experts[self.router.experts.index(self.router.encoder)]
+        if self._blind.scene is None:
             raise ModelError(f"{self.path.name}: {self.router.encoder} has no degradation encoder to route by")
         self._check_alike()
-        self.scene: SceneRepresentation = blind.scene
-        self.scene.routes = dict.fromkeys(self.router.experts, 0)
-        self._blind = blind
         first = self.experts[0].spec
         self.spec = replace(
             first,
@@ -70,7 +69,38 @@ class RoutedRunner(Runner):
             notes=(f"routes per scene among {', '.join(self.router.experts)} ({self.path.name})",),
             output_table=None,
         )
+        self._start_encoder(record)
         logger.info("%s: %s, chosen per scene", self.path.name, ", ".join(self.router.experts))
+
+    def _start_encoder(self, record: dict) -> None:
+        """The routing encoder's session and scene state: the artifact's ``encoder_file`` split in
+        memory, or without one the blind expert's own encoder and scene."""
+        if record.get("encoder_file") is None:
+            self._route_encode, self.scene = (lambda batch: self._blind.encode(batch).vector), self._blind.scene
+        else:
+            path = Path(record["encoder_file"])
+            _exists(path, "routing encoder's file", self.path, record)
+            model = loading.load(path)
+            if not has_encoder(model):
+                raise ModelError(f"{self.path.name}: its encoder_file {path.name} holds no degradation encoder")
+            encoder, _, pair = split_model(model)
+            session = sessions.session(
+                encoder, threads=self.options.threads, spinning=False, quiet=True, name=f"{path.name} (encoder)"
+            )
+            name = session.get_inputs()[0].name
+
+            def encode(batch: np.ndarray) -> np.ndarray:
+                return session.run(None, {name: np.ascontiguousarray(encoder_view(batch))})[0]
+
+            self._route_encode = encode
+            policy = self.options.reestimate or ReestimatePolicy()
+            self.scene = SceneRepresentation(
+                lambda frame: encode(to_model(encoder_view(frame).transpose(0, 2, 3, 1), self.spec)),
+                pair,
+                255.0,
+                policy,
+            )
+        self.scene.routes = dict.fromkeys(self.router.experts, 0)
 
     def _check_alike(self) -> None:
         first = self.experts[0]
@@ -87,17 +117,29 @@ class RoutedRunner(Runner):
         representation = super().estimate(image)
         expert = self.router.pick(representation.vector)
         self.scene.routes[self.router.experts[expert]] += 1
-        return Route(expert, representation)
+        if self.experts[expert] is not self._blind:
+            return Route(expert, None)
+        if self.scene is self._blind.scene:  # routed by the blind expert's own encoder
+            return Route(expert, representation)
+        return Route(expert, self._blind.estimate(image))
 
     def infer(self, batch: np.ndarray, condition: Route | None = None) -> np.ndarray:
         """``condition``: the frame's :class:`Route` from :meth:`estimate`; without it the route is
         chosen from the batch's first image."""
         if condition is None:
-            representation = self._blind.encode(batch)
-            condition = Route(self.router.pick(representation.vector), representation)
-        expert = self.experts[condition.expert]
-        return expert.infer(batch, condition.representation if expert is self._blind else None)
+            expert = self.router.pick(self._route_encode(batch[:1]))
+            own = self._blind.encode(batch) if self.experts[expert] is self._blind else None
+            condition = Route(expert, own)
+        return self.experts[condition.expert].infer(batch, condition.representation)
 
     def deactivate(self) -> None:
         for expert in getattr(self, "experts", []):
             expert.deactivate()
+
+
+def _exists(path: Path, what: str, router: Path, record: dict) -> None:
+    if not path.is_file():
+        raise ModelError(
+            f"{router.name}: {what} {path} is missing; run with --model {record.get('name', 'auto')} again "
+            "to resolve it"
+        )

@@ -14,6 +14,7 @@ from edgesr.io import images
 from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner
 from edgesr.runtime.routed_runner import RoutedRunner
 from edgesr.runtime.runners import RunnerOptions, open_runner
+from edgesr.runtime.scene import ReestimatePolicy
 from edgesr.runtime.tensors import to_model
 from tests.runtime.media import make_video
 
@@ -26,7 +27,7 @@ def _file(name: str) -> str:
     return str(shipped.find(name).int8(ENCODING))
 
 
-def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS, name="t"):
+def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS, name="t", encoder_file=None):
     """A router that always picks the expert with the largest ``bias`` (its weights are zero)."""
     weights = np.zeros((65, len(experts)))
     weights[-1] = bias
@@ -35,6 +36,7 @@ def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS,
         "format": routing.FORMAT,
         "router": {**router, "weights": weights.tolist()},
         "files": files or {e: _file(e) for e in experts},
+        **({"encoder_file": encoder_file} if encoder_file else {}),
     }
     path = tmp_path / f"{name}{routing.SUFFIX}"
     path.write_text(json.dumps(record))
@@ -124,3 +126,40 @@ def test_a_json_that_is_no_router_is_one_line(tmp_path, capsys):
     video = make_video(tmp_path / "in.mp4", frames=2)
     assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "--no-progress", "-m", str(other)]) == 1
     assert "not an edgesr router" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_shipped_router_picks_at_run_time_what_it_picked_when_measured(tmp_path):
+    """Its INT8 models run, but the route comes from the FP32 encoder it was fitted with."""
+    from edgesr.degrade import degrade
+    from edgesr.degrade.spec import GRID, PRESETS
+    from edgesr.quality.routing import Experts
+
+    path = artifacts.resolve("auto").path
+    router, _, record = routing.read_artifact(path)
+    assert record["encoder_file"] == str(shipped.find("aidn-da").onnx.resolve())
+    measured = Experts(router.experts, router.encoder)
+    hr = images.fit(images.read_rgb(images.sample_images()[0]), 192, 256)
+    with open_runner(path, RunnerOptions(reestimate=ReestimatePolicy(every=1))) as routed:  # each picture its own
+        for i, name in enumerate(GRID):
+            lr = degrade(hr, PRESETS[name], 4, seed=i)
+            assert routed.estimate(lr).expert == router.pick(measured.vector(lr)), name
+
+
+def test_with_a_routing_encoder_the_blind_expert_still_gets_its_own_representation(tmp_path):
+    fp32 = str(shipped.find("aidn-da").onnx)
+    frame = _frame()
+    with open_runner(_artifact(tmp_path, [0.0, 0.0, 1.0], encoder_file=fp32)) as routed:
+        route = routed.estimate(frame)
+        assert routed.scene is not routed.experts[2].scene and route.expert == 2
+        got = routed.infer(to_model(frame[None], routed.spec), route)
+        np.testing.assert_allclose(routed.infer(to_model(frame[None], routed.spec)), got, atol=1e-6)
+    with OnnxRuntimeRunner(_file("aidn-da"), RunnerOptions(lookup_output=False)) as alone:
+        want = alone.infer(to_model(frame[None], alone.spec), alone.estimate(frame))
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("which", ["missing", "plain"])
+def test_a_bad_routing_encoder_is_refused(tmp_path, which):
+    encoder_file = str(tmp_path / "nope.onnx") if which == "missing" else str(shipped.find("aidn-rt").onnx)
+    with pytest.raises(ModelError, match="is missing" if which == "missing" else "holds no degradation encoder"):
+        open_runner(_artifact(tmp_path, [0.0, 0.0, 0.0], encoder_file=encoder_file)).activate()
