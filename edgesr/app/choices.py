@@ -14,7 +14,7 @@ from pathlib import Path
 from edgesr import shipped
 from edgesr.errors import EdgeSRError
 from edgesr.io.images import IMAGE_SUFFIXES, sample_images
-from edgesr.runtime.runners import RUNNERS
+from edgesr.runtime.runners import runner_suffix
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt")
 MAX_DEPTH = 4  # build outputs sit at models/<device>/<identity>/file
@@ -101,9 +101,25 @@ def _files(root: Path) -> list[Path]:
     return out[:MAX_FILES]
 
 
+def shipped_routers() -> list[Entry]:
+    """The routers edgesr ships, the default first, each resolved over its models' INT8 files as
+    ``upscale`` runs it (:func:`edgesr.artifacts.resolve`)."""
+    from edgesr import artifacts, routing
+
+    entries = []
+    for name, data in sorted(routing.shipped_routers().items(), key=lambda item: not item[1].get("default")):
+        label = f"{name} (shipped router: one of {', '.join(data['router']['experts'])} per picture)"
+        try:
+            entries.append(Entry(label, name, artifacts.resolve(name).path, "int8", "shipped"))
+        except (EdgeSRError, OSError) as exc:
+            entries.append(Entry(label, name, routing.FOLDER / f"{name}.json", "int8", "shipped", str(exc)))
+    return entries
+
+
 def discover(models_dir: Path) -> Catalog:
     models = sorted(shipped.shipped(), key=lambda m: not m.card.get("default"))  # the default model first
-    entries = [Entry(f"{m.name} (shipped, fp32)", m.name, m.onnx, "fp32", "shipped") for m in models]
+    entries = shipped_routers()
+    entries += [Entry(f"{m.name} (shipped, fp32)", m.name, m.onnx, "fp32", "shipped") for m in models]
     if not models_dir.is_dir():
         what = "is not a folder" if models_dir.exists() else "does not exist"
         return Catalog(
@@ -117,7 +133,7 @@ def discover(models_dir: Path) -> Catalog:
         rel = p.relative_to(models_dir)
         if p.suffix.lower() in CHECKPOINT_SUFFIXES:
             checkpoints.append(p)
-        elif p.suffix.lower() in RUNNERS:
+        elif runner_suffix(p) is not None:
             precision, reason = _precision(p)
             family = str(rel.parent) if rel.parent != Path(".") else p.stem
             # paths in messages relative to the models folder: the browser needs no server layout

@@ -65,10 +65,15 @@ def upscale_picture(job: Job, runner: Runner, lr: np.ndarray, tile: tuple[int, i
     tiler = Tiler(spec, tile, DEFAULT_OVERLAP)
     batch, plan = tiler.split(lr)
     outputs, model_s = [], 0.0
+    t = time.perf_counter()
+    condition = runner.picture_condition(lr)  # one degradation estimate for the whole picture, every tile
+    model_s += time.perf_counter() - t
     for i in range(plan.count):
         job.report(i / (plan.count + 1), f"tile {i + 1} of {plan.count}" if plan.count > 1 else "running the model")
         t = time.perf_counter()
-        outputs.append(runner.infer(batch[i : i + 1]))
+        outputs.append(
+            runner.infer(batch[i : i + 1]) if condition is None else runner.infer(batch[i : i + 1], condition)
+        )
         model_s += time.perf_counter() - t
     job.report(plan.count / (plan.count + 1), "bicubic baseline")
     sr = tiler.stitch(np.concatenate(outputs), plan)

@@ -143,6 +143,11 @@ class OnnxRuntimeRunner(Runner):
     def _encode(self, batch: np.ndarray) -> np.ndarray:
         return self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(encoder_view(batch))})[0]
 
+    def picture_condition(self, image: np.ndarray) -> Representation | None:
+        if self.scene is None:
+            return None
+        return Representation(np.asarray(self._encode_pixels(image[None].transpose(0, 3, 1, 2))), self._pair)
+
     def encode(self, batch: np.ndarray) -> Representation:
         """The degradation representation of the first image of ``batch`` (model range and dtype),
         for a caller without the pipeline's per-frame estimate."""

@@ -73,34 +73,32 @@ class RoutedRunner(Runner):
         logger.info("%s: %s, chosen per scene", self.path.name, ", ".join(self.router.experts))
 
     def _start_encoder(self, record: dict) -> None:
-        """The routing encoder's session and scene state: the artifact's ``encoder_file`` split in
-        memory, or without one the blind expert's own encoder and scene."""
+        """The routing encoder (the artifact's ``encoder_file``, split in memory) and its scene state."""
         if record.get("encoder_file") is None:
-            self._route_encode, self.scene = (lambda batch: self._blind.encode(batch).vector), self._blind.scene
-        else:
-            path = Path(record["encoder_file"])
-            _exists(path, "routing encoder's file", self.path, record)
-            model = loading.load(path)
-            if not has_encoder(model):
-                raise ModelError(f"{self.path.name}: its encoder_file {path.name} holds no degradation encoder")
-            encoder, _, pair = split_model(model)
-            session = sessions.session(
-                encoder, threads=self.options.threads, spinning=False, quiet=True, name=f"{path.name} (encoder)"
+            raise ModelError(
+                f"{self.path.name} names no encoder_file to route by; run with --model {record.get('name', 'auto')} "
+                "to resolve a router"
             )
-            name = session.get_inputs()[0].name
-
-            def encode(batch: np.ndarray) -> np.ndarray:
-                return session.run(None, {name: np.ascontiguousarray(encoder_view(batch))})[0]
-
-            self._route_encode = encode
-            policy = self.options.reestimate or ReestimatePolicy()
-            self.scene = SceneRepresentation(
-                lambda frame: encode(to_model(encoder_view(frame).transpose(0, 2, 3, 1), self.spec)),
-                pair,
-                255.0,
-                policy,
-            )
+        path = Path(record["encoder_file"])
+        _exists(path, "routing encoder's file", self.path, record)
+        model = loading.load(path)
+        if not has_encoder(model):
+            raise ModelError(f"{self.path.name}: its encoder_file {path.name} holds no degradation encoder")
+        encoder, _, pair = split_model(model)
+        self._encoder = sessions.session(
+            encoder, threads=self.options.threads, spinning=False, quiet=True, name=f"{path.name} (encoder)"
+        )
+        self._encoder_input = self._encoder.get_inputs()[0].name
+        self.scene = SceneRepresentation(self._encode_frame, pair, 255.0, self.options.reestimate or ReestimatePolicy())
         self.scene.routes = dict.fromkeys(self.router.experts, 0)
+
+    def _encode(self, batch: np.ndarray) -> np.ndarray:
+        """Model-range N x 3 x H x W -> the routing vector of its first image."""
+        return self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(encoder_view(batch[:1]))})[0]
+
+    def _encode_frame(self, frame: np.ndarray) -> np.ndarray:
+        """1 x 3 x H x W uint8 RGB (a view of the frame) -> the routing vector."""
+        return self._encode(to_model(encoder_view(frame).transpose(0, 2, 3, 1), self.spec))
 
     def _check_alike(self) -> None:
         first = self.experts[0]
@@ -114,20 +112,22 @@ class RoutedRunner(Runner):
                     )
 
     def estimate(self, image: np.ndarray) -> Route:
-        representation = super().estimate(image)
-        expert = self.router.pick(representation.vector)
+        expert = self.router.pick(super().estimate(image).vector)
         self.scene.routes[self.router.experts[expert]] += 1
         if self.experts[expert] is not self._blind:
             return Route(expert, None)
-        if self.scene is self._blind.scene:  # routed by the blind expert's own encoder
-            return Route(expert, representation)
+        self._blind.scene.policy = self.scene.policy  # separate pictures: each its own estimate, for both
         return Route(expert, self._blind.estimate(image))
+
+    def picture_condition(self, image: np.ndarray) -> Route:
+        expert = self.router.pick(self._encode_frame(image[None].transpose(0, 3, 1, 2)))
+        return Route(expert, self.experts[expert].picture_condition(image))
 
     def infer(self, batch: np.ndarray, condition: Route | None = None) -> np.ndarray:
         """``condition``: the frame's :class:`Route` from :meth:`estimate`; without it the route is
         chosen from the batch's first image."""
         if condition is None:
-            expert = self.router.pick(self._route_encode(batch[:1]))
+            expert = self.router.pick(self._encode(batch))
             own = self._blind.encode(batch) if self.experts[expert] is self._blind else None
             condition = Route(expert, own)
         return self.experts[condition.expert].infer(batch, condition.representation)
@@ -135,6 +135,7 @@ class RoutedRunner(Runner):
     def deactivate(self) -> None:
         for expert in getattr(self, "experts", []):
             expert.deactivate()
+        self._encoder = None
 
 
 def _exists(path: Path, what: str, router: Path, record: dict) -> None:

@@ -72,6 +72,12 @@ class Runner:
         result to every :meth:`infer` call of that frame as ``condition``."""
         return self.scene(image[None].transpose(0, 3, 1, 2))
 
+    def picture_condition(self, image: np.ndarray) -> object | None:
+        """The condition of one picture on its own (H x W x 3 uint8 RGB): its own estimate, leaving the
+        stream's scene state alone (a runner shared by several users, one picture each); None for a
+        model without one. Pass it to every :meth:`infer` call of the picture's tiles."""
+        return None
+
     def activate(self) -> None:
         raise NotImplementedError
 
@@ -93,7 +99,7 @@ RUNNERS: dict[str, str | type[Runner]] = {
     ".onnx": "edgesr.runtime.onnxruntime_runner:OnnxRuntimeRunner",
     ".engine": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
     ".plan": "edgesr.runtime.tensorrt_runner:TensorRTRunner",
-    ".json": "edgesr.runtime.routed_runner:RoutedRunner",  # a router (*.router.json), see edgesr.routing
+    ".router.json": "edgesr.runtime.routed_runner:RoutedRunner",  # see edgesr.routing
 }
 
 
@@ -102,15 +108,21 @@ def register_runner(suffix: str, target: str | type[Runner]) -> None:
     RUNNERS[suffix.lower()] = target
 
 
+def runner_suffix(path: str | os.PathLike) -> str | None:
+    """The longest suffix of the table that ``path``'s name ends with (``.router.json`` is one), or None."""
+    name = Path(path).name.lower()
+    return max((s for s in RUNNERS if name.endswith(s)), key=len, default=None)
+
+
 def runner_class(path: str | os.PathLike) -> type[Runner]:
-    suffix = Path(path).suffix.lower()
-    target = RUNNERS.get(suffix)
-    if target is None:
-        known = ", ".join(sorted("*.router.json" if s == ".json" else s for s in RUNNERS))
+    suffix = runner_suffix(path)
+    if suffix is None:
         raise InputError(
-            f"no runner for '{suffix or Path(path).name}' files; edgesr runs {known} artifacts "
+            f"no runner for '{Path(path).suffix.lower() or Path(path).name}' files; edgesr runs "
+            f"{', '.join(sorted(RUNNERS))} artifacts "
             "(make one with: edgesr export NAME -o m.onnx, then edgesr convert m.onnx -o DIR)"
         )
+    target = RUNNERS[suffix]
     if not isinstance(target, str):
         return target
     module, _, name = target.partition(":")

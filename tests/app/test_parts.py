@@ -45,10 +45,29 @@ def test_missing_models_folder_offers_the_shipped_models(tmp_path):
     assert "does not exist" in cat.note and cat.usable and all(e.source == "shipped" for e in cat.usable)
 
 
+def test_the_default_router_comes_first_as_upscale_runs_it(tmp_path):
+    first = discover(tmp_path).usable[0]
+    assert first.family == "auto" and first.precision == "int8" and first.path.name.endswith(".router.json")
+    assert "one of aidn-rt, aidn-rt-real, aidn-da per picture" in first.label
+
+
 def test_catalog_families_and_precisions(models_dir):
     cat = discover(models_dir)
     assert [e.precision for e in cat.in_family("tiny")] == ["fp32", "int8"]
     assert [e.path.name for e in cat.unusable] == ["broken.onnx"]
+
+
+def test_json_files_beside_models_are_not_models_but_a_router_is(tmp_path):
+    import shutil
+
+    from edgesr import artifacts
+
+    (tmp_path / "build").mkdir()
+    for name in ("model.json", "accuracy-report.json", "bundle.json"):  # sidecars and reports of a build
+        (tmp_path / "build" / name).write_text("{}")
+    shutil.copyfile(artifacts.resolve("auto").path, tmp_path / "auto.router.json")
+    listed = [e.path.name for e in discover(tmp_path).artifacts if e.source == "models folder"]
+    assert listed == ["auto.router.json"]
 
 
 def test_data_folders_are_the_samples_and_configured_ones(hr_folder):

@@ -21,13 +21,14 @@ from tests.runtime.media import make_video
 pytest.importorskip("cv2")
 EXPERTS = ("aidn-rt", "aidn-rt-real", "aidn-da")
 ENCODING = artifacts.ort_encoding()
+FP32_DA = str(shipped.find("aidn-da").onnx)  # the encoder the shipped router routes by
 
 
 def _file(name: str) -> str:
     return str(shipped.find(name).int8(ENCODING))
 
 
-def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS, name="t", encoder_file=None):
+def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS, name="t", encoder_file=FP32_DA):
     """A router that always picks the expert with the largest ``bias`` (its weights are zero)."""
     weights = np.zeros((65, len(experts)))
     weights[-1] = bias
@@ -36,7 +37,7 @@ def _artifact(tmp_path, bias, *, encoder="aidn-da", files=None, experts=EXPERTS,
         "format": routing.FORMAT,
         "router": {**router, "weights": weights.tolist()},
         "files": files or {e: _file(e) for e in experts},
-        **({"encoder_file": encoder_file} if encoder_file else {}),
+        **({"encoder_file": encoder_file} if encoder_file is not None else {}),
     }
     path = tmp_path / f"{name}{routing.SUFFIX}"
     path.write_text(json.dumps(record))
@@ -125,6 +126,10 @@ def test_a_json_that_is_no_router_is_one_line(tmp_path, capsys):
     other.write_text('{"hello": 1}')
     video = make_video(tmp_path / "in.mp4", frames=2)
     assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "--no-progress", "-m", str(other)]) == 1
+    assert "no runner for '.json' files" in one_error_line(capsys.readouterr().err)
+    fake = tmp_path / "notes.router.json"
+    fake.write_text('{"hello": 1}')
+    assert main(["upscale", str(video), "-o", str(tmp_path / "o.mp4"), "--no-progress", "-m", str(fake)]) == 1
     assert "not an edgesr router" in one_error_line(capsys.readouterr().err)
 
 
@@ -145,10 +150,9 @@ def test_the_shipped_router_picks_at_run_time_what_it_picked_when_measured(tmp_p
             assert routed.estimate(lr).expert == router.pick(measured.vector(lr)), name
 
 
-def test_with_a_routing_encoder_the_blind_expert_still_gets_its_own_representation(tmp_path):
-    fp32 = str(shipped.find("aidn-da").onnx)
+def test_the_blind_expert_gets_its_own_representation_not_the_routing_one(tmp_path):
     frame = _frame()
-    with open_runner(_artifact(tmp_path, [0.0, 0.0, 1.0], encoder_file=fp32)) as routed:
+    with open_runner(_artifact(tmp_path, [0.0, 0.0, 1.0])) as routed:
         route = routed.estimate(frame)
         assert routed.scene is not routed.experts[2].scene and route.expert == 2
         got = routed.infer(to_model(frame[None], routed.spec), route)
@@ -158,8 +162,57 @@ def test_with_a_routing_encoder_the_blind_expert_still_gets_its_own_representati
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
-@pytest.mark.parametrize("which", ["missing", "plain"])
-def test_a_bad_routing_encoder_is_refused(tmp_path, which):
-    encoder_file = str(tmp_path / "nope.onnx") if which == "missing" else str(shipped.find("aidn-rt").onnx)
-    with pytest.raises(ModelError, match="is missing" if which == "missing" else "holds no degradation encoder"):
-        open_runner(_artifact(tmp_path, [0.0, 0.0, 0.0], encoder_file=encoder_file)).activate()
+@pytest.mark.parametrize(
+    "encoder_file, message",
+    [
+        ("nope.onnx", "is missing"),
+        (str(shipped.find("aidn-rt").onnx), "holds no degradation encoder"),
+        ("", "names no encoder_file"),
+    ],
+)
+def test_a_bad_routing_encoder_is_refused(tmp_path, encoder_file, message):
+    given = (
+        None if encoder_file == "" else str(tmp_path / encoder_file) if encoder_file == "nope.onnx" else encoder_file
+    )
+    with pytest.raises(ModelError, match=message):
+        open_runner(_artifact(tmp_path, [0.0, 0.0, 0.0], encoder_file=given)).activate()
+
+
+@pytest.mark.parametrize("chosen", [0, 2], ids=["aidn-rt", "aidn-da"])
+def test_a_picture_gets_one_route_for_all_its_tiles_without_touching_the_scene(tmp_path, chosen):
+    from edgesr.runtime.tiling import Tiler
+
+    bias = [0.0, 0.0, 1.0] if chosen else [0.0, 0.0, 0.0]
+    frame = images.fit(images.read_rgb(images.sample_images()[1]), 96, 128)
+    with open_runner(_artifact(tmp_path, bias)) as routed:
+        condition = routed.picture_condition(frame)
+        assert condition.expert == chosen and routed.scene.estimates == 0
+        tiler = Tiler(routed.spec, (48, 64))
+        batch, plan = tiler.split(frame)
+        tiled = tiler.stitch(
+            np.concatenate([routed.infer(batch[i : i + 1], condition) for i in range(plan.count)]), plan
+        )
+        whole = Tiler(routed.spec)
+        b, p = whole.split(frame)
+        assert np.abs(tiled.astype(int) - whole.stitch(routed.infer(b, condition), p)).max() <= 1
+
+
+def test_each_image_of_a_folder_gets_its_own_route_and_representation(tmp_path):
+    from edgesr.io.sinks import NullSink
+    from edgesr.io.sources import open_source
+    from edgesr.runtime.streaming import Pipeline
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):  # alike enough to pass for one scene, yet separate pictures
+        images.write_rgb(folder / f"{i}.png", _frame() // 2 + i)
+    artifact = _artifact(tmp_path, [0.0, 0.0, 1.0])
+    with open_runner(artifact) as routed:
+        seen = []
+        blind = routed.experts[2]
+        original = blind.estimate
+        blind.estimate = lambda image: seen.append(blind.scene.policy.every) or original(image)
+        with open_source(str(folder)) as source, NullSink("null://") as sink:
+            result = Pipeline(source, routed, sink)()
+    assert result.stats["degradation"]["estimates"] == 3 and result.stats["degradation"]["routes"]["aidn-da"] == 3
+    assert blind.scene.estimates == 3 and seen == [1, 1, 1]
