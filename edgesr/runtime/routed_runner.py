@@ -85,8 +85,15 @@ class RoutedRunner(Runner):
         if not has_encoder(model):
             raise ModelError(f"{self.path.name}: its encoder_file {path.name} holds no degradation encoder")
         encoder, _, pair = split_model(model)
+        providers = sessions.choose_providers(self.options.providers)  # as the experts run
+        sessions.prepare(encoder, providers)
         self._encoder = sessions.session(
-            encoder, threads=self.options.threads, spinning=False, quiet=True, name=f"{path.name} (encoder)"
+            encoder,
+            providers=providers,
+            threads=self.options.threads,
+            spinning=False,
+            quiet=True,
+            name=f"{path.name} (encoder)",
         )
         self._encoder_input = self._encoder.get_inputs()[0].name
         self.scene = SceneRepresentation(self._encode_frame, pair, 255.0, self.options.reestimate or ReestimatePolicy())
