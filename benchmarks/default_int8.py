@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,67 @@ def pixel_difference(fast, slow, frames: list[np.ndarray]) -> int:
     return worst
 
 
+@dataclass
+class Best:
+    """Per variant: the best frames per second (with its stage means) and the lowest CPU per frame."""
+
+    fps: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, dict] = field(default_factory=dict)
+
+    def keep(self, name: str, fps: float, cpu_ms: float | None = None, stats: dict | None = None) -> None:
+        if cpu_ms is not None:
+            self.cpu[name] = min(self.cpu.get(name, float("inf")), cpu_ms)
+        if fps > self.fps.get(name, 0.0):
+            self.fps[name] = fps
+            if stats is not None:
+                self.stages[name] = {k: v["mean_ms"] for k, v in stats["stages"].items()}
+
+
+def one_round(best: Best, runners: dict, frames: list[np.ndarray], clip: Path, long_clip: Path, work: Path) -> None:
+    """Every variant once, in the same order each round."""
+    out = str(work / "out.mp4")
+    for form in ("uint8 out", "float out"):
+        best.keep(f"model alone, {form}", *model_alone(runners[form], frames))
+        best.keep(f"pipeline, {form} -> mp4v", *run_pipeline(runners[form], clip, out))
+    best.keep("pipeline, 1 thread -> mp4v", *run_pipeline(runners["1 thread"], clip, out))
+    best.keep("pipeline, uint8 out -> mp4v (OpenCV)", *opencv_writer_pipeline(runners["uint8 out"], clip, out))
+    best.keep("model alone, 1 thread", *model_alone(runners["1 thread"], frames))
+    best.keep("pipeline, uint8 out -> null", *run_pipeline(runners["uint8 out"], clip, "null://"))
+    for label, extra in (
+        ("edgesr upscale (default)", []),
+        ("edgesr upscale --precision fp32", ["--precision", "fp32"]),
+    ):
+        best.keep(label, upscale_wall(long_clip, work / "upscale.mp4", extra))
+
+
+def report(best: Best, worst: int) -> None:
+    for name, fps in best.fps.items():
+        used = f", CPU {best.cpu[name]:6.1f} ms/frame" if name in best.cpu else ", wall-clock incl. start-up"
+        print(f"  {name:34s} {fps:7.2f} fps ({1000 / fps:6.1f} ms/frame{used})")
+    for name in best.stages:
+        model = (
+            "model alone, 1 thread"
+            if "1 thread" in name
+            else f"model alone, {'float out' if 'float' in name else 'uint8 out'}"
+        )
+        print(
+            f"  {name} / {model}: {best.fps[name] / best.fps[model]:.3f}  (goal >= 0.9); stage means ms: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in best.stages[name].items())
+        )
+    fps = best.fps
+    print(
+        f"  uint8 / float output: model {fps['model alone, uint8 out'] / fps['model alone, float out']:.3f}x, "
+        f"pipeline {fps['pipeline, uint8 out -> mp4v'] / fps['pipeline, float out -> mp4v']:.3f}x; "
+        f"max abs pixel difference {worst}"
+    )
+    print(
+        f"  edgesr upscale default / --precision fp32: "
+        f"{fps['edgesr upscale (default)'] / fps['edgesr upscale --precision fp32']:.2f}x; "
+        f"default {fps['edgesr upscale (default)']:.1f} fps (goal >= 25)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=60)
@@ -116,67 +178,19 @@ def main() -> None:
         r.activate()
     runners["float out"] = float_output_runner(artifact.path, RunnerOptions())
     loads = [os.getloadavg()[0]]
-    best: dict[str, float] = {}
-    cpu: dict[str, float] = {}
-    stages: dict[str, dict] = {}
-
-    def keep(name: str, fps: float, cpu_ms: float, stats: dict | None = None) -> None:
-        cpu[name] = min(cpu.get(name, float("inf")), cpu_ms)
-        if fps > best.get(name, 0.0):
-            best[name] = fps
-            if stats is not None:
-                stages[name] = {k: v["mean_ms"] for k, v in stats["stages"].items()}
-
+    best = Best()
     for _ in range(args.repeats):
-        for form in ("uint8 out", "float out"):
-            keep(f"model alone, {form}", *model_alone(runners[form], frames))
-            keep(f"pipeline, {form} -> mp4v", *run_pipeline(runners[form], clip, str(work / "out.mp4")))
-        keep("pipeline, 1 thread -> mp4v", *run_pipeline(runners["1 thread"], clip, str(work / "out.mp4")))
-        keep(
-            "pipeline, uint8 out -> mp4v (OpenCV)",
-            *opencv_writer_pipeline(runners["uint8 out"], clip, str(work / "out.mp4")),
-        )
-        keep("model alone, 1 thread", *model_alone(runners["1 thread"], frames))
-        keep("pipeline, uint8 out -> null", *run_pipeline(runners["uint8 out"], clip, "null://"))
-        for label, extra in (
-            ("edgesr upscale (default)", []),
-            ("edgesr upscale --precision fp32", ["--precision", "fp32"]),
-        ):
-            fps = upscale_wall(long_clip, work / "upscale.mp4", extra)
-            best[label] = max(best.get(label, 0.0), fps)
+        one_round(best, runners, frames, clip, long_clip, work)
         loads.append(os.getloadavg()[0])
     worst = pixel_difference(runners["uint8 out"], runners["float out"], frames)
     for r in runners.values():
         r.deactivate()
-
     print(
         f"{artifact.what}: {artifact.path.name}, x4 {LR[0]}x{LR[1]} -> {LR[0] * 4}x{LR[1] * 4}, {len(frames)} frames "
         f"(upscale runs: {args.upscale_frames}), {os.cpu_count()} CPUs, best of {args.repeats}, load average "
         f"(1 min) {min(loads):.1f}-{max(loads):.1f}"
     )
-    for name, fps in best.items():
-        used = f", CPU {cpu[name]:6.1f} ms/frame" if name in cpu else ", wall-clock incl. start-up"
-        print(f"  {name:34s} {fps:7.2f} fps ({1000 / fps:6.1f} ms/frame{used})")
-    for name in stages:
-        model = (
-            "model alone, 1 thread"
-            if "1 thread" in name
-            else f"model alone, {'float out' if 'float' in name else 'uint8 out'}"
-        )
-        print(
-            f"  {name} / {model}: {best[name] / best[model]:.3f}  (goal >= 0.9); stage means ms: "
-            + ", ".join(f"{k} {v:.1f}" for k, v in stages[name].items())
-        )
-    print(
-        f"  uint8 / float output: model {best['model alone, uint8 out'] / best['model alone, float out']:.3f}x, "
-        f"pipeline {best['pipeline, uint8 out -> mp4v'] / best['pipeline, float out -> mp4v']:.3f}x; "
-        f"max abs pixel difference {worst}"
-    )
-    print(
-        f"  edgesr upscale default / --precision fp32: "
-        f"{best['edgesr upscale (default)'] / best['edgesr upscale --precision fp32']:.2f}x; "
-        f"default {best['edgesr upscale (default)']:.1f} fps (goal >= 25)"
-    )
+    report(best, worst)
 
 
 if __name__ == "__main__":
