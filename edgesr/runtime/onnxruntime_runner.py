@@ -114,15 +114,8 @@ class OnnxRuntimeRunner(Runner):
 
     def _start_encoder(self, parts: BlindParts, providers) -> None:
         """The encoder graph's session and the scene state that decides when it runs."""
-        sessions.prepare(parts.encoder, providers)
-        self._encoder = sessions.session(
-            parts.encoder,
-            providers=providers,
-            threads=self.options.threads,
-            spinning=False,
-            quiet=True,
-            name=f"{self.path.name} ({parts.origin})",
-            fix="re-export or convert the model",
+        self._encoder = encoder_session(
+            parts.encoder, providers, self.options.threads, f"{self.path.name} ({parts.origin})"
         )
         self._pair = parts.pair
         self._encoder_input = self._encoder.get_inputs()[0].name
@@ -205,6 +198,21 @@ class OnnxRuntimeRunner(Runner):
                 f"cannot tell the scale of {self.path.name}: a {h}x{w} input gave output {list(y.shape)}; pass --scale"
             )
         return int(ratio[0])
+
+
+def encoder_session(encoder, providers, threads: int | None, name: str):
+    """A session for a degradation encoder graph on the providers its model runs on, with the same
+    CPU rewrites and threads, not spinning (it runs once per scene beside the model's session)."""
+    sessions.prepare(encoder, providers)
+    return sessions.session(
+        encoder,
+        providers=providers,
+        threads=threads,
+        spinning=False,
+        quiet=True,
+        name=name,
+        fix="re-export or convert the model",
+    )
 
 
 def _round_up(value: int, multiple: int) -> int:

@@ -24,7 +24,7 @@ from edgesr.log import logger
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.split_encoder import encoder_view, has_encoder, split_model
 from edgesr.routing import read_artifact
-from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner
+from edgesr.runtime.onnxruntime_runner import OnnxRuntimeRunner, encoder_session
 from edgesr.runtime.runners import Runner
 from edgesr.runtime.scene import ReestimatePolicy, Representation, SceneRepresentation
 from edgesr.runtime.tensors import to_model
@@ -86,15 +86,7 @@ class RoutedRunner(Runner):
             raise ModelError(f"{self.path.name}: its encoder_file {path.name} holds no degradation encoder")
         encoder, _, pair = split_model(model)
         providers = sessions.choose_providers(self.options.providers)  # as the experts run
-        sessions.prepare(encoder, providers)
-        self._encoder = sessions.session(
-            encoder,
-            providers=providers,
-            threads=self.options.threads,
-            spinning=False,
-            quiet=True,
-            name=f"{path.name} (encoder)",
-        )
+        self._encoder = encoder_session(encoder, providers, self.options.threads, f"{path.name} (encoder)")
         self._encoder_input = self._encoder.get_inputs()[0].name
         self.scene = SceneRepresentation(self._encode_frame, pair, 255.0, self.options.reestimate or ReestimatePolicy())
         self.scene.routes = dict.fromkeys(self.router.experts, 0)
