@@ -28,10 +28,10 @@ import numpy as np
 from edgesr.degrade import degrade
 from edgesr.degrade.apply import image_seed
 from edgesr.degrade.spec import GRID, PRESETS
-from edgesr.io.images import read_rgb
+from edgesr.io.images import list_images, read_rgb
 from edgesr.quality.metrics import psnr_y
 from edgesr.quality.protocol import prepare
-from edgesr.quality.routing import Experts, fit_router, image_files, training_scores
+from edgesr.quality.routing import Experts, fit_router, training_scores
 from edgesr.quality.upscalers import Bicubic
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -44,7 +44,7 @@ def grid_rows(experts: Experts, router, folder: Path) -> list[list[str]]:
     rows = []
     for name in GRID:
         cell = []  # per image: bicubic, experts..., routed, oracle, pick
-        for path in image_files(folder):
+        for path in list_images(folder):
             _, hr = prepare(read_rgb(path), SCALE)
             lr = degrade(hr, PRESETS[name], SCALE, seed=image_seed(path.name, 0))
             s = experts.scores(lr, hr, SHAVE)

@@ -9,7 +9,7 @@ under one draw of a degradation mix, each expert's Y-PSNR on it, and the vector.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from edgesr.degrade import degrade
 from edgesr.degrade.mix import get_mix
-from edgesr.io.images import IMAGE_SUFFIXES, read_rgb
+from edgesr.io.images import list_images, read_rgb
 from edgesr.onnx import loading, sessions
 from edgesr.onnx.split_encoder import encoder_view, split_model
 from edgesr.quality.metrics import psnr_y
@@ -71,10 +71,6 @@ class RoutedUpscaler:
         return self.experts.upscalers[expert](lr)
 
 
-def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def training_scores(
     experts: Experts,
     folders: Sequence[Path],
@@ -83,15 +79,14 @@ def training_scores(
     crop: int = 384,
     mix: str = "real",
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(vectors N x D, Y-PSNR N x experts) of ``per_image`` random crops of every image, each crop
     degraded by its own draw from ``mix``; seeded, so the same folders give the same numbers."""
     rng, draws = np.random.default_rng(seed), get_mix(mix)
-    files = [p for f in folders for p in image_files(f)]
+    files = [p for f in folders for p in list_images(f)]
     scale = experts.scale
     vectors, scores = [], []
-    for i, path in enumerate(files):
+    for path in files:
         image = read_rgb(path)
         h, w = image.shape[:2]
         for _ in range(per_image):
@@ -101,8 +96,6 @@ def training_scores(
             lr = degrade(hr, draws.sample(rng), scale, seed=int(rng.integers(1 << 30)))
             vectors.append(experts.vector(lr))
             scores.append(experts.scores(lr, hr, scale))
-        if progress is not None:
-            progress(i + 1, len(files))
     return np.array(vectors), np.array(scores)
 
 
