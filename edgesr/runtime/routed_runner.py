@@ -115,8 +115,12 @@ class RoutedRunner(Runner):
         self.scene.routes[self.router.experts[expert]] += 1
         if self.experts[expert] is not self._blind:
             return Route(expert, None)
-        self._blind.scene.policy = self.scene.policy  # separate pictures: each its own estimate, for both
         return Route(expert, self._blind.estimate(image))
+
+    def set_reestimate(self, policy: ReestimatePolicy) -> None:
+        """For the routing encoder's scene and the blind expert's own alike."""
+        super().set_reestimate(policy)
+        self._blind.set_reestimate(policy)
 
     def picture_condition(self, image: np.ndarray) -> Route:
         expert = self.router.pick(self._encode_frame(image[None].transpose(0, 3, 1, 2)))

@@ -72,6 +72,10 @@ class Runner:
         result to every :meth:`infer` call of that frame as ``condition``."""
         return self.scene(image[None].transpose(0, 3, 1, 2))
 
+    def set_reestimate(self, policy: ReestimatePolicy) -> None:
+        """When the degradation is estimated again from now on (a blind-SR model's scene)."""
+        self.scene.policy = policy
+
     def picture_condition(self, image: np.ndarray) -> object | None:
         """The condition of one picture on its own (H x W x 3 uint8 RGB): its own estimate, leaving the
         stream's scene state alone (a runner shared by several users, one picture each); None for a

@@ -139,7 +139,7 @@ class Pipeline:
         self.tiler = Tiler(runner.spec, self.options.tile, self.options.tile_overlap, self.options.memory_budget_mb)
         if runner.scene is not None and source.stills and runner.options.reestimate is None:
             # separate pictures: each its own degradation, as the one graph estimates it
-            runner.scene.policy = ReestimatePolicy(every=1)
+            runner.set_reestimate(ReestimatePolicy(every=1))
         self.stats = PipelineStats()
         self._on_progress = on_progress
         self._on_report = on_report if on_report is not None else self._log_report
