@@ -151,13 +151,12 @@ class OnnxRuntimeRunner(Runner):
         :meth:`Runner.estimate`); without it the encoder estimates one from the batch itself."""
         spec = self.spec
         fixed = spec.batch
-        if self.scene is not None:
-            self._condition = check_pair(condition, self._pair) if condition is not None else None
+        vector = check_pair(condition, self._pair) if self.scene is not None and condition is not None else None
         if fixed is None or batch.shape[0] == fixed:
-            out = self._run(batch)
+            out = self._run(batch, vector)
         else:
             out = np.concatenate(
-                [self._run_padded(batch[i : i + fixed], fixed) for i in range(0, batch.shape[0], fixed)]
+                [self._run_padded(batch[i : i + fixed], fixed, vector) for i in range(0, batch.shape[0], fixed)]
             )
         n, _, h, w = batch.shape
         if out.shape != (n, 3, h * spec.scale, w * spec.scale):
@@ -170,18 +169,18 @@ class OnnxRuntimeRunner(Runner):
     def deactivate(self) -> None:
         self.session = self._encoder = None
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
+    def _run(self, batch: np.ndarray, vector: np.ndarray | None = None) -> np.ndarray:
         feeds = {self.spec.input_name: batch}
         if self.scene is not None:  # the frame's representation, or each image's own
-            rep = self._condition if self._condition is not None else self._encode(batch)
+            rep = vector if vector is not None else self._encode(batch)
             feeds[REPRESENTATION] = np.ascontiguousarray(np.broadcast_to(rep, (batch.shape[0], rep.shape[1])))
         return self.session.run([self.spec.output_name], feeds)[0]
 
-    def _run_padded(self, chunk: np.ndarray, fixed: int) -> np.ndarray:
+    def _run_padded(self, chunk: np.ndarray, fixed: int, vector: np.ndarray | None) -> np.ndarray:
         if chunk.shape[0] == fixed:
-            return self._run(chunk)
+            return self._run(chunk, vector)
         pad = np.zeros((fixed - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)
-        return self._run(np.concatenate([chunk, pad]))[: chunk.shape[0]]
+        return self._run(np.concatenate([chunk, pad]), vector)[: chunk.shape[0]]
 
     def _probe_scale(self, input_name: str, output_name: str, dtype: str, input_hw, batch, multiple: int) -> int:
         h, w = input_hw if input_hw is not None else (_round_up(24, multiple), _round_up(32, multiple))
